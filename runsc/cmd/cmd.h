@@ -1,0 +1,33 @@
+/* One function per command; each lives in runsc/cmd/<verb>.c, parses its
+ * own flags and calls one container_<verb>() (or boot/gofer entry). */
+#pragma once
+
+#include "runsc/globals.h"
+
+int cmd_boot(struct runsc_globals *g, int argc, char **argv);
+int cmd_gofer(struct runsc_globals *g, int argc, char **argv);
+int cmd_help(struct runsc_globals *g, int argc, char **argv);
+int cmd_list(struct runsc_globals *g, int argc, char **argv);
+int cmd_spec(struct runsc_globals *g, int argc, char **argv);
+int cmd_state(struct runsc_globals *g, int argc, char **argv);
+int cmd_version(struct runsc_globals *g, int argc, char **argv);
+
+/* "runsc help syscalls" and other non-command topics; returns -1 if the
+ * topic is unknown. */
+int cmd_help_topic(const char *topic);
+
+#define CMD_BOOT_USAGE "runsc boot [flags] (internal: started by runsc create/do)"
+#define CMD_GOFER_USAGE "runsc gofer [flags] (internal: started by runsc create/do)"
+#define CMD_LIST_USAGE                                                                             \
+    "runsc list [--format table|json] [--quiet]\n\n"                                               \
+    "Lists the containers under --root.\n"                                                         \
+    "  --format, -f FORMAT   table (default) or json\n"                                            \
+    "  --quiet, -q           print only the container ids"
+#define CMD_STATE_USAGE                                                                            \
+    "runsc state CONTAINER-ID\n\n"                                                                 \
+    "Prints the OCI state of a container as JSON."
+#define CMD_SPEC_USAGE                                                                             \
+    "runsc spec [--bundle DIR] [--rootless]\n\n"                                                   \
+    "Writes a default config.json (as runc spec does) into the bundle directory.\n"               \
+    "  --bundle, -b DIR   bundle directory (default: current directory)\n"                        \
+    "  --rootless         a spec for running without root privileges"

@@ -1,0 +1,242 @@
+/* runsc: the multi-call binary. OCI front end commands, plus the internal
+ * "boot" (sandbox/sentry) and "gofer" commands.
+ *
+ * Global flags come before the command, as with runc:
+ *     runsc [global flags] COMMAND [command flags] [args]
+ * Single-dash long flags (-root=X, gVisor style) are accepted too. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lib/log.h"
+#include "runsc/cmd/cmd.h"
+#include "runsc/globals.h"
+
+static const struct runsc_command g_commands[] = {
+    {"boot", "start the sandbox (internal)", CMD_BOOT_USAGE, cmd_boot, true},
+    {"gofer", "serve files to the sandbox (internal)", CMD_GOFER_USAGE, cmd_gofer, true},
+    {"help", "show help for a command", "runsc help [COMMAND]", cmd_help, false},
+    {"list", "list containers", CMD_LIST_USAGE, cmd_list, false},
+    {"spec", "create a new specification file", CMD_SPEC_USAGE, cmd_spec, false},
+    {"state", "output the state of a container", CMD_STATE_USAGE, cmd_state, false},
+    {"version", "print the version", "runsc version", cmd_version, false},
+};
+
+const struct runsc_command *runsc_find_command(const char *name)
+{
+    for (size_t i = 0; i < sizeof(g_commands) / sizeof(g_commands[0]); i++)
+        if (strcmp(g_commands[i].name, name) == 0)
+            return &g_commands[i];
+    return NULL;
+}
+
+void runsc_print_usage(FILE *f)
+{
+    fprintf(f, "usage: runsc [global flags] COMMAND [flags] [args]\n\n"
+               "runsc is an OCI runtime that runs containers in a userspace kernel sandbox.\n\n"
+               "Commands:\n");
+    for (size_t i = 0; i < sizeof(g_commands) / sizeof(g_commands[0]); i++)
+        if (!g_commands[i].internal)
+            fprintf(f, "  %-10s %s\n", g_commands[i].name, g_commands[i].summary);
+    fprintf(f, "\nGlobal flags:\n"
+               "  --root DIR            state directory (default " RUNSC_DEFAULT_ROOT ")\n"
+               "  --log FILE            log file (errors are also printed on stderr)\n"
+               "  --log-format FORMAT   text or json (default text)\n"
+               "  --debug               log debug messages\n"
+               "  --debug-log PATH      debug log file, or directory ending in /\n"
+               "  --platform NAME       ptrace, systrap or kvm (default ptrace)\n"
+               "  --network MODE        sandbox, host or none (default sandbox)\n"
+               "  --rootless            run without root privileges\n"
+               "  --systemd-cgroup      accepted for compatibility (cgroupfs is used)\n"
+               "  --version             print the version\n"
+               "  --help                this text; \"runsc help COMMAND\" for a command\n");
+}
+
+int runsc_usage_error(const char *cmd, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    if (cmd) {
+        log_error("%s: %s", cmd, msg);
+        log_stderr("%s: %s", cmd, msg);
+    } else {
+        log_error("%s", msg);
+        log_stderr("%s", msg);
+    }
+    return 1;
+}
+
+int cmd_version(struct runsc_globals *g, int argc, char **argv)
+{
+    if (argc > 1)
+        return runsc_usage_error("version", "unexpected argument \"%s\"", argv[1]);
+    printf("runsc version " RUNSC_VERSION "\nspec: " RUNSC_OCI_VERSION "\n");
+    return 0;
+}
+
+int cmd_help(struct runsc_globals *g, int argc, char **argv)
+{
+    if (argc < 2) {
+        runsc_print_usage(stdout);
+        return 0;
+    }
+    if (argc > 2)
+        return runsc_usage_error("help", "expected one command name, got %d", argc - 1);
+    if (cmd_help_topic(argv[1]) == 0)
+        return 0;
+    const struct runsc_command *c = runsc_find_command(argv[1]);
+    if (!c)
+        return runsc_usage_error("help", "unknown command \"%s\"", argv[1]);
+    printf("%s\n", c->usage);
+    return 0;
+}
+
+static int parse_bool(const char *flag, const char *arg, bool *out)
+{
+    if (!arg || strcmp(arg, "true") == 0 || strcmp(arg, "1") == 0)
+        *out = true;
+    else if (strcmp(arg, "false") == 0 || strcmp(arg, "0") == 0)
+        *out = false;
+    else
+        return runsc_usage_error(NULL, "flag --%s: invalid boolean \"%s\"", flag, arg);
+    return 0;
+}
+
+/* Opens a log destination for append; "" means none. */
+static int open_log(const char *path)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0)
+        runsc_usage_error(NULL, "opening log file %s: %s", path, strerror(errno));
+    return fd;
+}
+
+enum { OPT_ROOT = 1000, OPT_LOG, OPT_LOG_FORMAT, OPT_DEBUG, OPT_DEBUG_LOG, OPT_PLATFORM,
+       OPT_NETWORK, OPT_ROOTLESS, OPT_SYSTEMD_CGROUP, OPT_VERSION, OPT_HELP };
+
+int main(int argc, char **argv)
+{
+    struct runsc_globals g = {
+        .root = RUNSC_DEFAULT_ROOT,
+        .log_format = "text",
+        .platform = "ptrace",
+        .network = "sandbox",
+    };
+    static const struct option opts[] = {
+        {"root", required_argument, NULL, OPT_ROOT},
+        {"log", required_argument, NULL, OPT_LOG},
+        {"log-format", required_argument, NULL, OPT_LOG_FORMAT},
+        {"debug", optional_argument, NULL, OPT_DEBUG},
+        {"debug-log", required_argument, NULL, OPT_DEBUG_LOG},
+        {"platform", required_argument, NULL, OPT_PLATFORM},
+        {"network", required_argument, NULL, OPT_NETWORK},
+        {"rootless", optional_argument, NULL, OPT_ROOTLESS},
+        {"systemd-cgroup", optional_argument, NULL, OPT_SYSTEMD_CGROUP},
+        {"version", no_argument, NULL, OPT_VERSION},
+        {"help", no_argument, NULL, OPT_HELP},
+        {NULL, 0, NULL, 0},
+    };
+    /* argv[0] "runsc-sandbox" (set by the launcher) means "boot". */
+    log_set_prefix("runsc");
+    opterr = 0;
+    int c;
+    while ((c = getopt_long_only(argc, argv, "+:h", opts, NULL)) != -1) {
+        switch (c) {
+        case OPT_ROOT:
+            g.root = optarg;
+            break;
+        case OPT_LOG:
+            g.log = optarg;
+            break;
+        case OPT_LOG_FORMAT:
+            g.log_format = optarg;
+            break;
+        case OPT_DEBUG:
+            if (parse_bool("debug", optarg, &g.debug))
+                return 1;
+            break;
+        case OPT_DEBUG_LOG:
+            g.debug_log = optarg;
+            break;
+        case OPT_PLATFORM:
+            g.platform = optarg;
+            break;
+        case OPT_NETWORK:
+            g.network = optarg;
+            break;
+        case OPT_ROOTLESS:
+            if (parse_bool("rootless", optarg, &g.rootless))
+                return 1;
+            break;
+        case OPT_SYSTEMD_CGROUP:
+            if (parse_bool("systemd-cgroup", optarg, &g.systemd_cgroup))
+                return 1;
+            break;
+        case OPT_VERSION:
+            return cmd_version(&g, 1, argv);
+        case 'h':
+        case OPT_HELP:
+            runsc_print_usage(stdout);
+            return 0;
+        case ':':
+            return runsc_usage_error(NULL, "flag %s needs an argument", argv[optind - 1]);
+        default:
+            return runsc_usage_error(NULL, "unknown flag %s (see runsc --help)",
+                                     argv[optind - 1]);
+        }
+    }
+
+    enum log_format fmt;
+    if (log_parse_format(g.log_format, &fmt) < 0)
+        return runsc_usage_error(NULL, "flag --log-format: must be text or json, got \"%s\"",
+                                 g.log_format);
+    if (strcmp(g.platform, "ptrace") != 0 && strcmp(g.platform, "systrap") != 0 &&
+        strcmp(g.platform, "kvm") != 0)
+        return runsc_usage_error(NULL, "flag --platform: must be ptrace, systrap or kvm, got \"%s\"",
+                                 g.platform);
+    if (strcmp(g.network, "sandbox") != 0 && strcmp(g.network, "host") != 0 &&
+        strcmp(g.network, "none") != 0)
+        return runsc_usage_error(NULL, "flag --network: must be sandbox, host or none, got \"%s\"",
+                                 g.network);
+    if (!g.root[0])
+        return runsc_usage_error(NULL, "flag --root: must not be empty");
+
+    if (optind >= argc) {
+        runsc_print_usage(stderr);
+        return runsc_usage_error(NULL, "no command given");
+    }
+    const char *name = argv[optind];
+    const struct runsc_command *cmd = runsc_find_command(name);
+    if (!cmd)
+        return runsc_usage_error(NULL, "unknown command \"%s\" (see runsc --help)", name);
+    g.command = cmd->name;
+
+    /* --log receives errors (and debug with --debug); --debug-log, when
+     * given, gets the debug stream instead. */
+    int lfd = -1;
+    const char *lpath = g.debug && g.debug_log ? g.debug_log : g.log;
+    if (lpath && lpath[0]) {
+        char *owned = NULL;
+        size_t n = strlen(lpath);
+        if (lpath[n - 1] == '/') /* directory: one file per command */
+            lpath = owned = xasprintf("%srunsc.%d.%s.log", lpath, (int)getpid(), cmd->name);
+        lfd = open_log(lpath);
+        free(owned);
+        if (lfd < 0)
+            return 1;
+    }
+    log_init(lfd, fmt, g.debug ? LOG_LEVEL_DEBUG : LOG_LEVEL_WARN);
+    log_debug("runsc %s: command %s", RUNSC_VERSION, cmd->name);
+
+    int first = optind;
+    optind = 0; /* commands parse their own flags; their argv[0] is the command name */
+    return cmd->run(&g, argc - first, argv + first);
+}
