@@ -4,10 +4,10 @@
  * one function. Use steal_ptr()/steal_fd() to hand ownership out. */
 #pragma once
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
-#include <errno.h>
 
 static inline void cleanup_freep(void *p)
 {

@@ -14,7 +14,7 @@
 typedef struct rs_error_s {
     int status; /* errno of the innermost cause, 0 if none */
     char *msg;  /* full message, context first */
-} *rs_error_t;
+} * rs_error_t;
 
 /* Creates *err (which must be NULL); when errnum != 0 appends ": strerror(errnum)".
  * Returns -1 (or -errnum when errnum != 0) so callers can "return rs_error(...)". */

@@ -119,8 +119,19 @@ static int open_log(const char *path)
     return fd;
 }
 
-enum { OPT_ROOT = 1000, OPT_LOG, OPT_LOG_FORMAT, OPT_DEBUG, OPT_DEBUG_LOG, OPT_PLATFORM,
-       OPT_NETWORK, OPT_ROOTLESS, OPT_SYSTEMD_CGROUP, OPT_VERSION, OPT_HELP };
+enum {
+    OPT_ROOT = 1000,
+    OPT_LOG,
+    OPT_LOG_FORMAT,
+    OPT_DEBUG,
+    OPT_DEBUG_LOG,
+    OPT_PLATFORM,
+    OPT_NETWORK,
+    OPT_ROOTLESS,
+    OPT_SYSTEMD_CGROUP,
+    OPT_VERSION,
+    OPT_HELP
+};
 
 int main(int argc, char **argv)
 {
@@ -189,8 +200,7 @@ int main(int argc, char **argv)
         case ':':
             return runsc_usage_error(NULL, "flag %s needs an argument", argv[optind - 1]);
         default:
-            return runsc_usage_error(NULL, "unknown flag %s (see runsc --help)",
-                                     argv[optind - 1]);
+            return runsc_usage_error(NULL, "unknown flag %s (see runsc --help)", argv[optind - 1]);
         }
     }
 
@@ -200,8 +210,8 @@ int main(int argc, char **argv)
                                  g.log_format);
     if (strcmp(g.platform, "ptrace") != 0 && strcmp(g.platform, "systrap") != 0 &&
         strcmp(g.platform, "kvm") != 0)
-        return runsc_usage_error(NULL, "flag --platform: must be ptrace, systrap or kvm, got \"%s\"",
-                                 g.platform);
+        return runsc_usage_error(
+            NULL, "flag --platform: must be ptrace, systrap or kvm, got \"%s\"", g.platform);
     if (strcmp(g.network, "sandbox") != 0 && strcmp(g.network, "host") != 0 &&
         strcmp(g.network, "none") != 0)
         return runsc_usage_error(NULL, "flag --network: must be sandbox, host or none, got \"%s\"",

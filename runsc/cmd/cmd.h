@@ -28,6 +28,6 @@ int cmd_help_topic(const char *topic);
     "Prints the OCI state of a container as JSON."
 #define CMD_SPEC_USAGE                                                                             \
     "runsc spec [--bundle DIR] [--rootless]\n\n"                                                   \
-    "Writes a default config.json (as runc spec does) into the bundle directory.\n"               \
-    "  --bundle, -b DIR   bundle directory (default: current directory)\n"                        \
+    "Writes a default config.json (as runc spec does) into the bundle directory.\n"                \
+    "  --bundle, -b DIR   bundle directory (default: current directory)\n"                         \
     "  --rootless         a spec for running without root privileges"

@@ -32,9 +32,8 @@ int state_check_id(const char *id, rs_error_t *err)
         char c = *p;
         if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
               c == '_' || c == '+' || c == '-' || c == '.'))
-            return rs_error(err, 0,
-                            "invalid container id \"%s\": only letters, digits and _+-. allowed",
-                            id);
+            return rs_error(
+                err, 0, "invalid container id \"%s\": only letters, digits and _+-. allowed", id);
     }
     return 0;
 }
@@ -150,8 +149,8 @@ int state_load(const char *root, const char *id, struct container_state *st, rs_
     json_t *o = json_loads(text, 0, &je);
     if (!json_is_object(o)) {
         json_decref(o);
-        return rs_error(err, 0, "state file %s is corrupt: %s (line %d, column %d)", path,
-                        je.text, je.line, je.column);
+        return rs_error(err, 0, "state file %s is corrupt: %s (line %d, column %d)", path, je.text,
+                        je.line, je.column);
     }
     st->id = xstrdup(str_or(o, "id", id));
     st->bundle = xstrdup(str_or(o, "bundle", ""));
@@ -163,8 +162,8 @@ int state_load(const char *root, const char *id, struct container_state *st, rs_
     st->sandbox_pid = (pid_t)json_integer_value(json_object_get(o, "sandboxPid"));
     st->gofer_pid = (pid_t)json_integer_value(json_object_get(o, "goferPid"));
     json_t *ann = json_object_get(o, "annotations");
-    st->annotations_json = json_is_object(ann) ? json_dumps(ann, JSON_COMPACT | JSON_SORT_KEYS)
-                                               : xstrdup("{}");
+    st->annotations_json =
+        json_is_object(ann) ? json_dumps(ann, JSON_COMPACT | JSON_SORT_KEYS) : xstrdup("{}");
     json_decref(o);
     if (strcmp(st->status, "stopped") != 0 && strcmp(st->status, "creating") != 0 &&
         st->sandbox_pid > 0 && !pid_alive(st->sandbox_pid)) {

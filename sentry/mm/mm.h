@@ -1,0 +1,128 @@
+/* Application address spaces.
+ *
+ * An mm owns a list of VMAs (what the application asked for) and a page
+ * table (which MemoryFile frames back which pages). Pages are allocated on
+ * first touch: a fault (from the platform) or a copy_in/copy_out by the
+ * sentry populates them. The platform's address space is a cache of the page
+ * table: the sentry maps frames into it as they are populated and unmaps
+ * them when the VMA goes.
+ *
+ * Private pages are shared copy-on-write by reference count: a write to a
+ * private page whose frame has more than one reference copies it first.
+ *
+ * Locking: mm->lock protects the VMAs, the page table and the platform
+ * mappings. Lock order: mm->lock, then memfile.lock (leaf). File reads for
+ * file-backed faults happen under mm->lock (the file's own locks nest inside).
+ *
+ * Errors: -errno. */
+#pragma once
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "platform/platform.h"
+#include "sentry/mm/memfile.h"
+#include "sentry/mm/pagetable.h"
+
+#define MM_PAGE_SIZE 4096ull
+#define MM_PAGE_MASK (~(MM_PAGE_SIZE - 1))
+#define MM_PAGE_ROUND_UP(x) (((x) + MM_PAGE_SIZE - 1) & MM_PAGE_MASK)
+#define MM_PAGE_ROUND_DOWN(x) ((x)&MM_PAGE_MASK)
+
+/* Highest user address + 1 (47-bit, minus the guard page Linux keeps). */
+#define MM_TASK_SIZE 0x7ffffffff000ull
+#define MM_MMAP_MIN_ADDR 0x10000ull
+
+/* A file a VMA maps. The VFS implements it; mm only reads pages and keeps a
+ * reference. */
+struct mm_file;
+struct mm_file_ops {
+    /* Reads up to len bytes at off; returns bytes read (short at EOF) or -errno. */
+    ssize_t (*read)(struct mm_file *f, void *buf, size_t len, uint64_t off);
+    void (*get)(struct mm_file *f);
+    void (*put)(struct mm_file *f);
+    /* Path for /proc/pid/maps (may return NULL). */
+    const char *(*name)(struct mm_file *f);
+};
+struct mm_file {
+    const struct mm_file_ops *ops;
+};
+
+/* Memory shared by several VMAs (MAP_SHARED|MAP_ANONYMOUS, System V shm):
+ * one frame per page offset, allocated on first touch. */
+struct mm_shared;
+
+#define VMA_SHARED 0x1u    /* MAP_SHARED */
+#define VMA_GROWSDOWN 0x2u /* stack */
+#define VMA_STACK 0x4u     /* [stack] for /proc */
+#define VMA_HEAP 0x8u      /* [heap] for /proc */
+
+struct vma {
+    uint64_t start, end;   /* [start, end), page-aligned */
+    int prot;              /* PROT_READ|PROT_WRITE|PROT_EXEC */
+    int max_prot;          /* what mprotect may grant (file opened read-only + shared) */
+    unsigned flags;        /* VMA_* */
+    struct mm_file *file;  /* file-backed: a reference */
+    uint64_t file_off;     /* file offset of start */
+    struct mm_shared *shm; /* shared anonymous: a reference */
+    uint64_t shm_off;      /* offset of start in shm */
+    struct vma *prev, *next;
+};
+
+struct mm {
+    pthread_mutex_t lock;
+    int users;        /* tasks using this mm (atomic) */
+    struct vma *vmas; /* sorted by start, non-overlapping */
+    struct pagetable pt;
+    struct memfile *mf;
+    const struct platform_ops *pops;
+    struct platform_as *as;
+    uint64_t mmap_base; /* top of the mmap area (allocations go down from it) */
+    uint64_t brk_start, brk;
+    /* For /proc/pid/{cmdline,environ,auxv,stat}. */
+    uint64_t start_stack, arg_start, arg_end, env_start, env_end;
+    uint64_t auxv[64];
+    size_t auxv_len;    /* in words */
+    uint64_t rss_pages; /* present pages */
+};
+
+int mm_create(struct memfile *mf, const struct platform_ops *pops, struct platform *p,
+              struct mm **out);
+void mm_get(struct mm *mm);
+void mm_put(struct mm *mm);
+
+/* mmap(2) semantics; flags are MAP_*; file may be NULL. On success *out is
+ * the address. */
+int mm_mmap(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags, struct mm_file *file,
+            uint64_t off, int max_prot, uint64_t *out);
+int mm_munmap(struct mm *mm, uint64_t addr, uint64_t len);
+int mm_mprotect(struct mm *mm, uint64_t addr, uint64_t len, int prot);
+/* brk(2): returns the new (or unchanged) break. */
+uint64_t mm_brk(struct mm *mm, uint64_t addr);
+int mm_mremap(struct mm *mm, uint64_t old_addr, uint64_t old_len, uint64_t new_len, int flags,
+              uint64_t new_addr, uint64_t *out);
+int mm_madvise(struct mm *mm, uint64_t addr, uint64_t len, int advice);
+/* Sets the initial break (after the loader mapped the image). */
+void mm_set_brk_start(struct mm *mm, uint64_t brk_start);
+
+/* Resolves an application fault at addr (PLATFORM_ACCESS_*): populates the
+ * page and maps it. -EFAULT: no VMA (SEGV_MAPERR); -EACCES: the VMA forbids
+ * the access (SEGV_ACCERR); -ENOMEM. */
+int mm_fault(struct mm *mm, uint64_t addr, unsigned access);
+
+/* Copies between application memory and the sentry; -EFAULT if any part of
+ * the range is not accessible as requested. */
+int mm_copy_in(struct mm *mm, uint64_t addr, void *buf, size_t len);
+int mm_copy_out(struct mm *mm, uint64_t addr, const void *buf, size_t len);
+int mm_zero_out(struct mm *mm, uint64_t addr, size_t len);
+/* Copies a NUL-terminated string of at most max bytes (including the NUL).
+ * Returns its length, -EFAULT, or -ENAMETOOLONG. */
+ssize_t mm_copy_in_string(struct mm *mm, uint64_t addr, char *buf, size_t max);
+
+/* Writes /proc/pid/maps-style text into a malloc'ed buffer. */
+char *mm_maps_text(struct mm *mm);
+/* Bytes of VMAs (VmSize) and present pages (VmRSS). */
+void mm_usage(struct mm *mm, uint64_t *vm_size, uint64_t *rss);

@@ -1,0 +1,3 @@
+# sentry/: the userspace kernel. Every .c below sentry/ goes into the library.
+LIB_SRCS += $(shell find sentry -name '*.c' | sort)
+UNIT_TESTS += sentry
