@@ -19,6 +19,7 @@
 
 static const struct runsc_command g_commands[] = {
     {"boot", "start the sandbox (internal)", CMD_BOOT_USAGE, cmd_boot, true},
+    {"do", "run a program in a sandbox (no bundle needed)", CMD_DO_USAGE, cmd_do, false},
     {"gofer", "serve files to the sandbox (internal)", CMD_GOFER_USAGE, cmd_gofer, true},
     {"help", "show help for a command", "runsc help [COMMAND]", cmd_help, false},
     {"list", "list containers", CMD_LIST_USAGE, cmd_list, false},

@@ -5,6 +5,7 @@
 #include "runsc/globals.h"
 
 int cmd_boot(struct runsc_globals *g, int argc, char **argv);
+int cmd_do(struct runsc_globals *g, int argc, char **argv);
 int cmd_gofer(struct runsc_globals *g, int argc, char **argv);
 int cmd_help(struct runsc_globals *g, int argc, char **argv);
 int cmd_list(struct runsc_globals *g, int argc, char **argv);
@@ -18,6 +19,16 @@ int cmd_help_topic(const char *topic);
 
 #define CMD_BOOT_USAGE "runsc boot [flags] (internal: started by runsc create/do)"
 #define CMD_GOFER_USAGE "runsc gofer [flags] (internal: started by runsc create/do)"
+#define CMD_DO_USAGE                                                                               \
+    "runsc do [flags] [--] PROG [ARGS...]\n\n"                                                     \
+    "Runs PROG in a sandbox, without an OCI bundle. stdin/stdout/stderr are runsc's;\n"            \
+    "the exit status is the program's (128+N when killed by signal N).\n"                          \
+    "  --rootfs DIR    root filesystem (default: the host's /, read-only)\n"                       \
+    "  --writable      serve --rootfs read-write\n"                                                \
+    "  --cwd DIR       working directory (default: the current one when the root is /)\n"          \
+    "  --env K=V       set an environment variable (repeatable; the rest is inherited)\n"          \
+    "  --platform P    ptrace (default), systrap or kvm\n\n"                                       \
+    "\"runsc help syscalls\" prints the sentry's system call table."
 #define CMD_LIST_USAGE                                                                             \
     "runsc list [--format table|json] [--quiet]\n\n"                                               \
     "Lists the containers under --root.\n"                                                         \

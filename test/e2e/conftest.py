@@ -45,3 +45,45 @@ def tmpdir_path():
 def runsc(tmpdir_path):
     root = os.path.join(tmpdir_path, "state")
     return Runsc(root)
+
+
+BUSYBOX = "/bin/busybox"
+
+
+def build_busybox_rootfs(root):
+    """A busybox rootfs from Debian's busybox-static: every applet as a
+    symlink in /bin, a few files in /etc, and the usual directories."""
+    if not os.path.exists(BUSYBOX):
+        pytest.skip("busybox-static is not installed (%s)" % BUSYBOX)
+    for d in ("bin", "etc", "dev", "proc", "sys", "tmp", "root", "usr/bin", "var"):
+        os.makedirs(os.path.join(root, d), exist_ok=True)
+    shutil.copy2(BUSYBOX, os.path.join(root, "bin", "busybox"))
+    applets = subprocess.run([BUSYBOX, "--list"], capture_output=True, text=True,
+                             check=True).stdout.split()
+    for a in applets:
+        p = os.path.join(root, "bin", a)
+        if a != "busybox" and not os.path.exists(p):
+            os.symlink("busybox", p)
+    with open(os.path.join(root, "etc", "passwd"), "w") as f:
+        f.write("root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n")
+    with open(os.path.join(root, "etc", "group"), "w") as f:
+        f.write("root:x:0:\nnogroup:x:65534:\n")
+    with open(os.path.join(root, "etc", "hostname"), "w") as f:
+        f.write("busybox-rootfs\n")
+    return root
+
+
+@pytest.fixture(scope="session")
+def busybox_rootfs():
+    d = tempfile.mkdtemp(prefix="runsc-busybox-")
+    yield build_busybox_rootfs(os.path.join(d, "rootfs"))
+    shutil.rmtree(d, ignore_errors=True)
+
+
+def compile_static(src, out, compiler="gcc", extra=()):
+    """Builds a static C program; skips the test when the compiler is absent."""
+    if not shutil.which(compiler):
+        pytest.skip("%s is not installed" % compiler)
+    subprocess.run([compiler, "-static", "-O2", "-o", out, src] + list(extra), check=True,
+                   capture_output=True)
+    return out

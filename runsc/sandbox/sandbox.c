@@ -1,0 +1,60 @@
+#include "runsc/sandbox/sandbox.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "lib/log.h"
+
+int sandbox_spawn(struct runsc_globals *g, const char *argv0, const char *cmd,
+                  const char *const *args, struct donation *d, pid_t *pid, rs_error_t *err)
+{
+    char *argv[128];
+    int argc = 0;
+    argv[argc++] = (char *)argv0;
+    if (g->debug)
+        argv[argc++] = "--debug";
+    argv[argc++] = (char *)cmd;
+    for (size_t i = 0; args && args[i] && argc < 100; i++)
+        argv[argc++] = (char *)args[i];
+    argc = donation_argv(d, argv, argc);
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    if (n < 0)
+        return rs_error(err, errno, "readlink /proc/self/exe");
+    exe[n] = '\0';
+    pid_t p = fork();
+    if (p < 0)
+        return rs_error(err, errno, "fork");
+    if (p == 0) {
+        signal(SIGPIPE, SIG_DFL);
+        if (donation_apply(d) < 0)
+            _exit(125);
+        execv(exe, argv);
+        _exit(127);
+    }
+    /* The flag strings from donation_argv live until runsc exits. */
+    donation_close(d);
+    *pid = p;
+    log_debug("started %s (pid %d)", cmd, (int)p);
+    return 0;
+}
+
+int sandbox_wait_status(pid_t pid)
+{
+    int st;
+    while (waitpid(pid, &st, 0) < 0) {
+        if (errno != EINTR)
+            return 125;
+    }
+    if (WIFEXITED(st))
+        return WEXITSTATUS(st);
+    if (WIFSIGNALED(st))
+        return 128 + WTERMSIG(st);
+    return 125;
+}

@@ -1,0 +1,384 @@
+/* runsc boot: start the sentry.
+ *
+ * Flags (donated fds are numbered by runsc):
+ *   --spec-fd N        a serialized runsc.boot.Config (protobuf), read to EOF
+ *   --io-fds A[,B...]  gofer connections: the root first, then bind mounts
+ *   --stdio-fds I,O,E  host fds that become the application's 0, 1, 2
+ *   --log-fd N         the sentry's log (text or json as runsc chose)
+ *   --log-format F     text|json
+ *   --debug            debug logging
+ * The exit status is the init process's: its exit code, or 128+N when a
+ * signal N killed it. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "lib/log.h"
+#include "sentry/boot/entry.h"
+#include "sentry/fsimpl/dev/dev.h"
+#include "sentry/fsimpl/gofer/gofer.h"
+#include "sentry/fsimpl/host/host.h"
+#include "sentry/kernel/kernel.h"
+#include "sentry/loader/loader.h"
+#include "sentry/syscalls/syscalls.h"
+#include "urpc/proto/boot.pb-c.h"
+
+/* Application memory the MemoryFile can hold (sparse: costs nothing until
+ * used). */
+#define MEMFILE_SIZE (64ull << 30)
+
+int sentry_help_topic(const char *topic)
+{
+    if (strcmp(topic, "syscalls") != 0)
+        return -1;
+    syscall_print_table(stdout);
+    return 0;
+}
+
+static int parse_fd_list(const char *s, int *fds, int max)
+{
+    int n = 0;
+    while (*s) {
+        char *end;
+        long v = strtol(s, &end, 10);
+        if (end == s || v < 0 || v > 1 << 20 || n == max)
+            return -1;
+        fds[n++] = (int)v;
+        s = *end == ',' ? end + 1 : end;
+        if (*end && *end != ',')
+            return -1;
+    }
+    return n;
+}
+
+static int read_config(int fd, Runsc__Boot__Config **out)
+{
+    size_t cap = 4096, len = 0;
+    uint8_t *buf = malloc(cap);
+    if (!buf)
+        return -ENOMEM;
+    for (;;) {
+        if (len == cap) {
+            if (cap >= (16u << 20)) {
+                free(buf);
+                return -E2BIG;
+            }
+            uint8_t *nb = realloc(buf, cap * 2);
+            if (!nb) {
+                free(buf);
+                return -ENOMEM;
+            }
+            buf = nb;
+            cap *= 2;
+        }
+        ssize_t r = read(fd, buf + len, cap - len);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            int e = errno;
+            free(buf);
+            return -e;
+        }
+        if (r == 0)
+            break;
+        len += (size_t)r;
+    }
+    *out = runsc__boot__config__unpack(NULL, len, buf);
+    free(buf);
+    return *out ? 0 : -EBADMSG;
+}
+
+/* Finds PROG on PATH (from the application's environment) when it has no
+ * slash, as execvp would inside the container. */
+static char *resolve_prog(struct task *t, const char *prog, char *const envp[])
+{
+    if (strchr(prog, '/'))
+        return strdup(prog);
+    const char *path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    for (size_t i = 0; envp && envp[i]; i++)
+        if (strncmp(envp[i], "PATH=", 5) == 0)
+            path = envp[i] + 5;
+    char *copy = strdup(path);
+    if (!copy)
+        return NULL;
+    char *save = NULL;
+    for (char *dir = strtok_r(copy, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
+        char cand[4096];
+        snprintf(cand, sizeof(cand), "%s/%s", *dir ? dir : ".", prog);
+        struct vfs_walk_ctx ctx;
+        if (task_walk_ctx(t, AT_FDCWD, cand, &ctx) < 0)
+            continue;
+        struct vfs_path p;
+        int r = vfs_walk(&ctx, cand, WALK_FOLLOW, &p);
+        task_walk_ctx_release(&ctx);
+        if (r == 0) {
+            bool reg = S_ISREG(p.d->inode->mode);
+            path_put(&p);
+            if (reg) {
+                free(copy);
+                return strdup(cand);
+            }
+        }
+    }
+    free(copy);
+    return strdup(prog);
+}
+
+static int boot(Runsc__Boot__Config *cfg, const int *io_fds, int n_io, const int *stdio)
+{
+    if (cfg->n_argv == 0 || !cfg->argv[0][0]) {
+        log_stderr("no program to run (process.args is empty)");
+        return 127;
+    }
+    const char *pname = cfg->platform && cfg->platform[0] ? cfg->platform : "ptrace";
+    const struct platform_ops *pops = platform_lookup(pname);
+    if (!pops) {
+        log_stderr("unknown platform \"%s\" (have: %s)", pname, platform_names());
+        return 125;
+    }
+    struct memfile *mf;
+    int r = memfile_create(MEMFILE_SIZE, &mf);
+    if (r < 0) {
+        log_stderr("creating the memory file: %s", strerror(-r));
+        return 125;
+    }
+    struct platform *plat;
+    r = pops->create(mf->fd, -1, &plat);
+    if (r < 0) {
+        log_stderr("starting the %s platform: %s", pname, strerror(-r));
+        return 125;
+    }
+    struct kernel *k;
+    r = kernel_init(mf, pops, plat, &k);
+    if (r < 0)
+        return 125;
+    if (cfg->hostname && cfg->hostname[0])
+        snprintf(k->hostname, sizeof(k->hostname), "%s", cfg->hostname);
+
+    /* The root filesystem, from the first gofer connection. */
+    if (n_io < 1) {
+        log_stderr("no gofer connection for the root filesystem (--io-fds)");
+        return 125;
+    }
+    struct gofer_client *gc;
+    r = gofer_client_new(io_fds[0], &gc);
+    if (r < 0) {
+        log_stderr("connecting to the gofer: %s", strerror(-r));
+        return 125;
+    }
+    struct vfs_fs *rootfs;
+    struct dentry *rootd;
+    bool ro = false;
+    r = goferfs_new(gc, &rootfs, &rootd, &ro);
+    if (r < 0) {
+        log_stderr("mounting the root filesystem: %s", strerror(-r));
+        return 125;
+    }
+    r = vfs_mount_root(rootfs, rootd, (ro || cfg->root_readonly) ? MNT_RDONLY : 0, &k->root);
+    if (r < 0)
+        return 125;
+
+    struct creds creds = {0};
+    creds.ruid = creds.euid = creds.suid = creds.fsuid = cfg->uid;
+    creds.rgid = creds.egid = creds.sgid = creds.fsgid = cfg->gid;
+    creds.ngroups = (int)cfg->n_groups;
+    creds.groups = cfg->n_groups ? calloc(cfg->n_groups, sizeof(uint32_t)) : NULL;
+    for (size_t i = 0; i < cfg->n_groups; i++)
+        creds.groups[i] = cfg->groups[i];
+    creds.cap_effective = cfg->cap_effective;
+    creds.cap_permitted = cfg->cap_permitted;
+    creds.cap_inheritable = cfg->cap_inheritable;
+    creds.cap_bounding = cfg->cap_bounding;
+    creds.cap_ambient = cfg->cap_ambient;
+    creds.no_new_privs = cfg->no_new_privileges;
+
+    /* /dev is the sentry's own. */
+    struct fs_context *fsc;
+    r = fsctx_new(&k->root, &k->root, &fsc);
+    if (r < 0)
+        return 125;
+    fsc->umask = cfg->umask ? cfg->umask : 022;
+    struct vfs_walk_ctx wctx = {.root = k->root, .start = k->root, .uid = 0, .gid = 0};
+    struct vfs_path devp;
+    if (vfs_walk(&wctx, "/dev", WALK_FOLLOW | WALK_DIRECTORY, &devp) == 0) {
+        struct vfs_fs *dfs;
+        struct dentry *droot;
+        r = devfs_new(&dfs, &droot);
+        if (r == 0)
+            r = vfs_mount(&devp, dfs, droot, MNT_NOEXEC | MNT_NOSUID);
+        if (r < 0)
+            log_warn("mounting /dev: %s", strerror(-r));
+        path_put(&devp);
+    } else {
+        log_warn("the root filesystem has no /dev directory: /dev is not mounted");
+    }
+
+    /* Working directory. */
+    const char *cwd = cfg->cwd && cfg->cwd[0] ? cfg->cwd : "/";
+    struct vfs_walk_ctx cctx = {
+        .root = k->root, .start = k->root, .uid = cfg->uid, .gid = cfg->gid};
+    struct vfs_path cwdp;
+    r = vfs_walk(&cctx, cwd, WALK_FOLLOW | WALK_DIRECTORY, &cwdp);
+    if (r < 0) {
+        log_stderr("chdir %s: %s", cwd, strerror(-r));
+        return 125;
+    }
+    path_put(&fsc->cwd);
+    fsc->cwd = cwdp;
+
+    /* stdio. */
+    struct fdtable *fdt;
+    r = fdt_new(&fdt);
+    if (r < 0)
+        return 125;
+    for (int i = 0; i < 3; i++) {
+        if (stdio[i] < 0)
+            continue;
+        int fd = dup(stdio[i]);
+        if (fd < 0)
+            continue;
+        int fl = fcntl(fd, F_GETFL);
+        struct file *f;
+        if (hostfile_new(fd, fl & (O_ACCMODE | O_APPEND | O_NONBLOCK), &f) < 0) {
+            close(fd);
+            continue;
+        }
+        fdt_install_at(fdt, i, f, 0, 1 << 20);
+        file_put(f);
+    }
+    for (int i = 0; i < 3; i++)
+        if (stdio[i] > 2)
+            close(stdio[i]);
+
+    struct mm *mm;
+    r = mm_create(mf, pops, plat, &mm);
+    if (r < 0) {
+        log_stderr("creating the address space: %s", strerror(-r));
+        return 125;
+    }
+    struct task *init;
+    r = task_new_init(k, mm, fdt, fsc, &creds, &init);
+    if (r < 0)
+        return 125;
+    for (size_t i = 0; i < cfg->n_rlimits; i++) {
+        int res = cfg->rlimits[i]->resource;
+        if (res >= 0 && res < RLIM_NLIMITS) {
+            init->tg->rlimits[res].rlim_cur = cfg->rlimits[i]->cur;
+            init->tg->rlimits[res].rlim_max = cfg->rlimits[i]->max;
+        }
+    }
+    char **envp = calloc(cfg->n_env + 1, sizeof(char *));
+    for (size_t i = 0; i < cfg->n_env; i++)
+        envp[i] = cfg->env[i];
+    char *prog = resolve_prog(init, cfg->argv[0], envp);
+    const char *base = strrchr(prog, '/');
+    snprintf(init->comm, sizeof(init->comm), "%s", base ? base + 1 : prog);
+    struct loader_result res;
+    r = loader_load(init, mm, prog, cfg->argv, envp, &res);
+    if (r < 0) {
+        const char *why = strerror(-r);
+        if (r == -ENOEXEC)
+            why = "exec format error";
+        else if (r == -ENOENT)
+            why = "no such file or directory";
+        else if (r == -EACCES)
+            why = "permission denied";
+        log_stderr("exec %s: %s", cfg->argv[0], why);
+        return r == -ENOENT ? 127 : 126;
+    }
+    free(prog);
+    loader_init_regs(&init->regs, &res);
+    r = task_start(init);
+    if (r < 0) {
+        log_stderr("starting the init task: %s", strerror(-r));
+        return 125;
+    }
+    int status = kernel_wait_init(k);
+    if (k->enosys_count)
+        log_debug("%llu unsupported syscalls", (unsigned long long)k->enosys_count);
+    if (WIFEXITED(status))
+        return WEXITSTATUS(status);
+    return 128 + WTERMSIG(status);
+}
+
+int sentry_boot_main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"spec-fd", required_argument, NULL, 's'},
+        {"io-fds", required_argument, NULL, 'i'},
+        {"stdio-fds", required_argument, NULL, 'o'},
+        {"log-fd", required_argument, NULL, 'l'},
+        {"log-format", required_argument, NULL, 'f'},
+        {"debug", no_argument, NULL, 'd'},
+        {NULL, 0, NULL, 0},
+    };
+    int spec_fd = -1, log_fd = -1, n_io = 0;
+    int io_fds[64];
+    int stdio[3] = {0, 1, 2};
+    bool debug = false;
+    enum log_format fmt = LOG_FORMAT_TEXT;
+    opterr = 0;
+    int c;
+    log_set_prefix("runsc");
+    while ((c = getopt_long_only(argc, argv, "+", opts, NULL)) != -1) {
+        switch (c) {
+        case 's':
+            spec_fd = atoi(optarg);
+            break;
+        case 'i':
+            n_io = parse_fd_list(optarg, io_fds, 64);
+            if (n_io < 0) {
+                log_stderr("boot: bad --io-fds \"%s\"", optarg);
+                return 125;
+            }
+            break;
+        case 'o':
+            if (parse_fd_list(optarg, stdio, 3) != 3) {
+                log_stderr("boot: --stdio-fds needs three fds, got \"%s\"", optarg);
+                return 125;
+            }
+            break;
+        case 'l':
+            log_fd = atoi(optarg);
+            break;
+        case 'f':
+            if (log_parse_format(optarg, &fmt) < 0) {
+                log_stderr("boot: bad --log-format \"%s\"", optarg);
+                return 125;
+            }
+            break;
+        case 'd':
+            debug = true;
+            break;
+        default:
+            log_stderr("boot: unknown flag %s", argv[optind - 1]);
+            return 125;
+        }
+    }
+    if (log_fd >= 0)
+        log_init(log_fd, fmt, debug ? LOG_LEVEL_DEBUG : LOG_LEVEL_WARN);
+    if (spec_fd < 0) {
+        log_stderr("boot: --spec-fd is required (runsc boot is started by runsc itself)");
+        return 125;
+    }
+    Runsc__Boot__Config *cfg = NULL;
+    int r = read_config(spec_fd, &cfg);
+    close(spec_fd);
+    if (r < 0) {
+        log_stderr("boot: reading the boot configuration: %s", strerror(-r));
+        return 125;
+    }
+    if (cfg->debug && log_fd >= 0)
+        log_init(log_fd, fmt, LOG_LEVEL_DEBUG);
+    /* A dying application must not take the sentry with SIGPIPE. */
+    signal(SIGPIPE, SIG_IGN);
+    int status = boot(cfg, io_fds, n_io, stdio);
+    fflush(stdout);
+    _exit(status);
+}

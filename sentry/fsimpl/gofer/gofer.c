@@ -1,0 +1,378 @@
+/* The gofer filesystem.
+ *
+ * Each inode holds a gofer fid and a cached copy of the attributes. Regular
+ * files get host fds from the gofer on first open (one read-only and one
+ * read-write fd per inode, shared by every open file description of it);
+ * after that, reads, writes and fstat are plain host syscalls on those fds,
+ * with no RPC. Directories and symlinks go through RPCs.
+ *
+ * Locking: inode->lock protects the cached fds and attributes. */
+#include "sentry/fsimpl/gofer/gofer.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct goferfs {
+    struct vfs_fs fs;
+    struct gofer_client *c;
+};
+
+struct gofer_inode {
+    uint64_t fid;
+    struct gofer_attr attr;
+    int rd_fd;  /* host fd opened O_RDONLY, or -1 */
+    int rw_fd;  /* host fd opened O_RDWR (or O_WRONLY), or -1 */
+    char *link; /* cached symlink target */
+    size_t link_len;
+};
+
+static const struct vfs_fs_type g_gofer_type = {.name = "9p"};
+
+static struct gofer_client *client_of(struct inode *ino)
+{
+    return ((struct goferfs *)ino->fs)->c;
+}
+
+static void attr_from_gofer(struct inode *ino, const struct gofer_attr *g, struct vfs_attr *a)
+{
+    a->ino = g->ino;
+    a->dev = ino->fs->dev;
+    a->mode = g->mode;
+    a->nlink = g->nlink;
+    a->uid = g->uid;
+    a->gid = g->gid;
+    a->rdev = g->rdev;
+    a->size = g->size;
+    a->blocks = g->blocks;
+    a->blksize = g->blksize;
+    a->atime = g->atime;
+    a->mtime = g->mtime;
+    a->ctime = g->ctime;
+}
+
+static void attr_from_stat(const struct stat *st, struct gofer_attr *g)
+{
+    g->ino = st->st_ino;
+    g->dev = st->st_dev;
+    g->mode = st->st_mode;
+    g->nlink = (uint32_t)st->st_nlink;
+    g->uid = st->st_uid;
+    g->gid = st->st_gid;
+    g->rdev = st->st_rdev;
+    g->size = st->st_size;
+    g->blocks = st->st_blocks;
+    g->blksize = (int32_t)st->st_blksize;
+    g->atime = st->st_atim;
+    g->mtime = st->st_mtim;
+    g->ctime = st->st_ctim;
+}
+
+static const struct inode_ops g_gofer_inode_ops;
+
+static struct inode *inode_from(struct vfs_fs *fs, uint64_t fid, const struct gofer_attr *attr)
+{
+    struct gofer_inode *gi = calloc(1, sizeof(*gi));
+    if (!gi)
+        return NULL;
+    gi->fid = fid;
+    gi->attr = *attr;
+    gi->rd_fd = gi->rw_fd = -1;
+    struct inode *ino = vfs_inode_new(fs, &g_gofer_inode_ops, attr->ino, attr->mode, gi);
+    if (!ino)
+        free(gi);
+    return ino;
+}
+
+static int g_lookup(struct inode *dir, const char *name, struct inode **out)
+{
+    struct gofer_inode *gd = dir->priv;
+    const char *names[1] = {name};
+    uint64_t fid;
+    struct gofer_attr attr;
+    size_t walked = 0;
+    int r = gofer_walk(client_of(dir), gd->fid, names, 1, &fid, &attr, &walked);
+    if (r < 0)
+        return r;
+    if (walked == 0)
+        return -ENOENT;
+    *out = inode_from(dir->fs, fid, &attr);
+    if (!*out) {
+        gofer_close(client_of(dir), &fid, 1);
+        return -ENOMEM;
+    }
+    return 0;
+}
+
+static int g_getattr(struct inode *ino, struct vfs_attr *a)
+{
+    struct gofer_inode *gi = ino->priv;
+    pthread_mutex_lock(&ino->lock);
+    int fd = gi->rw_fd >= 0 ? gi->rw_fd : gi->rd_fd;
+    if (fd >= 0) {
+        /* An open host fd answers for free and is always current. */
+        struct stat st;
+        if (fstat(fd, &st) == 0)
+            attr_from_stat(&st, &gi->attr);
+    }
+    attr_from_gofer(ino, &gi->attr, a);
+    pthread_mutex_unlock(&ino->lock);
+    return 0;
+}
+
+static ssize_t g_readlink(struct inode *ino, char *buf, size_t size)
+{
+    struct gofer_inode *gi = ino->priv;
+    pthread_mutex_lock(&ino->lock);
+    if (!gi->link) {
+        char tmp[4096];
+        ssize_t n = gofer_readlink(client_of(ino), gi->fid, tmp, sizeof(tmp));
+        if (n < 0) {
+            pthread_mutex_unlock(&ino->lock);
+            return n;
+        }
+        gi->link = malloc((size_t)n + 1);
+        if (!gi->link) {
+            pthread_mutex_unlock(&ino->lock);
+            return -ENOMEM;
+        }
+        memcpy(gi->link, tmp, (size_t)n);
+        gi->link_len = (size_t)n;
+    }
+    size_t n = gi->link_len < size ? gi->link_len : size;
+    memcpy(buf, gi->link, n);
+    pthread_mutex_unlock(&ino->lock);
+    return (ssize_t)n;
+}
+
+/* ---- regular files ------------------------------------------------------ */
+
+struct gofer_file {
+    int fd; /* borrowed from the inode */
+};
+
+static ssize_t gf_read(struct file *f, void *buf, size_t len, int64_t off)
+{
+    struct gofer_file *g = f->priv;
+    ssize_t r = pread(g->fd, buf, len, off);
+    return r < 0 ? -errno : r;
+}
+
+static ssize_t gf_write(struct file *f, const void *buf, size_t len, int64_t off)
+{
+    struct gofer_file *g = f->priv;
+    ssize_t r = pwrite(g->fd, buf, len, off);
+    return r < 0 ? -errno : r;
+}
+
+static int gf_fsync(struct file *f)
+{
+    struct gofer_file *g = f->priv;
+    return fsync(g->fd) < 0 ? -errno : 0;
+}
+
+static int gf_mmap(struct file *f)
+{
+    return 0;
+}
+
+static void gf_release(struct file *f)
+{
+    free(f->priv);
+}
+
+static const struct file_ops g_reg_ops = {
+    .read = gf_read,
+    .write = gf_write,
+    .llseek = vfs_generic_llseek,
+    .fsync = gf_fsync,
+    .mmap = gf_mmap,
+    .release = gf_release,
+};
+
+/* Makes sure the inode has a host fd for the access mode; returns it. */
+static int ensure_fd(struct inode *ino, int acc)
+{
+    struct gofer_inode *gi = ino->priv;
+    int *slot = acc == O_RDONLY ? &gi->rd_fd : &gi->rw_fd;
+    if (*slot >= 0)
+        return *slot;
+    int fd = -1;
+    int r = gofer_open(client_of(ino), gi->fid, acc == O_RDONLY ? O_RDONLY : O_RDWR, &fd);
+    if (r == -EACCES && acc == O_WRONLY)
+        r = gofer_open(client_of(ino), gi->fid, O_WRONLY, &fd);
+    if (r < 0)
+        return r;
+    if (fd < 0)
+        return -EIO; /* the gofer must hand over fds for regular files */
+    *slot = fd;
+    return fd;
+}
+
+/* ---- directories -------------------------------------------------------- */
+
+static int gd_iterate(struct file *f, int64_t *pos, vfs_dirent_fn fn, void *arg)
+{
+    struct inode *ino = f->inode;
+    struct gofer_inode *gi = ino->priv;
+    for (;;) {
+        struct gofer_dirent *ents;
+        size_t n;
+        int r = gofer_getdents(client_of(ino), gi->fid, *pos, 32768, &ents, &n);
+        if (r < 0)
+            return r;
+        if (n == 0)
+            return 0;
+        for (size_t i = 0; i < n; i++) {
+            if (!fn(arg, ents[i].name, ents[i].ino, ents[i].type, ents[i].next_off)) {
+                gofer_dirents_free(ents, n);
+                return 0;
+            }
+            *pos = ents[i].next_off;
+        }
+        gofer_dirents_free(ents, n);
+    }
+}
+
+static const struct file_ops g_dir_ops = {
+    .iterate = gd_iterate,
+    .llseek = vfs_generic_llseek,
+};
+
+static int g_open(struct inode *ino, struct file *f, int flags)
+{
+    if (S_ISDIR(ino->mode)) {
+        f->ops = &g_dir_ops;
+        return 0;
+    }
+    if (!S_ISREG(ino->mode))
+        return -ENXIO; /* host devices, fifos and sockets are not served */
+    struct gofer_file *g = calloc(1, sizeof(*g));
+    if (!g)
+        return -ENOMEM;
+    pthread_mutex_lock(&ino->lock);
+    int fd = ensure_fd(ino, flags & O_ACCMODE);
+    pthread_mutex_unlock(&ino->lock);
+    if (fd < 0) {
+        free(g);
+        return fd;
+    }
+    g->fd = fd;
+    f->ops = &g_reg_ops;
+    f->priv = g;
+    return 0;
+}
+
+static int g_create(struct inode *dir, const char *name, uint32_t mode, struct file *f, int flags,
+                    struct inode **out)
+{
+    struct gofer_inode *gd = dir->priv;
+    uint64_t fid;
+    struct gofer_attr attr;
+    int fd = -1;
+    int acc = flags & O_ACCMODE;
+    /* uid/gid of the creator: the gofer applies them (root in the sandbox here). */
+    int r = gofer_create(client_of(dir), gd->fid, name, acc == O_RDONLY ? O_RDONLY : O_RDWR,
+                         S_IFREG | mode, 0, 0, &fid, &attr, &fd);
+    if (r < 0)
+        return r;
+    struct inode *ino = inode_from(dir->fs, fid, &attr);
+    if (!ino) {
+        if (fd >= 0)
+            close(fd);
+        gofer_close(client_of(dir), &fid, 1);
+        return -ENOMEM;
+    }
+    struct gofer_inode *gi = ino->priv;
+    if (acc == O_RDONLY)
+        gi->rd_fd = fd;
+    else
+        gi->rw_fd = fd;
+    struct gofer_file *g = calloc(1, sizeof(*g));
+    if (!g) {
+        inode_put(ino);
+        return -ENOMEM;
+    }
+    g->fd = fd;
+    f->ops = &g_reg_ops;
+    f->priv = g;
+    *out = ino;
+    return 0;
+}
+
+static int g_truncate(struct inode *ino, int64_t size)
+{
+    struct gofer_inode *gi = ino->priv;
+    pthread_mutex_lock(&ino->lock);
+    int r;
+    if (gi->rw_fd >= 0)
+        r = ftruncate(gi->rw_fd, size) < 0 ? -errno : 0;
+    else
+        r = gofer_setattr(client_of(ino), gi->fid, size, UINT32_MAX);
+    pthread_mutex_unlock(&ino->lock);
+    return r;
+}
+
+static void g_release(struct inode *ino)
+{
+    struct gofer_inode *gi = ino->priv;
+    if (!gi)
+        return;
+    if (gi->rd_fd >= 0)
+        close(gi->rd_fd);
+    if (gi->rw_fd >= 0)
+        close(gi->rw_fd);
+    gofer_close(client_of(ino), &gi->fid, 1);
+    free(gi->link);
+    free(gi);
+}
+
+static const struct inode_ops g_gofer_inode_ops = {
+    .lookup = g_lookup,
+    .getattr = g_getattr,
+    .readlink = g_readlink,
+    .open = g_open,
+    .create = g_create,
+    .truncate = g_truncate,
+    .release = g_release,
+};
+
+static void goferfs_release(struct vfs_fs *fs)
+{
+    struct goferfs *g = (struct goferfs *)fs;
+    gofer_client_free(g->c);
+    free(g);
+}
+
+int goferfs_new(struct gofer_client *c, struct vfs_fs **fs, struct dentry **root, bool *readonly)
+{
+    uint64_t fid;
+    struct gofer_attr attr;
+    int r = gofer_mount(c, &fid, &attr, readonly);
+    if (r < 0)
+        return r;
+    struct goferfs *g = calloc(1, sizeof(*g));
+    if (!g)
+        return -ENOMEM;
+    g->fs.type = &g_gofer_type;
+    g->fs.refs = 1;
+    g->fs.dev = vfs_new_dev();
+    g->fs.release = goferfs_release;
+    g->c = c;
+    struct inode *ino = inode_from(&g->fs, fid, &attr);
+    if (!ino) {
+        free(g);
+        return -ENOMEM;
+    }
+    *root = vfs_dentry_new_root(&g->fs, ino);
+    if (!*root) {
+        inode_put(ino);
+        return -ENOMEM;
+    }
+    *fs = &g->fs;
+    return 0;
+}

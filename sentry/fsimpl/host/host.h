@@ -1,0 +1,11 @@
+/* Files backed by a host fd the sandbox was given (stdio, and later host
+ * sockets and ttys). Reads and writes go straight to the host fd. */
+#pragma once
+
+#include "sentry/vfs/vfs.h"
+
+/* Wraps fd (owned by the new file from now on; closed on release) in a file
+ * with O_* flags. */
+int hostfile_new(int fd, int flags, struct file **out);
+/* The host fd behind a host file, or -1. */
+int hostfile_fd(struct file *f);

@@ -1,0 +1,34 @@
+/* Helpers shared by the sys_<family>.c files (private to sentry/syscalls). */
+#pragma once
+
+#include <errno.h>
+#include <limits.h>
+#include <sys/stat.h>
+
+#include "sentry/kernel/kernel.h"
+#include "sentry/syscalls/syscalls.h"
+#include "sentry/vfs/vfs.h"
+
+#define ARG_INT(i) ((int)args->a[i])
+#define ARG_U64(i) (args->a[i])
+
+/* Copies a path argument (at most PATH_MAX bytes with the NUL). */
+static inline int sc_copy_path(struct task *t, uint64_t addr, char *buf)
+{
+    ssize_t r = mm_copy_in_string(t->mm, addr, buf, PATH_MAX);
+    return r < 0 ? (int)r : 0;
+}
+
+/* The file at fd (new reference) or NULL; sets *err to -EBADF. */
+static inline struct file *sc_file(struct task *t, int fd)
+{
+    return fdt_get_file(t->fdt, fd, NULL);
+}
+
+/* Linux's struct stat from VFS attributes (x86-64 layout = glibc's). */
+void sc_attr_to_stat(const struct vfs_attr *a, struct stat *st);
+/* stat/lstat/newfstatat/statx core: resolve (dirfd, path, AT_* flags). */
+int sc_resolve_at(struct task *t, int dirfd, const char *path, int at_flags, struct vfs_path *out);
+
+/* Bounce buffers for moving file data through the sentry. */
+#define SC_IO_CHUNK (1u << 20)

@@ -1,0 +1,262 @@
+/* read, write, readv, writev, pread64, pwrite64, preadv, pwritev, preadv2,
+ * pwritev2, lseek, fsync, fdatasync. Data moves through a bounce buffer. */
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/uio.h>
+
+#include "sentry/syscalls/internal.h"
+
+#define MAX_RW_COUNT 0x7ffff000ull
+#define NO_OFFSET (-1)
+
+/* One read into application memory at addr; off < 0 means "use the file
+ * position". Regular files are read until len or EOF; streams once. */
+static ssize_t read_into(struct task *t, struct file *f, uint64_t addr, size_t len, int64_t off)
+{
+    if (len > MAX_RW_COUNT)
+        len = MAX_RW_COUNT;
+    if (len == 0) {
+        if ((f->flags & O_ACCMODE) == O_WRONLY)
+            return -EBADF;
+        return 0;
+    }
+    size_t cap = len < SC_IO_CHUNK ? len : SC_IO_CHUNK;
+    char *buf = malloc(cap);
+    if (!buf)
+        return -ENOMEM;
+    size_t done = 0;
+    while (done < len) {
+        size_t n = len - done < cap ? len - done : cap;
+        ssize_t r = off >= 0 ? vfs_pread(f, buf, n, off + (int64_t)done) : vfs_read(f, buf, n);
+        if (r < 0) {
+            free(buf);
+            return done ? (ssize_t)done : r;
+        }
+        if (r == 0)
+            break;
+        int c = mm_copy_out(t->mm, addr + done, buf, (size_t)r);
+        if (c < 0) {
+            free(buf);
+            return done ? (ssize_t)done : c;
+        }
+        done += (size_t)r;
+        if ((size_t)r < n || (f->ops && f->ops->stream))
+            break;
+    }
+    free(buf);
+    return (ssize_t)done;
+}
+
+static ssize_t write_from(struct task *t, struct file *f, uint64_t addr, size_t len, int64_t off)
+{
+    if (len > MAX_RW_COUNT)
+        len = MAX_RW_COUNT;
+    if (len == 0) {
+        if ((f->flags & O_ACCMODE) == O_RDONLY)
+            return -EBADF;
+        return 0;
+    }
+    size_t cap = len < SC_IO_CHUNK ? len : SC_IO_CHUNK;
+    char *buf = malloc(cap);
+    if (!buf)
+        return -ENOMEM;
+    size_t done = 0;
+    while (done < len) {
+        size_t n = len - done < cap ? len - done : cap;
+        int c = mm_copy_in(t->mm, addr + done, buf, n);
+        if (c < 0) {
+            free(buf);
+            return done ? (ssize_t)done : c;
+        }
+        size_t wrote = 0;
+        while (wrote < n) {
+            ssize_t r = off >= 0
+                            ? vfs_pwrite(f, buf + wrote, n - wrote, off + (int64_t)(done + wrote))
+                            : vfs_write(f, buf + wrote, n - wrote);
+            if (r < 0) {
+                free(buf);
+                return done + wrote ? (ssize_t)(done + wrote) : r;
+            }
+            if (r == 0)
+                break;
+            wrote += (size_t)r;
+        }
+        done += wrote;
+        if (wrote < n)
+            break;
+    }
+    free(buf);
+    return (ssize_t)done;
+}
+
+static long rw(struct task *t, int fd, uint64_t addr, size_t len, int64_t off, bool write)
+{
+    struct file *f = sc_file(t, fd);
+    if (!f)
+        return -EBADF;
+    long r;
+    if (off != NO_OFFSET && off < 0)
+        r = -EINVAL;
+    else if (off != NO_OFFSET && (!f->ops->llseek || f->ops->stream))
+        r = -ESPIPE;
+    else
+        r = write ? write_from(t, f, addr, len, off) : read_into(t, f, addr, len, off);
+    file_put(f);
+    return r;
+}
+
+long sys_read(struct task *t, const struct syscall_args *args)
+{
+    return rw(t, ARG_INT(0), ARG_U64(1), ARG_U64(2), NO_OFFSET, false);
+}
+
+long sys_write(struct task *t, const struct syscall_args *args)
+{
+    return rw(t, ARG_INT(0), ARG_U64(1), ARG_U64(2), NO_OFFSET, true);
+}
+
+long sys_pread64(struct task *t, const struct syscall_args *args)
+{
+    int64_t off = (int64_t)ARG_U64(3);
+    if (off < 0)
+        return -EINVAL;
+    return rw(t, ARG_INT(0), ARG_U64(1), ARG_U64(2), off, false);
+}
+
+long sys_pwrite64(struct task *t, const struct syscall_args *args)
+{
+    int64_t off = (int64_t)ARG_U64(3);
+    if (off < 0)
+        return -EINVAL;
+    return rw(t, ARG_INT(0), ARG_U64(1), ARG_U64(2), off, true);
+}
+
+static long rwv(struct task *t, int fd, uint64_t iov_addr, uint64_t cnt, int64_t off, bool write)
+{
+    if (cnt > IOV_MAX)
+        return -EINVAL;
+    struct file *f = sc_file(t, fd);
+    if (!f)
+        return -EBADF;
+    long r = 0;
+    struct iovec *iov = NULL;
+    if (off != NO_OFFSET && (!f->ops->llseek || f->ops->stream)) {
+        r = -ESPIPE;
+        goto out;
+    }
+    if (cnt == 0)
+        goto out;
+    iov = malloc(cnt * sizeof(*iov));
+    if (!iov) {
+        r = -ENOMEM;
+        goto out;
+    }
+    r = mm_copy_in(t->mm, iov_addr, iov, cnt * sizeof(*iov));
+    if (r < 0)
+        goto out;
+    uint64_t total = 0;
+    for (uint64_t i = 0; i < cnt; i++) {
+        if ((int64_t)iov[i].iov_len < 0 || total + iov[i].iov_len > (uint64_t)SSIZE_MAX) {
+            r = -EINVAL;
+            goto out;
+        }
+        total += iov[i].iov_len;
+    }
+    int64_t done = 0;
+    for (uint64_t i = 0; i < cnt; i++) {
+        if (iov[i].iov_len == 0)
+            continue;
+        int64_t o = off == NO_OFFSET ? NO_OFFSET : off + done;
+        ssize_t n = write ? write_from(t, f, (uint64_t)iov[i].iov_base, iov[i].iov_len, o)
+                          : read_into(t, f, (uint64_t)iov[i].iov_base, iov[i].iov_len, o);
+        if (n < 0) {
+            r = done ? done : n;
+            goto out;
+        }
+        done += n;
+        if ((size_t)n < iov[i].iov_len)
+            break;
+    }
+    r = done;
+out:
+    free(iov);
+    file_put(f);
+    return r;
+}
+
+long sys_readv(struct task *t, const struct syscall_args *args)
+{
+    return rwv(t, ARG_INT(0), ARG_U64(1), ARG_U64(2), NO_OFFSET, false);
+}
+
+long sys_writev(struct task *t, const struct syscall_args *args)
+{
+    return rwv(t, ARG_INT(0), ARG_U64(1), ARG_U64(2), NO_OFFSET, true);
+}
+
+long sys_preadv(struct task *t, const struct syscall_args *args)
+{
+    int64_t off = (int64_t)ARG_U64(3);
+    return off < 0 ? -EINVAL : rwv(t, ARG_INT(0), ARG_U64(1), ARG_U64(2), off, false);
+}
+
+long sys_pwritev(struct task *t, const struct syscall_args *args)
+{
+    int64_t off = (int64_t)ARG_U64(3);
+    return off < 0 ? -EINVAL : rwv(t, ARG_INT(0), ARG_U64(1), ARG_U64(2), off, true);
+}
+
+long sys_preadv2(struct task *t, const struct syscall_args *args)
+{
+    if (args->a[5])
+        return -EOPNOTSUPP;
+    int64_t off = (int64_t)ARG_U64(3);
+    if (off < -1)
+        return -EINVAL;
+    return rwv(t, ARG_INT(0), ARG_U64(1), ARG_U64(2), off == -1 ? NO_OFFSET : off, false);
+}
+
+long sys_pwritev2(struct task *t, const struct syscall_args *args)
+{
+    if (args->a[5])
+        return -EOPNOTSUPP;
+    int64_t off = (int64_t)ARG_U64(3);
+    if (off < -1)
+        return -EINVAL;
+    return rwv(t, ARG_INT(0), ARG_U64(1), ARG_U64(2), off == -1 ? NO_OFFSET : off, true);
+}
+
+long sys_lseek(struct task *t, const struct syscall_args *args)
+{
+    struct file *f = sc_file(t, ARG_INT(0));
+    if (!f)
+        return -EBADF;
+    int whence = ARG_INT(2);
+    long r;
+    if (whence < SEEK_SET || whence > SEEK_HOLE)
+        r = -EINVAL;
+    else
+        r = vfs_lseek(f, (int64_t)ARG_U64(1), whence);
+    file_put(f);
+    return r;
+}
+
+static long do_fsync(struct task *t, int fd)
+{
+    struct file *f = sc_file(t, fd);
+    if (!f)
+        return -EBADF;
+    long r = f->ops->fsync ? f->ops->fsync(f) : 0;
+    file_put(f);
+    return r;
+}
+
+long sys_fsync(struct task *t, const struct syscall_args *args)
+{
+    return do_fsync(t, ARG_INT(0));
+}
+
+long sys_fdatasync(struct task *t, const struct syscall_args *args)
+{
+    return do_fsync(t, ARG_INT(0));
+}

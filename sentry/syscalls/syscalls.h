@@ -1,0 +1,153 @@
+/* The system call table: the only place that knows syscall numbers and
+ * argument registers. Handlers are sys_<name>(task, args) in sys_<family>.c
+ * and return a value or -errno.
+ *
+ * Every number has a row with a support status; a number without a handler
+ * returns -ENOSYS, is counted, and its name is logged once. */
+#pragma once
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "sentry/kernel/kernel.h"
+
+#define SYSCALL_NR_MAX 468
+
+enum syscall_status {
+    SYSCALL_ENOSYS = 0, /* not implemented (the note says why) */
+    SYSCALL_SUPPORTED,  /* implemented as Linux does */
+    SYSCALL_PARTIAL,    /* implemented with the limits in the note */
+};
+
+struct syscall_args {
+    uint64_t a[6];
+};
+
+typedef long (*syscall_fn)(struct task *t, const struct syscall_args *args);
+
+struct syscall_entry {
+    syscall_fn fn;
+    enum syscall_status status;
+    const char *note;
+};
+
+extern const struct syscall_entry g_syscall_table[SYSCALL_NR_MAX];
+extern const char *const g_syscall_names[SYSCALL_NR_MAX];
+
+/* Serves the system call the task stopped at (regs.gp.orig_rax and the
+ * argument registers) and stores the result in rax. */
+void syscall_dispatch(struct task *t);
+/* Prints the compatibility report (number, name, status, note). */
+void syscall_print_table(FILE *f);
+/* Name of a number, or NULL. */
+const char *syscall_name(unsigned long nr);
+
+/* Handlers, by family (sys_<family>.c). */
+#define SYS(name) long sys_##name(struct task *t, const struct syscall_args *args)
+/* sys_file.c */
+SYS(open);
+SYS(openat);
+SYS(creat);
+SYS(close);
+SYS(close_range);
+/* sys_rw.c */
+SYS(read);
+SYS(write);
+SYS(readv);
+SYS(writev);
+SYS(pread64);
+SYS(pwrite64);
+SYS(preadv);
+SYS(pwritev);
+SYS(preadv2);
+SYS(pwritev2);
+SYS(lseek);
+SYS(fsync);
+SYS(fdatasync);
+/* sys_stat.c */
+SYS(stat);
+SYS(lstat);
+SYS(fstat);
+SYS(newfstatat);
+SYS(statx);
+SYS(access);
+SYS(faccessat);
+SYS(faccessat2);
+SYS(readlink);
+SYS(readlinkat);
+SYS(statfs);
+SYS(fstatfs);
+/* sys_dir.c */
+SYS(getdents64);
+SYS(getdents);
+SYS(getcwd);
+SYS(chdir);
+SYS(fchdir);
+/* sys_fd.c */
+SYS(dup);
+SYS(dup2);
+SYS(dup3);
+SYS(fcntl);
+SYS(ioctl);
+/* sys_mm.c */
+SYS(mmap);
+SYS(munmap);
+SYS(mprotect);
+SYS(brk);
+SYS(mremap);
+SYS(madvise);
+SYS(msync);
+SYS(mincore);
+SYS(mlock);
+SYS(munlock);
+/* sys_thread.c */
+SYS(arch_prctl);
+SYS(set_tid_address);
+SYS(set_robust_list);
+SYS(get_robust_list);
+SYS(exit);
+SYS(exit_group);
+SYS(getpid);
+SYS(gettid);
+SYS(getppid);
+SYS(prctl);
+/* sys_identity.c */
+SYS(getuid);
+SYS(geteuid);
+SYS(getgid);
+SYS(getegid);
+SYS(getresuid);
+SYS(getresgid);
+SYS(getgroups);
+SYS(umask);
+SYS(getpgrp);
+SYS(getpgid);
+SYS(getsid);
+/* sys_time.c */
+SYS(clock_gettime);
+SYS(clock_getres);
+SYS(gettimeofday);
+SYS(time);
+SYS(nanosleep);
+SYS(clock_nanosleep);
+/* sys_sched.c */
+SYS(sched_getaffinity);
+SYS(sched_setaffinity);
+SYS(sched_yield);
+SYS(getcpu);
+SYS(sched_getscheduler);
+SYS(sched_getparam);
+/* sys_rlimit.c */
+SYS(prlimit64);
+SYS(getrlimit);
+SYS(setrlimit);
+/* sys_info.c */
+SYS(uname);
+SYS(sysinfo);
+SYS(getrandom);
+SYS(sethostname);
+/* sys_signal.c */
+SYS(rt_sigaction);
+SYS(rt_sigprocmask);
+SYS(sigaltstack);
+#undef SYS

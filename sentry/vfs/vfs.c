@@ -1,0 +1,873 @@
+/* VFS core: object lifetimes, mounts, path walk, open, read/write.
+ *
+ * Lock order: g_mount_lock -> dentry->lock -> inode->lock; file->pos_lock
+ * alone. fs ops run without VFS locks except lookup (parent dentry lock). */
+#include "sentry/vfs/vfs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define MAX_SYMLINKS 40
+#define MAX_PATH 4096
+
+static pthread_mutex_t g_mount_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct mount *g_mounts;
+static uint64_t g_next_dev = 1;
+
+/* ---- objects ------------------------------------------------------------ */
+
+static void ref_inc(int *r)
+{
+    __atomic_add_fetch(r, 1, __ATOMIC_RELAXED);
+}
+
+static bool ref_dec(int *r)
+{
+    return __atomic_sub_fetch(r, 1, __ATOMIC_ACQ_REL) == 0;
+}
+
+uint64_t vfs_new_dev(void)
+{
+    return __atomic_fetch_add(&g_next_dev, 1, __ATOMIC_RELAXED);
+}
+
+void vfs_fs_get(struct vfs_fs *fs)
+{
+    ref_inc(&fs->refs);
+}
+
+void vfs_fs_put(struct vfs_fs *fs)
+{
+    if (fs && ref_dec(&fs->refs) && fs->release)
+        fs->release(fs);
+}
+
+struct inode *vfs_inode_new(struct vfs_fs *fs, const struct inode_ops *ops, uint64_t ino,
+                            uint32_t mode, void *priv)
+{
+    struct inode *i = calloc(1, sizeof(*i));
+    if (!i)
+        return NULL;
+    i->refs = 1;
+    i->ops = ops;
+    i->fs = fs;
+    vfs_fs_get(fs);
+    i->ino = ino;
+    i->mode = mode;
+    i->priv = priv;
+    pthread_mutex_init(&i->lock, NULL);
+    return i;
+}
+
+void inode_get(struct inode *ino)
+{
+    ref_inc(&ino->refs);
+}
+
+void inode_put(struct inode *ino)
+{
+    if (!ino || !ref_dec(&ino->refs))
+        return;
+    if (ino->ops->release)
+        ino->ops->release(ino);
+    struct vfs_fs *fs = ino->fs;
+    pthread_mutex_destroy(&ino->lock);
+    free(ino);
+    vfs_fs_put(fs);
+}
+
+static struct dentry *dentry_alloc(struct vfs_fs *fs, struct dentry *parent, const char *name,
+                                   struct inode *ino)
+{
+    struct dentry *d = calloc(1, sizeof(*d));
+    if (!d)
+        return NULL;
+    d->name = strdup(name);
+    if (!d->name) {
+        free(d);
+        return NULL;
+    }
+    d->refs = 1;
+    d->parent = parent;
+    if (parent)
+        dentry_get(parent);
+    d->inode = ino;
+    d->fs = fs;
+    pthread_mutex_init(&d->lock, NULL);
+    return d;
+}
+
+struct dentry *vfs_dentry_new_root(struct vfs_fs *fs, struct inode *ino)
+{
+    return dentry_alloc(fs, NULL, "/", ino);
+}
+
+void dentry_get(struct dentry *d)
+{
+    ref_inc(&d->refs);
+}
+
+void dentry_put(struct dentry *d)
+{
+    while (d && ref_dec(&d->refs)) {
+        /* Children hold references on their parent, so none are left. */
+        struct dentry *parent = d->parent;
+        inode_put(d->inode);
+        pthread_mutex_destroy(&d->lock);
+        free(d->name);
+        free(d);
+        d = parent;
+    }
+}
+
+void path_get(const struct vfs_path *p)
+{
+    if (p->mnt)
+        ref_inc(&p->mnt->refs);
+    if (p->d)
+        dentry_get(p->d);
+}
+
+void path_put(struct vfs_path *p)
+{
+    if (p->d)
+        dentry_put(p->d);
+    if (p->mnt)
+        ref_dec(&p->mnt->refs); /* mounts live until the sandbox ends */
+    p->d = NULL;
+    p->mnt = NULL;
+}
+
+static ssize_t mmf_read(struct mm_file *mf, void *buf, size_t len, uint64_t off)
+{
+    struct file *f = (struct file *)((char *)mf - offsetof(struct file, mmf));
+    if (!f->ops->read)
+        return -EINVAL;
+    return f->ops->read(f, buf, len, (int64_t)off);
+}
+
+static void mmf_get(struct mm_file *mf)
+{
+    file_get((struct file *)((char *)mf - offsetof(struct file, mmf)));
+}
+
+static void mmf_put(struct mm_file *mf)
+{
+    file_put((struct file *)((char *)mf - offsetof(struct file, mmf)));
+}
+
+static const char *mmf_name(struct mm_file *mf)
+{
+    struct file *f = (struct file *)((char *)mf - offsetof(struct file, mmf));
+    return f->path.d ? f->path.d->name : NULL;
+}
+
+static const struct mm_file_ops g_file_mm_ops = {
+    .read = mmf_read,
+    .get = mmf_get,
+    .put = mmf_put,
+    .name = mmf_name,
+};
+
+struct file *vfs_file_new(struct inode *ino, const struct vfs_path *path, int flags)
+{
+    struct file *f = calloc(1, sizeof(*f));
+    if (!f)
+        return NULL;
+    f->refs = 1;
+    f->inode = ino;
+    inode_get(ino);
+    if (path) {
+        f->path = *path;
+        path_get(path);
+    }
+    f->flags = flags;
+    pthread_mutex_init(&f->pos_lock, NULL);
+    f->mmf.ops = &g_file_mm_ops;
+    return f;
+}
+
+void file_get(struct file *f)
+{
+    ref_inc(&f->refs);
+}
+
+void file_put(struct file *f)
+{
+    if (!f || !ref_dec(&f->refs))
+        return;
+    if (f->ops && f->ops->release)
+        f->ops->release(f);
+    path_put(&f->path);
+    inode_put(f->inode);
+    pthread_mutex_destroy(&f->pos_lock);
+    free(f);
+}
+
+/* ---- mounts ------------------------------------------------------------- */
+
+int vfs_mount_root(struct vfs_fs *fs, struct dentry *root, int flags, struct vfs_path *out)
+{
+    struct mount *m = calloc(1, sizeof(*m));
+    if (!m)
+        return -ENOMEM;
+    m->refs = 1;
+    m->fs = fs;
+    vfs_fs_get(fs);
+    m->root = root;
+    dentry_get(root);
+    m->flags = flags;
+    pthread_mutex_lock(&g_mount_lock);
+    m->next = g_mounts;
+    g_mounts = m;
+    pthread_mutex_unlock(&g_mount_lock);
+    out->mnt = m;
+    out->d = root;
+    path_get(out);
+    return 0;
+}
+
+int vfs_mount(const struct vfs_path *mp, struct vfs_fs *fs, struct dentry *root, int flags)
+{
+    if (!S_ISDIR(mp->d->inode->mode))
+        return -ENOTDIR;
+    struct mount *m = calloc(1, sizeof(*m));
+    if (!m)
+        return -ENOMEM;
+    m->refs = 1;
+    m->fs = fs;
+    vfs_fs_get(fs);
+    m->root = root;
+    dentry_get(root);
+    m->parent = mp->mnt;
+    m->mountpoint = mp->d;
+    dentry_get(mp->d);
+    m->flags = flags;
+    pthread_mutex_lock(&g_mount_lock);
+    m->next = g_mounts;
+    g_mounts = m; /* newest first: the top of a stack of mounts wins */
+    __atomic_add_fetch(&mp->d->mounted, 1, __ATOMIC_RELEASE);
+    pthread_mutex_unlock(&g_mount_lock);
+    return 0;
+}
+
+/* If p is a mount point, moves p to the root of what is mounted there. */
+static void cross_mounts(struct vfs_path *p)
+{
+    while (__atomic_load_n(&p->d->mounted, __ATOMIC_ACQUIRE)) {
+        struct mount *found = NULL;
+        pthread_mutex_lock(&g_mount_lock);
+        for (struct mount *m = g_mounts; m; m = m->next)
+            if (m->parent == p->mnt && m->mountpoint == p->d) {
+                found = m;
+                break;
+            }
+        if (found) {
+            struct vfs_path n = {found, found->root};
+            path_get(&n);
+            pthread_mutex_unlock(&g_mount_lock);
+            path_put(p);
+            *p = n;
+            continue;
+        }
+        pthread_mutex_unlock(&g_mount_lock);
+        return;
+    }
+}
+
+/* ---- lookup and walk ---------------------------------------------------- */
+
+int vfs_getattr(struct inode *ino, struct vfs_attr *attr)
+{
+    memset(attr, 0, sizeof(*attr));
+    if (!ino->ops->getattr) {
+        attr->ino = ino->ino;
+        attr->dev = ino->fs->dev;
+        attr->mode = ino->mode;
+        attr->nlink = 1;
+        attr->blksize = 4096;
+        return 0;
+    }
+    int r = ino->ops->getattr(ino, attr);
+    if (r == 0)
+        ino->mode = attr->mode;
+    return r;
+}
+
+int vfs_file_getattr(struct file *f, struct vfs_attr *attr)
+{
+    if (f->ops && f->ops->getattr) {
+        memset(attr, 0, sizeof(*attr));
+        return f->ops->getattr(f, attr);
+    }
+    return vfs_getattr(f->inode, attr);
+}
+
+int vfs_permission(const struct vfs_attr *a, uint32_t uid, uint32_t gid, int want)
+{
+    if (uid == 0) {
+        /* root: everything but executing a file with no x bit at all. */
+        if ((want & 1) && !S_ISDIR(a->mode) && !(a->mode & 0111))
+            return -EACCES;
+        return 0;
+    }
+    uint32_t bits;
+    if (a->uid == uid)
+        bits = (a->mode >> 6) & 7;
+    else if (a->gid == gid)
+        bits = (a->mode >> 3) & 7;
+    else
+        bits = a->mode & 7;
+    return ((uint32_t)want & ~bits) ? -EACCES : 0;
+}
+
+/* Child name of dir (cached or looked up); new reference in *out. */
+static int lookup_child(struct dentry *dir, const char *name, struct dentry **out)
+{
+    pthread_mutex_lock(&dir->lock);
+    for (struct dentry *c = dir->children; c; c = c->sibling)
+        if (strcmp(c->name, name) == 0) {
+            dentry_get(c);
+            pthread_mutex_unlock(&dir->lock);
+            *out = c;
+            return 0;
+        }
+    if (!dir->inode->ops->lookup) {
+        pthread_mutex_unlock(&dir->lock);
+        return -ENOENT;
+    }
+    struct inode *ino = NULL;
+    int r = dir->inode->ops->lookup(dir->inode, name, &ino);
+    if (r < 0) {
+        pthread_mutex_unlock(&dir->lock);
+        return r;
+    }
+    struct dentry *c = dentry_alloc(dir->fs, dir, name, ino);
+    if (!c) {
+        inode_put(ino);
+        pthread_mutex_unlock(&dir->lock);
+        return -ENOMEM;
+    }
+    /* The cache holds one reference; the caller gets another. */
+    c->sibling = dir->children;
+    dir->children = c;
+    dentry_get(c);
+    pthread_mutex_unlock(&dir->lock);
+    *out = c;
+    return 0;
+}
+
+static bool path_eq(const struct vfs_path *a, const struct vfs_path *b)
+{
+    return a->mnt == b->mnt && a->d == b->d;
+}
+
+/* Moves p to its parent, stopping at root and crossing mounts upward. */
+static void go_up(struct vfs_path *p, const struct vfs_path *root)
+{
+    for (;;) {
+        if (path_eq(p, root))
+            return;
+        if (p->d == p->mnt->root) {
+            if (!p->mnt->parent)
+                return; /* the root of everything */
+            struct vfs_path n = {p->mnt->parent, p->mnt->mountpoint};
+            path_get(&n);
+            path_put(p);
+            *p = n;
+            continue;
+        }
+        struct vfs_path n = {p->mnt, p->d->parent};
+        path_get(&n);
+        path_put(p);
+        *p = n;
+        return;
+    }
+}
+
+static int walk_rec(const struct vfs_walk_ctx *ctx, struct vfs_path *cur, const char *name,
+                    int flags, int *nlinks, char *last);
+
+/* Resolves one component of cur. is_last says whether flags apply. */
+static int step(const struct vfs_walk_ctx *ctx, struct vfs_path *cur, const char *comp,
+                bool is_last, int flags, int *nlinks)
+{
+    if (!S_ISDIR(cur->d->inode->mode))
+        return -ENOTDIR;
+    struct vfs_attr a;
+    int r = vfs_getattr(cur->d->inode, &a);
+    if (r < 0)
+        return r;
+    r = vfs_permission(&a, ctx->uid, ctx->gid, 1);
+    if (r < 0)
+        return r;
+    if (strcmp(comp, ".") == 0)
+        return 0;
+    if (strcmp(comp, "..") == 0) {
+        go_up(cur, &ctx->root);
+        return 0;
+    }
+    if (strlen(comp) > 255)
+        return -ENAMETOOLONG;
+    struct dentry *child;
+    r = lookup_child(cur->d, comp, &child);
+    if (r < 0)
+        return r;
+    struct vfs_path next = {cur->mnt, child};
+    path_get(&next);
+    dentry_put(child);
+    cross_mounts(&next);
+    if (S_ISLNK(next.d->inode->mode) && (!is_last || (flags & WALK_FOLLOW))) {
+        if (++*nlinks > MAX_SYMLINKS) {
+            path_put(&next);
+            return -ELOOP;
+        }
+        char *target = malloc(MAX_PATH + 1);
+        if (!target) {
+            path_put(&next);
+            return -ENOMEM;
+        }
+        ssize_t n = next.d->inode->ops->readlink
+                        ? next.d->inode->ops->readlink(next.d->inode, target, MAX_PATH)
+                        : -EINVAL;
+        path_put(&next);
+        if (n < 0) {
+            free(target);
+            return (int)n;
+        }
+        target[n] = '\0';
+        if (n == 0) {
+            free(target);
+            return -ENOENT;
+        }
+        /* Resolve the target from the symlink's directory. */
+        int sub = WALK_FOLLOW | (is_last ? (flags & WALK_DIRECTORY) : WALK_DIRECTORY);
+        r = walk_rec(ctx, cur, target, sub, nlinks, NULL);
+        free(target);
+        return r;
+    }
+    path_put(cur);
+    *cur = next;
+    return 0;
+}
+
+/* Walks name from *cur (a reference the function may replace). With
+ * WALK_PARENT, stops before the last component and copies it to last. */
+static int walk_rec(const struct vfs_walk_ctx *ctx, struct vfs_path *cur, const char *name,
+                    int flags, int *nlinks, char *last)
+{
+    if (name[0] == '/') {
+        struct vfs_path r = ctx->root;
+        path_get(&r);
+        path_put(cur);
+        *cur = r;
+    }
+    const char *p = name;
+    char comp[256 + 1];
+    for (;;) {
+        while (*p == '/')
+            p++;
+        if (!*p)
+            break;
+        const char *e = strchr(p, '/');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        if (n > 255)
+            return -ENAMETOOLONG;
+        memcpy(comp, p, n);
+        comp[n] = '\0';
+        p += n;
+        const char *rest = p;
+        while (*rest == '/')
+            rest++;
+        bool is_last = *rest == '\0';
+        bool trailing_slash = is_last && *p == '/';
+        if (is_last && (flags & WALK_PARENT)) {
+            if (!S_ISDIR(cur->d->inode->mode))
+                return -ENOTDIR;
+            strcpy(last, comp);
+            return 0;
+        }
+        int f = flags;
+        if (trailing_slash)
+            f |= WALK_FOLLOW | WALK_DIRECTORY;
+        int r = step(ctx, cur, comp, is_last, f, nlinks);
+        if (r < 0)
+            return r;
+        if (is_last && (f & WALK_DIRECTORY) && !S_ISDIR(cur->d->inode->mode))
+            return -ENOTDIR;
+    }
+    if (flags & WALK_PARENT) {
+        /* "/" or "." as the whole name: no last component. */
+        strcpy(last, ".");
+    }
+    if ((flags & WALK_DIRECTORY) && !S_ISDIR(cur->d->inode->mode))
+        return -ENOTDIR;
+    return 0;
+}
+
+int vfs_walk(const struct vfs_walk_ctx *ctx, const char *name, int flags, struct vfs_path *out)
+{
+    if (!name[0] && !(flags & WALK_EMPTY_PATH))
+        return -ENOENT;
+    if (strlen(name) >= MAX_PATH)
+        return -ENAMETOOLONG;
+    struct vfs_path cur = ctx->start;
+    path_get(&cur);
+    int nlinks = 0;
+    char last[256 + 1];
+    int r = walk_rec(ctx, &cur, name, flags & ~WALK_PARENT, &nlinks, last);
+    if (r < 0) {
+        path_put(&cur);
+        return r;
+    }
+    *out = cur;
+    return 0;
+}
+
+ssize_t vfs_readlink(const struct vfs_path *p, char *buf, size_t size)
+{
+    if (!S_ISLNK(p->d->inode->mode) || !p->d->inode->ops->readlink)
+        return -EINVAL;
+    return p->d->inode->ops->readlink(p->d->inode, buf, size);
+}
+
+char *vfs_path_name(const struct vfs_path *root, const struct vfs_path *p)
+{
+    char *buf = malloc(MAX_PATH);
+    if (!buf)
+        return NULL;
+    size_t pos = MAX_PATH - 1;
+    buf[pos] = '\0';
+    struct vfs_path cur = *p;
+    bool reachable = true;
+    for (;;) {
+        if (path_eq(&cur, root))
+            break;
+        if (cur.d == cur.mnt->root) {
+            if (!cur.mnt->parent) {
+                reachable = false;
+                break;
+            }
+            cur = (struct vfs_path){cur.mnt->parent, cur.mnt->mountpoint};
+            continue;
+        }
+        size_t n = strlen(cur.d->name);
+        if (pos < n + 1 + 16)
+            break;
+        pos -= n;
+        memcpy(buf + pos, cur.d->name, n);
+        buf[--pos] = '/';
+        cur.d = cur.d->parent;
+    }
+    if (buf[pos] == '\0')
+        buf[--pos] = '/';
+    if (!reachable) {
+        const char *pre = "(unreachable)";
+        size_t n = strlen(pre);
+        if (pos >= n) {
+            pos -= n;
+            memcpy(buf + pos, pre, n);
+        }
+    }
+    memmove(buf, buf + pos, MAX_PATH - pos);
+    return buf;
+}
+
+/* ---- open --------------------------------------------------------------- */
+
+int vfs_open_path(const struct vfs_path *p, int flags, struct file **out)
+{
+    struct inode *ino = p->d->inode;
+    int acc = flags & O_ACCMODE;
+    if (acc == 3)
+        return -EINVAL;
+    if (flags & O_PATH) {
+        struct file *f =
+            vfs_file_new(ino, p, flags & (O_PATH | O_CLOEXEC | O_DIRECTORY | O_NOFOLLOW));
+        if (!f)
+            return -ENOMEM;
+        static const struct file_ops path_ops = {.stream = false};
+        f->ops = &path_ops;
+        *out = f;
+        return 0;
+    }
+    if (S_ISLNK(ino->mode))
+        return -ELOOP;
+    if ((flags & O_DIRECTORY) && !S_ISDIR(ino->mode))
+        return -ENOTDIR;
+    if (S_ISDIR(ino->mode) && (acc != O_RDONLY || (flags & O_TRUNC)))
+        return -EISDIR;
+    if (acc != O_RDONLY && (p->mnt->flags & MNT_RDONLY) && !S_ISCHR(ino->mode) &&
+        !S_ISFIFO(ino->mode) && !S_ISSOCK(ino->mode))
+        return -EROFS;
+    if (!ino->ops->open)
+        return S_ISSOCK(ino->mode) ? -ENXIO : -EACCES;
+    struct file *f = vfs_file_new(ino, p, flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC));
+    if (!f)
+        return -ENOMEM;
+    int r = ino->ops->open(ino, f, flags);
+    if (r < 0) {
+        f->ops = NULL;
+        file_put(f);
+        return r;
+    }
+    if ((flags & O_TRUNC) && S_ISREG(ino->mode) && acc != O_RDONLY) {
+        r = ino->ops->truncate ? ino->ops->truncate(ino, 0) : -EINVAL;
+        if (r < 0) {
+            file_put(f);
+            return r;
+        }
+    }
+    *out = f;
+    return 0;
+}
+
+static int check_open_perm(const struct vfs_walk_ctx *ctx, struct inode *ino, int flags)
+{
+    struct vfs_attr a;
+    int r = vfs_getattr(ino, &a);
+    if (r < 0)
+        return r;
+    int want = 0;
+    switch (flags & O_ACCMODE) {
+    case O_RDONLY:
+        want = 4;
+        break;
+    case O_WRONLY:
+        want = 2;
+        break;
+    case O_RDWR:
+        want = 6;
+        break;
+    }
+    if (flags & O_TRUNC)
+        want |= 2;
+    return vfs_permission(&a, ctx->uid, ctx->gid, want);
+}
+
+int vfs_open(const struct vfs_walk_ctx *ctx, const char *name, int flags, int mode,
+             struct file **out)
+{
+    struct vfs_path p;
+    int wflags = (flags & O_NOFOLLOW) ? 0 : WALK_FOLLOW;
+    if (flags & O_DIRECTORY)
+        wflags |= WALK_DIRECTORY;
+    if (!(flags & O_CREAT)) {
+        int r = vfs_walk(ctx, name, wflags, &p);
+        if (r < 0)
+            return r;
+        if (!(flags & O_PATH) && !S_ISLNK(p.d->inode->mode)) {
+            r = check_open_perm(ctx, p.d->inode, flags);
+            if (r < 0) {
+                path_put(&p);
+                return r;
+            }
+        }
+        r = vfs_open_path(&p, flags, out);
+        path_put(&p);
+        return r;
+    }
+    /* O_CREAT: resolve the parent, then the last component. */
+    if (!name[0])
+        return -ENOENT;
+    struct vfs_path dir = ctx->start;
+    path_get(&dir);
+    int nlinks = 0;
+    char last[256 + 1];
+    int r = walk_rec(ctx, &dir, name, WALK_PARENT | WALK_FOLLOW, &nlinks, last);
+    if (r < 0) {
+        path_put(&dir);
+        return r;
+    }
+    size_t nl = strlen(name);
+    if (strcmp(last, ".") == 0 || strcmp(last, "..") == 0 || name[nl - 1] == '/') {
+        path_put(&dir);
+        return -EISDIR;
+    }
+    struct vfs_walk_ctx sub = *ctx;
+    sub.start = dir;
+    r = vfs_walk(&sub, last, (flags & O_EXCL) ? 0 : wflags, &p);
+    if (r == 0) {
+        path_put(&dir);
+        if (flags & O_EXCL) {
+            path_put(&p);
+            return -EEXIST;
+        }
+        if (S_ISDIR(p.d->inode->mode)) {
+            path_put(&p);
+            return -EISDIR;
+        }
+        r = check_open_perm(ctx, p.d->inode, flags);
+        if (r == 0)
+            r = vfs_open_path(&p, flags, out);
+        path_put(&p);
+        return r;
+    }
+    if (r != -ENOENT) {
+        path_put(&dir);
+        return r;
+    }
+    /* Create it. */
+    struct vfs_attr da;
+    r = vfs_getattr(dir.d->inode, &da);
+    if (r == 0)
+        r = vfs_permission(&da, ctx->uid, ctx->gid, 2 | 1);
+    if (r == 0 && (dir.mnt->flags & MNT_RDONLY))
+        r = -EROFS;
+    if (r == 0 && !dir.d->inode->ops->create)
+        r = -EROFS; /* the filesystem cannot create files */
+    if (r < 0) {
+        path_put(&dir);
+        return r;
+    }
+    pthread_mutex_lock(&dir.d->lock);
+    struct inode *ino = NULL;
+    struct file *f =
+        vfs_file_new(dir.d->inode, NULL, flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC));
+    if (!f) {
+        pthread_mutex_unlock(&dir.d->lock);
+        path_put(&dir);
+        return -ENOMEM;
+    }
+    r = dir.d->inode->ops->create(dir.d->inode, last, (uint32_t)mode & 07777, f, flags, &ino);
+    if (r < 0) {
+        pthread_mutex_unlock(&dir.d->lock);
+        f->ops = NULL;
+        file_put(f);
+        path_put(&dir);
+        return r;
+    }
+    /* Cache the new dentry and point the file at it. */
+    struct dentry *c = dentry_alloc(dir.d->fs, dir.d, last, ino);
+    if (!c) {
+        pthread_mutex_unlock(&dir.d->lock);
+        inode_put(ino);
+        file_put(f);
+        path_put(&dir);
+        return -ENOMEM;
+    }
+    c->sibling = dir.d->children;
+    dir.d->children = c;
+    pthread_mutex_unlock(&dir.d->lock);
+    inode_put(f->inode);
+    f->inode = ino;
+    inode_get(ino);
+    f->path.mnt = dir.mnt;
+    f->path.d = c;
+    path_get(&f->path);
+    path_put(&dir);
+    *out = f;
+    return 0;
+}
+
+/* ---- I/O ---------------------------------------------------------------- */
+
+ssize_t vfs_pread(struct file *f, void *buf, size_t len, int64_t off)
+{
+    if ((f->flags & O_ACCMODE) == O_WRONLY || (f->flags & O_PATH))
+        return -EBADF;
+    if (S_ISDIR(f->inode->mode))
+        return -EISDIR;
+    if (!f->ops->read)
+        return -EINVAL;
+    if (off < 0)
+        return -EINVAL;
+    return f->ops->read(f, buf, len, off);
+}
+
+ssize_t vfs_pwrite(struct file *f, const void *buf, size_t len, int64_t off)
+{
+    if ((f->flags & O_ACCMODE) == O_RDONLY || (f->flags & O_PATH))
+        return -EBADF;
+    if (!f->ops->write)
+        return -EINVAL;
+    if (off < 0)
+        return -EINVAL;
+    return f->ops->write(f, buf, len, off);
+}
+
+ssize_t vfs_read(struct file *f, void *buf, size_t len)
+{
+    if (f->ops && f->ops->stream)
+        return vfs_pread(f, buf, len, 0);
+    pthread_mutex_lock(&f->pos_lock);
+    ssize_t r = vfs_pread(f, buf, len, f->pos);
+    if (r > 0)
+        f->pos += r;
+    pthread_mutex_unlock(&f->pos_lock);
+    return r;
+}
+
+ssize_t vfs_write(struct file *f, const void *buf, size_t len)
+{
+    if (f->ops && f->ops->stream)
+        return vfs_pwrite(f, buf, len, 0);
+    pthread_mutex_lock(&f->pos_lock);
+    int64_t off = f->pos;
+    if (f->flags & O_APPEND) {
+        struct vfs_attr a;
+        int r = vfs_file_getattr(f, &a);
+        if (r < 0) {
+            pthread_mutex_unlock(&f->pos_lock);
+            return r;
+        }
+        off = a.size;
+    }
+    ssize_t r = vfs_pwrite(f, buf, len, off);
+    if (r > 0)
+        f->pos = off + r;
+    pthread_mutex_unlock(&f->pos_lock);
+    return r;
+}
+
+int64_t vfs_generic_llseek(struct file *f, int64_t off, int whence)
+{
+    int64_t base;
+    switch (whence) {
+    case SEEK_SET:
+        base = 0;
+        break;
+    case SEEK_CUR:
+        base = f->pos;
+        break;
+    case SEEK_END:
+    case SEEK_DATA:
+    case SEEK_HOLE: {
+        struct vfs_attr a;
+        int r = vfs_file_getattr(f, &a);
+        if (r < 0)
+            return r;
+        if (whence == SEEK_END) {
+            base = a.size;
+            break;
+        }
+        if (off < 0 || off >= a.size)
+            return -ENXIO;
+        return whence == SEEK_DATA ? off : a.size; /* no holes known */
+    }
+    default:
+        return -EINVAL;
+    }
+    if ((off > 0 && base > INT64_MAX - off))
+        return -EOVERFLOW;
+    int64_t n = base + off;
+    if (n < 0)
+        return -EINVAL;
+    return n;
+}
+
+int64_t vfs_lseek(struct file *f, int64_t off, int whence)
+{
+    if (!f->ops->llseek)
+        return -ESPIPE;
+    pthread_mutex_lock(&f->pos_lock);
+    int64_t r = f->ops->llseek(f, off, whence);
+    if (r >= 0)
+        f->pos = r;
+    pthread_mutex_unlock(&f->pos_lock);
+    return r;
+}
