@@ -107,7 +107,7 @@ check: install-deps
 cppcheck:
 	@cppcheck --quiet --error-exitcode=1 --std=c11 --enable=warning,portability \
 	    --inline-suppr --suppress=missingIncludeSystem -D_GNU_SOURCE -D__x86_64__ -I. \
-	    -I$(O)/gen $(filter-out $(O)/%,$(LIB_SRCS) $(MAIN_SRCS))
+	    $(filter-out $(O)/%,$(LIB_SRCS) $(MAIN_SRCS))
 
 test: install-deps
 	@$(MAKE) --no-print-directory -s all

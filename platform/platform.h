@@ -17,7 +17,10 @@
  * Threading: platform_as map/unmap may be called from any thread that holds
  * the owning mm's lock (the sentry serialises them per address space);
  * platform_ctx_interrupt may be called from any thread at any time; all other
- * ctx calls only from the ctx's own thread.
+ * ctx calls only from the ctx's own thread, and a thread must release its
+ * ctx before it exits (ptrace: a tracer that exits kills its tracees).
+ * new_as and as_release may be called from any thread; as_release only when
+ * no ctx_switch into that address space is under way.
  *
  * Errors are -errno. */
 #pragma once
@@ -33,7 +36,7 @@ struct platform_as;
 struct platform_ctx;
 
 /* Capability bits of a platform (struct platform_ops.caps). */
-#define PLATFORM_NEEDS_HOST_PIDNS (1u << 0)   /* stubs must be visible in the host pid ns */
+#define PLATFORM_NEEDS_HOST_PIDNS (1u << 0)     /* stubs must be visible in the host pid ns */
 #define PLATFORM_SUPPORTS_ADDR_SPACES (1u << 1) /* more than one address space (fork) */
 
 /* Maximum XSAVE area we handle (AVX-512 needs 2696 bytes; leave room). */
@@ -63,17 +66,31 @@ enum platform_event {
 struct platform_switch_info {
     enum platform_event event;
     uint64_t fault_addr;
-    unsigned fault_access; /* PLATFORM_ACCESS_* best known */
+    /* PLATFORM_ACCESS_* best known. ptrace cannot see the page-fault error
+     * code and infers it (platform/README.md): EXEC and ACCERR-on-readable
+     * (WRITE) are certain; otherwise decoded from the instruction, and READ
+     * if unknown, with WRITE added when the same fault repeats. */
+    unsigned fault_access;
     siginfo_t siginfo;
 };
 
 struct platform_ops {
     const char *name;
     unsigned caps;
+    /* Host system calls the platform makes (from sentry threads, and from a
+     * forked stub before it installs its own filter), for the sentry's own
+     * seccomp filter; terminated by -1. Create the platform before
+     * installing that filter, or allow these. */
+    const int *host_syscalls;
     /* memfile_fd: the MemoryFile memfd (the platform dups what it needs).
      * device_fd: e.g. /dev/kvm, -1 when not needed. */
     int (*create)(int memfile_fd, int device_fd, struct platform **out);
     void (*destroy)(struct platform *p);
+
+    /* Application addresses must lie in [*min_addr, *max_addr); the platform
+     * owns the rest (ptrace: the host's vm.mmap_min_addr below, the stub
+     * code page above). as_map outside the range is -EINVAL. */
+    void (*user_range)(struct platform *p, uint64_t *min_addr, uint64_t *max_addr);
 
     int (*new_as)(struct platform *p, struct platform_as **out);
     /* Maps [addr, addr+len) to MemoryFile [off, off+len) with PROT_* prot,
@@ -84,7 +101,10 @@ struct platform_ops {
     void (*as_release)(struct platform_as *as);
 
     int (*new_ctx)(struct platform *p, struct platform_ctx **out);
-    /* Runs regs in as until an event; updates regs. */
+    /* Runs regs in as until an event; updates regs (also for INTERRUPTED:
+     * regs is then the state where the application was stopped). A zero
+     * cs/ss in regs->gp means the default user selectors. Returns 0, or
+     * -errno with regs unchanged (-ESRCH: the address space's stub died). */
     int (*ctx_switch)(struct platform_ctx *ctx, struct platform_as *as, struct platform_regs *regs,
                       struct platform_switch_info *info);
     /* Makes a running or upcoming ctx_switch return PLATFORM_EV_INTERRUPTED.
@@ -97,7 +117,8 @@ struct platform_ops {
 const struct platform_ops *platform_lookup(const char *name);
 /* Comma-separated names of the registered platforms (for messages). */
 const char *platform_names(void);
-/* The user_regs_struct + XSAVE size this CPU uses (CPUID leaf 0xd). */
+/* The XSAVE area size this CPU uses (CPUID leaf 0xd: EBX, the size for the
+ * features enabled in XCR0); 512 (FXSAVE) on a CPU without XSAVE. */
 uint32_t platform_fpu_size(void);
 /* Initial FPU state for a fresh task (FCW 0x37f, MXCSR 0x1f80). */
 void platform_fpu_init(struct platform_regs *regs);

@@ -10,6 +10,7 @@
  * The exit status is the init process's: its exit code, or 128+N when a
  * signal N killed it. */
 #include <errno.h>
+#include <execinfo.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
@@ -24,6 +25,7 @@
 #include "sentry/fsimpl/dev/dev.h"
 #include "sentry/fsimpl/gofer/gofer.h"
 #include "sentry/fsimpl/host/host.h"
+#include "sentry/fsimpl/synth/synth.h"
 #include "sentry/kernel/kernel.h"
 #include "sentry/loader/loader.h"
 #include "sentry/syscalls/syscalls.h"
@@ -154,6 +156,16 @@ static int boot(Runsc__Boot__Config *cfg, const int *io_fds, int n_io, const int
         log_stderr("starting the %s platform: %s", pname, strerror(-r));
         return 125;
     }
+    uint64_t umin = 0, umax = UINT64_MAX;
+    if (pops->user_range)
+        pops->user_range(plat, &umin, &umax);
+    if (umax < MM_TASK_SIZE || umin > MM_MMAP_MIN_ADDR) {
+        log_stderr("platform %s leaves [%#llx, %#llx) to applications; the sentry needs [%#llx, "
+                   "%#llx)",
+                   pname, (unsigned long long)umin, (unsigned long long)umax,
+                   (unsigned long long)MM_MMAP_MIN_ADDR, (unsigned long long)MM_TASK_SIZE);
+        return 125;
+    }
     struct kernel *k;
     r = kernel_init(mf, pops, plat, &k);
     if (r < 0)
@@ -219,6 +231,25 @@ static int boot(Runsc__Boot__Config *cfg, const int *io_fds, int n_io, const int
         log_warn("the root filesystem has no /dev directory: /dev is not mounted");
     }
 
+    /* Until procfs and sysfs exist, /proc and /sys are empty directories
+     * of the sentry's: the host's must never show through the gofer. */
+    static const char *const hidden[] = {"/proc", "/sys"};
+    for (size_t i = 0; i < sizeof(hidden) / sizeof(hidden[0]); i++) {
+        struct vfs_path hp;
+        if (vfs_walk(&wctx, hidden[i], WALK_FOLLOW | WALK_DIRECTORY, &hp) < 0)
+            continue;
+        struct synth_fs *sfs;
+        struct dentry *sroot;
+        r = synth_fs_new(i == 0 ? "proc" : "sysfs", &sfs);
+        if (r == 0)
+            r = synth_root(sfs, &sroot);
+        if (r == 0)
+            r = vfs_mount(&hp, &sfs->fs, sroot, MNT_NOEXEC | MNT_NOSUID | MNT_NODEV);
+        if (r < 0)
+            log_warn("mounting an empty %s: %s", hidden[i], strerror(-r));
+        path_put(&hp);
+    }
+
     /* Working directory. */
     const char *cwd = cfg->cwd && cfg->cwd[0] ? cfg->cwd : "/";
     struct vfs_walk_ctx cctx = {
@@ -276,11 +307,14 @@ static int boot(Runsc__Boot__Config *cfg, const int *io_fds, int n_io, const int
     char **envp = calloc(cfg->n_env + 1, sizeof(char *));
     for (size_t i = 0; i < cfg->n_env; i++)
         envp[i] = cfg->env[i];
+    char **argv = calloc(cfg->n_argv + 1, sizeof(char *));
+    for (size_t i = 0; i < cfg->n_argv; i++)
+        argv[i] = cfg->argv[i];
     char *prog = resolve_prog(init, cfg->argv[0], envp);
     const char *base = strrchr(prog, '/');
     snprintf(init->comm, sizeof(init->comm), "%s", base ? base + 1 : prog);
     struct loader_result res;
-    r = loader_load(init, mm, prog, cfg->argv, envp, &res);
+    r = loader_load(init, mm, prog, argv, envp, &res);
     if (r < 0) {
         const char *why = strerror(-r);
         if (r == -ENOEXEC)
@@ -307,8 +341,43 @@ static int boot(Runsc__Boot__Config *cfg, const int *io_fds, int n_io, const int
     return 128 + WTERMSIG(status);
 }
 
+/* A sentry bug: print where, on stderr and in the log, then die. */
+static void crash_handler(int sig, siginfo_t *si, void *uctx)
+{
+    char msg[128];
+    int n = snprintf(msg, sizeof(msg), "runsc: sentry crashed: signal %d at address %p\n", sig,
+                     si->si_addr);
+    void *frames[64];
+    int nf = backtrace(frames, 64);
+    for (int fd = 2; fd >= 2; fd--) {
+        if (write(fd, msg, (size_t)n) < 0)
+            break;
+        backtrace_symbols_fd(frames, nf, fd);
+    }
+    if (log_fd() >= 0) {
+        if (write(log_fd(), msg, (size_t)n) > 0)
+            backtrace_symbols_fd(frames, nf, log_fd());
+    }
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+static void install_crash_handler(void)
+{
+    static char altstack[65536];
+    stack_t ss = {.ss_sp = altstack, .ss_size = sizeof(altstack)};
+    sigaltstack(&ss, NULL);
+    struct sigaction sa = {.sa_sigaction = crash_handler, .sa_flags = SA_SIGINFO | SA_ONSTACK};
+    sigaction(SIGSEGV, &sa, NULL);
+    sigaction(SIGBUS, &sa, NULL);
+    sigaction(SIGILL, &sa, NULL);
+    sigaction(SIGFPE, &sa, NULL);
+    sigaction(SIGABRT, &sa, NULL);
+}
+
 int sentry_boot_main(int argc, char **argv)
 {
+    install_crash_handler();
     static const struct option opts[] = {
         {"spec-fd", required_argument, NULL, 's'},
         {"io-fds", required_argument, NULL, 'i'},

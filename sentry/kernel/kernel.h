@@ -73,7 +73,8 @@ struct task {
     struct platform_ctx *ctx;
     struct platform_regs regs;
     uint64_t sigmask;
-    stack_t altstack; /* sigaltstack */
+    uint64_t sigpending; /* signals queued to this task (none yet: no senders) */
+    stack_t altstack;    /* sigaltstack */
     uint64_t clear_child_tid;
     uint64_t robust_list, robust_list_len;
     char comm[16];

@@ -930,7 +930,7 @@ char *mm_maps_text(struct mm *mm)
                 (unsigned long long)v->end, v->prot & PROT_READ ? 'r' : '-',
                 v->prot & PROT_WRITE ? 'w' : '-', v->prot & PROT_EXEC ? 'x' : '-',
                 v->flags & VMA_SHARED ? 's' : 'p', (unsigned long long)v->file_off,
-                name[0] ? "                          " : "", name ? name : "");
+                name[0] ? "                          " : "", name);
     }
     pthread_mutex_unlock(&mm->lock);
     fclose(f);

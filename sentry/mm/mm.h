@@ -32,8 +32,9 @@
 #define MM_PAGE_ROUND_UP(x) (((x) + MM_PAGE_SIZE - 1) & MM_PAGE_MASK)
 #define MM_PAGE_ROUND_DOWN(x) ((x)&MM_PAGE_MASK)
 
-/* Highest user address + 1 (47-bit, minus the guard page Linux keeps). */
-#define MM_TASK_SIZE 0x7ffffffff000ull
+/* Highest user address + 1: Linux's 47-bit space minus 64 KiB the platforms keep
+ * for their own stub code (checked against platform user_range at boot). */
+#define MM_TASK_SIZE 0x7fffffff0000ull
 #define MM_MMAP_MIN_ADDR 0x10000ull
 
 /* A file a VMA maps. The VFS implements it; mm only reads pages and keeps a

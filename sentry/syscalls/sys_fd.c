@@ -82,7 +82,7 @@ long sys_fcntl(struct task *t, const struct syscall_args *args)
     case F_GETFL:
         r = f->flags & ~O_CLOEXEC;
         if (!(r & O_PATH))
-            r |= O_LARGEFILE;
+            r |= 0100000; /* the kernel's O_LARGEFILE (glibc defines it as 0) */
         break;
     case F_SETFL:
         if (f->flags & O_PATH) {

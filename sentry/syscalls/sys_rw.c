@@ -51,11 +51,10 @@ static ssize_t write_from(struct task *t, struct file *f, uint64_t addr, size_t 
 {
     if (len > MAX_RW_COUNT)
         len = MAX_RW_COUNT;
-    if (len == 0) {
-        if ((f->flags & O_ACCMODE) == O_RDONLY)
-            return -EBADF;
-        return 0;
-    }
+    if ((f->flags & O_ACCMODE) == O_RDONLY || (f->flags & O_PATH))
+        return -EBADF;
+    if (len == 0 || f->ops->discards_writes)
+        return (ssize_t)len;
     size_t cap = len < SC_IO_CHUNK ? len : SC_IO_CHUNK;
     char *buf = malloc(cap);
     if (!buf)
@@ -89,6 +88,32 @@ static ssize_t write_from(struct task *t, struct file *f, uint64_t addr, size_t 
     return (ssize_t)done;
 }
 
+/* For seekable files without an explicit offset, the file position is
+ * taken under pos_lock and advanced by what really reached the caller (a
+ * fault in the buffer stops the advance there, as in Linux). */
+static ssize_t io_at_pos(struct task *t, struct file *f, uint64_t addr, size_t len, bool write)
+{
+    if (f->ops->stream || !f->ops->llseek)
+        return write ? write_from(t, f, addr, len, NO_OFFSET)
+                     : read_into(t, f, addr, len, NO_OFFSET);
+    pthread_mutex_lock(&f->pos_lock);
+    int64_t off = f->pos;
+    if (write && (f->flags & O_APPEND)) {
+        struct vfs_attr a;
+        int r = vfs_file_getattr(f, &a);
+        if (r < 0) {
+            pthread_mutex_unlock(&f->pos_lock);
+            return r;
+        }
+        off = a.size;
+    }
+    ssize_t r = write ? write_from(t, f, addr, len, off) : read_into(t, f, addr, len, off);
+    if (r > 0)
+        f->pos = off + r;
+    pthread_mutex_unlock(&f->pos_lock);
+    return r;
+}
+
 static long rw(struct task *t, int fd, uint64_t addr, size_t len, int64_t off, bool write)
 {
     struct file *f = sc_file(t, fd);
@@ -97,8 +122,10 @@ static long rw(struct task *t, int fd, uint64_t addr, size_t len, int64_t off, b
     long r;
     if (off != NO_OFFSET && off < 0)
         r = -EINVAL;
-    else if (off != NO_OFFSET && (!f->ops->llseek || f->ops->stream))
+    else if (off != NO_OFFSET && !f->ops->llseek)
         r = -ESPIPE;
+    else if (off == NO_OFFSET)
+        r = io_at_pos(t, f, addr, len, write);
     else
         r = write ? write_from(t, f, addr, len, off) : read_into(t, f, addr, len, off);
     file_put(f);
@@ -140,7 +167,7 @@ static long rwv(struct task *t, int fd, uint64_t iov_addr, uint64_t cnt, int64_t
         return -EBADF;
     long r = 0;
     struct iovec *iov = NULL;
-    if (off != NO_OFFSET && (!f->ops->llseek || f->ops->stream)) {
+    if (off != NO_OFFSET && !f->ops->llseek) {
         r = -ESPIPE;
         goto out;
     }
@@ -163,6 +190,16 @@ static long rwv(struct task *t, int fd, uint64_t iov_addr, uint64_t cnt, int64_t
         total += iov[i].iov_len;
     }
     int64_t done = 0;
+    bool at_pos = off == NO_OFFSET && !f->ops->stream && f->ops->llseek;
+    if (at_pos) {
+        pthread_mutex_lock(&f->pos_lock);
+        off = f->pos;
+        if (write && (f->flags & O_APPEND)) {
+            struct vfs_attr a;
+            if (vfs_file_getattr(f, &a) == 0)
+                off = a.size;
+        }
+    }
     for (uint64_t i = 0; i < cnt; i++) {
         if (iov[i].iov_len == 0)
             continue;
@@ -171,13 +208,19 @@ static long rwv(struct task *t, int fd, uint64_t iov_addr, uint64_t cnt, int64_t
                           : read_into(t, f, (uint64_t)iov[i].iov_base, iov[i].iov_len, o);
         if (n < 0) {
             r = done ? done : n;
-            goto out;
+            goto out_pos;
         }
         done += n;
         if ((size_t)n < iov[i].iov_len)
             break;
     }
     r = done;
+out_pos:
+    if (at_pos) {
+        if (done > 0)
+            f->pos = off + done;
+        pthread_mutex_unlock(&f->pos_lock);
+    }
 out:
     free(iov);
     file_put(f);

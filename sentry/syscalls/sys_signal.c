@@ -21,7 +21,7 @@ long sys_rt_sigaction(struct task *t, const struct syscall_args *args)
         return -EINVAL;
     if (sig < 1 || sig > KERNEL_NSIG)
         return -EINVAL;
-    struct ksigaction act;
+    struct ksigaction act = {0};
     if (ARG_U64(1)) {
         if (sig == SIGKILL || sig == SIGSTOP)
             return -EINVAL;
@@ -93,4 +93,13 @@ long sys_sigaltstack(struct task *t, const struct syscall_args *args)
     if (ARG_U64(1))
         return mm_copy_out(t->mm, ARG_U64(1), &old, sizeof(old));
     return 0;
+}
+
+long sys_rt_sigpending(struct task *t, const struct syscall_args *args)
+{
+    uint64_t size = ARG_U64(1);
+    if (size > 8)
+        return -EINVAL;
+    uint64_t pending = t->sigpending & t->sigmask;
+    return mm_copy_out(t->mm, ARG_U64(0), &pending, size);
 }

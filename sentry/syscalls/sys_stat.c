@@ -219,6 +219,11 @@ static long do_readlinkat(struct task *t, int dirfd, uint64_t path_addr, uint64_
     r = sc_resolve_at(t, dirfd, path, path[0] ? AT_SYMLINK_NOFOLLOW : AT_EMPTY_PATH, &p);
     if (r < 0)
         return r;
+    if (!path[0] && !S_ISLNK(p.d->inode->mode)) {
+        /* An empty path works only on a symlink opened with O_PATH. */
+        path_put(&p);
+        return -ENOENT;
+    }
     char target[PATH_MAX];
     ssize_t n = vfs_readlink(&p, target, sizeof(target));
     path_put(&p);
@@ -232,12 +237,12 @@ static long do_readlinkat(struct task *t, int dirfd, uint64_t path_addr, uint64_
 
 long sys_readlink(struct task *t, const struct syscall_args *args)
 {
-    return do_readlinkat(t, AT_FDCWD, ARG_U64(0), ARG_U64(1), (int64_t)ARG_U64(2));
+    return do_readlinkat(t, AT_FDCWD, ARG_U64(0), ARG_U64(1), (int)ARG_U64(2));
 }
 
 long sys_readlinkat(struct task *t, const struct syscall_args *args)
 {
-    return do_readlinkat(t, ARG_INT(0), ARG_U64(1), ARG_U64(2), (int64_t)ARG_U64(3));
+    return do_readlinkat(t, ARG_INT(0), ARG_U64(1), ARG_U64(2), (int)ARG_U64(3));
 }
 
 static long statfs_out(struct task *t, struct vfs_path *p, uint64_t addr)

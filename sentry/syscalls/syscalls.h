@@ -150,4 +150,5 @@ SYS(sethostname);
 SYS(rt_sigaction);
 SYS(rt_sigprocmask);
 SYS(sigaltstack);
+SYS(rt_sigpending);
 #undef SYS

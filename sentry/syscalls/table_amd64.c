@@ -109,6 +109,7 @@ const struct syscall_entry g_syscall_table[SYSCALL_NR_MAX] = {
     P(rt_sigaction, "recorded; delivery comes with the signals issue"),
     P(rt_sigprocmask, "recorded; delivery comes with the signals issue"),
     P(sigaltstack, "recorded; delivery comes with the signals issue"),
+    P(rt_sigpending, "nothing can be pending until kill and timers land"),
     /* Refused on purpose. */
     N(__NR_rseq, "restartable sequences are not supported; glibc falls back"),
     N(__NR_uselib, "obsolete"),

@@ -766,7 +766,7 @@ int vfs_open(const struct vfs_walk_ctx *ctx, const char *name, int flags, int mo
 
 /* ---- I/O ---------------------------------------------------------------- */
 
-ssize_t vfs_pread(struct file *f, void *buf, size_t len, int64_t off)
+static ssize_t do_read(struct file *f, void *buf, size_t len, int64_t off)
 {
     if ((f->flags & O_ACCMODE) == O_WRONLY || (f->flags & O_PATH))
         return -EBADF;
@@ -774,28 +774,42 @@ ssize_t vfs_pread(struct file *f, void *buf, size_t len, int64_t off)
         return -EISDIR;
     if (!f->ops->read)
         return -EINVAL;
-    if (off < 0)
-        return -EINVAL;
     return f->ops->read(f, buf, len, off);
 }
 
-ssize_t vfs_pwrite(struct file *f, const void *buf, size_t len, int64_t off)
+static ssize_t do_write(struct file *f, const void *buf, size_t len, int64_t off)
 {
     if ((f->flags & O_ACCMODE) == O_RDONLY || (f->flags & O_PATH))
         return -EBADF;
     if (!f->ops->write)
         return -EINVAL;
+    return f->ops->write(f, buf, len, off);
+}
+
+ssize_t vfs_pread(struct file *f, void *buf, size_t len, int64_t off)
+{
     if (off < 0)
         return -EINVAL;
-    return f->ops->write(f, buf, len, off);
+    if (!f->ops->llseek)
+        return -ESPIPE;
+    return do_read(f, buf, len, off);
+}
+
+ssize_t vfs_pwrite(struct file *f, const void *buf, size_t len, int64_t off)
+{
+    if (off < 0)
+        return -EINVAL;
+    if (!f->ops->llseek)
+        return -ESPIPE;
+    return do_write(f, buf, len, off);
 }
 
 ssize_t vfs_read(struct file *f, void *buf, size_t len)
 {
     if (f->ops && f->ops->stream)
-        return vfs_pread(f, buf, len, 0);
+        return do_read(f, buf, len, -1);
     pthread_mutex_lock(&f->pos_lock);
-    ssize_t r = vfs_pread(f, buf, len, f->pos);
+    ssize_t r = do_read(f, buf, len, f->pos);
     if (r > 0)
         f->pos += r;
     pthread_mutex_unlock(&f->pos_lock);
@@ -805,7 +819,7 @@ ssize_t vfs_read(struct file *f, void *buf, size_t len)
 ssize_t vfs_write(struct file *f, const void *buf, size_t len)
 {
     if (f->ops && f->ops->stream)
-        return vfs_pwrite(f, buf, len, 0);
+        return do_write(f, buf, len, -1);
     pthread_mutex_lock(&f->pos_lock);
     int64_t off = f->pos;
     if (f->flags & O_APPEND) {
@@ -817,7 +831,7 @@ ssize_t vfs_write(struct file *f, const void *buf, size_t len)
         }
         off = a.size;
     }
-    ssize_t r = vfs_pwrite(f, buf, len, off);
+    ssize_t r = do_write(f, buf, len, off);
     if (r > 0)
         f->pos = off + r;
     pthread_mutex_unlock(&f->pos_lock);

@@ -72,8 +72,10 @@ typedef bool (*vfs_dirent_fn)(void *arg, const char *name, uint64_t ino, uint8_t
                               int64_t next_off);
 
 struct file_ops {
-    /* off is the position to use; returns bytes or -errno. A NULL read or
-     * write means EINVAL (Linux's answer for files without the op). */
+    /* off is the position to use (-1 for stream files read or written
+     * without an offset: the file's own position, e.g. a host fd's);
+     * returns bytes or -errno. A NULL read or write means EINVAL (Linux's
+     * answer for files without the op). */
     ssize_t (*read)(struct file *f, void *buf, size_t len, int64_t off);
     ssize_t (*write)(struct file *f, const void *buf, size_t len, int64_t off);
     /* For seekable files the VFS keeps f->pos; lseek NULL = ESPIPE. */
@@ -89,8 +91,12 @@ struct file_ops {
     /* mmap: returns 0 if the file can be mapped (through f->mmf). */
     int (*mmap)(struct file *f);
     void (*release)(struct file *f);
-    /* Whether read/write use and advance f->pos (regular files, dirs). */
-    bool stream; /* true: no position (pipes, ttys, char devices) */
+    /* true: read/write do not use f->pos (pipes, ttys, char devices); they
+     * get off -1. pread/pwrite are allowed iff llseek is set. */
+    bool stream;
+    /* true: writes are accepted and dropped without reading the caller's
+     * buffer (/dev/null: a bad pointer is not an error there). */
+    bool discards_writes;
 };
 
 struct vfs_fs_type {

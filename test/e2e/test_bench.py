@@ -60,6 +60,8 @@ def test_program_prints_figure(built, scratch, name):
     assert p.returncode == 0, "%s failed (%d): %s" % (name, p.returncode, p.stderr)
     got = {}
     for line in p.stdout.splitlines():
+        if line.startswith("#"):  # annotations (e.g. "#fstype"), not figures
+            continue
         m = FIGURE.match(line)
         assert m, "%s printed a line that is not 'NAME VALUE UNIT': %r" % (name, line)
         got[m.group(1)] = float(m.group(2))

@@ -2,12 +2,18 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
+
+/* Per-test deadline (the test gets SIGALRM first, then SIGKILL). */
+#define UT_TIMEOUT_S 120
 
 static struct ut_test *g_tests, **g_tail = &g_tests;
 static char g_tmpdir[256];
@@ -109,10 +115,11 @@ int main(int argc, char **argv)
         if (pid < 0)
             return 2;
         if (pid == 0) {
+            setpgid(0, 0);
             close(errpipe[0]);
             dup2(errpipe[1], 2);
             close(errpipe[1]);
-            alarm(120);
+            alarm(UT_TIMEOUT_S);
             t->fn();
             fflush(NULL);
             int rc = 0;
@@ -121,29 +128,43 @@ int main(int argc, char **argv)
             _exit(rc);
         }
         close(errpipe[1]);
+        /* Collect stderr until the test ends; a test that outlives its
+         * deadline is killed with its whole process group, and a helper it
+         * left behind holding the pipe cannot keep us waiting. */
         char msg[4096];
         size_t len = 0;
-        for (;;) {
-            ssize_t r = read(errpipe[0], msg + len, sizeof(msg) - 1 - len);
-            if (r < 0 && errno == EINTR)
-                continue;
-            if (r <= 0)
-                break;
-            len += (size_t)r;
-            if (len == sizeof(msg) - 1) {
+        int st = 0;
+        bool done = false;
+        time_t deadline = time(NULL) + UT_TIMEOUT_S + 10;
+        fcntl(errpipe[0], F_SETFL, O_NONBLOCK);
+        while (!done) {
+            struct pollfd pfd = {errpipe[0], POLLIN, 0};
+            poll(&pfd, 1, 100);
+            for (;;) {
                 char sink[512];
-                while (read(errpipe[0], sink, sizeof(sink)) > 0) {
-                }
-                break;
+                char *dst = len < sizeof(msg) - 1 ? msg + len : sink;
+                size_t room = len < sizeof(msg) - 1 ? sizeof(msg) - 1 - len : sizeof(sink);
+                ssize_t r = read(errpipe[0], dst, room);
+                if (r <= 0)
+                    break;
+                if (dst == msg + len)
+                    len += (size_t)r;
+            }
+            pid_t w = waitpid(pid, &st, WNOHANG);
+            if (w == pid) {
+                done = true;
+            } else if (time(NULL) > deadline) {
+                kill(-pid, SIGKILL);
+                kill(pid, SIGKILL);
+                waitpid(pid, &st, 0);
+                done = true;
             }
         }
+        kill(-pid, SIGKILL); /* anything the test left running */
         msg[len] = '\0';
         close(errpipe[0]);
         while (len > 0 && msg[len - 1] == '\n')
             msg[--len] = '\0';
-        int st;
-        while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
-        }
         /* Last line of stderr is the reason; earlier lines are context. */
         char *last = strrchr(msg, '\n');
         last = last ? last + 1 : msg;

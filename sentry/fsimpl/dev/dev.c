@@ -54,8 +54,11 @@ static int zero_mmap(struct file *f)
     return 1; /* anonymous memory */
 }
 
-static const struct file_ops g_null_ops = {
-    .read = null_read, .write = null_write, .llseek = dev_llseek, .stream = true};
+static const struct file_ops g_null_ops = {.read = null_read,
+                                           .write = null_write,
+                                           .llseek = dev_llseek,
+                                           .stream = true,
+                                           .discards_writes = true};
 static const struct file_ops g_zero_ops = {.read = zero_read,
                                            .write = null_write,
                                            .llseek = dev_llseek,

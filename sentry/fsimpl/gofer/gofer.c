@@ -17,10 +17,37 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* The gofer's tree can span several host filesystems (host mounts below
+ * its root). Each host device gets its own sentry device number, so (dev,
+ * ino) stays unique and mount points look like mount points. */
+#define GOFERFS_MAX_DEVS 64
+
 struct goferfs {
     struct vfs_fs fs;
     struct gofer_client *c;
+    pthread_mutex_t dev_lock;
+    uint64_t host_dev[GOFERFS_MAX_DEVS];
+    uint64_t sentry_dev[GOFERFS_MAX_DEVS];
+    int ndevs;
 };
+
+static uint64_t map_dev(struct vfs_fs *fs, uint64_t host_dev)
+{
+    struct goferfs *g = (struct goferfs *)fs;
+    pthread_mutex_lock(&g->dev_lock);
+    uint64_t d = 0;
+    for (int i = 0; i < g->ndevs; i++)
+        if (g->host_dev[i] == host_dev)
+            d = g->sentry_dev[i];
+    if (!d && g->ndevs < GOFERFS_MAX_DEVS) {
+        d = g->ndevs == 0 ? fs->dev : vfs_new_dev();
+        g->host_dev[g->ndevs] = host_dev;
+        g->sentry_dev[g->ndevs] = d;
+        g->ndevs++;
+    }
+    pthread_mutex_unlock(&g->dev_lock);
+    return d ? d : fs->dev;
+}
 
 struct gofer_inode {
     uint64_t fid;
@@ -41,7 +68,7 @@ static struct gofer_client *client_of(struct inode *ino)
 static void attr_from_gofer(struct inode *ino, const struct gofer_attr *g, struct vfs_attr *a)
 {
     a->ino = g->ino;
-    a->dev = ino->fs->dev;
+    a->dev = map_dev(ino->fs, g->dev);
     a->mode = g->mode;
     a->nlink = g->nlink;
     a->uid = g->uid;
@@ -363,6 +390,8 @@ int goferfs_new(struct gofer_client *c, struct vfs_fs **fs, struct dentry **root
     g->fs.dev = vfs_new_dev();
     g->fs.release = goferfs_release;
     g->c = c;
+    pthread_mutex_init(&g->dev_lock, NULL);
+    map_dev(&g->fs, attr.dev); /* the root's device is the mount's */
     struct inode *ino = inode_from(&g->fs, fid, &attr);
     if (!ino) {
         free(g);

@@ -28,13 +28,13 @@ static int host_fd_of(struct file *f)
 
 static ssize_t host_read(struct file *f, void *buf, size_t len, int64_t off)
 {
-    ssize_t r = read(host_fd_of(f), buf, len);
+    ssize_t r = off < 0 ? read(host_fd_of(f), buf, len) : pread(host_fd_of(f), buf, len, off);
     return r < 0 ? -errno : r;
 }
 
 static ssize_t host_write(struct file *f, const void *buf, size_t len, int64_t off)
 {
-    ssize_t r = write(host_fd_of(f), buf, len);
+    ssize_t r = off < 0 ? write(host_fd_of(f), buf, len) : pwrite(host_fd_of(f), buf, len, off);
     return r < 0 ? -errno : r;
 }
 
@@ -134,6 +134,17 @@ static const struct file_ops g_host_ops = {
     .stream = true,
 };
 
+/* Pipes, sockets and ttys cannot seek: no llseek, so pread is ESPIPE. */
+static const struct file_ops g_host_stream_ops = {
+    .read = host_read,
+    .write = host_write,
+    .ioctl = host_ioctl,
+    .getattr = host_getattr,
+    .fsync = host_fsync,
+    .release = host_release,
+    .stream = true,
+};
+
 static const struct inode_ops g_host_inode_ops = {0};
 
 int hostfile_new(int fd, int flags, struct file **out)
@@ -157,7 +168,8 @@ int hostfile_new(int fd, int flags, struct file **out)
         free(h);
         return -ENOMEM;
     }
-    f->ops = &g_host_ops;
+    bool seekable = lseek(fd, 0, SEEK_CUR) >= 0;
+    f->ops = seekable ? &g_host_ops : &g_host_stream_ops;
     f->priv = h;
     *out = f;
     return 0;
@@ -165,5 +177,5 @@ int hostfile_new(int fd, int flags, struct file **out)
 
 int hostfile_fd(struct file *f)
 {
-    return f->ops == &g_host_ops ? host_fd_of(f) : -1;
+    return f->ops == &g_host_ops || f->ops == &g_host_stream_ops ? host_fd_of(f) : -1;
 }

@@ -164,7 +164,7 @@ TEST(fds_both_ways)
     CHECK(write(res.fds[0], "x", 1) == 1);
     CHECK_INT(res.fds[1], ==, -1);
     urpc_result_release(&res);
-    sync_client(c); /* the server closes its copies after sending */
+    sync_client(c);                      /* the server closes its copies after sending */
     CHECK_INT(ut_count_fds(), ==, base); /* nothing kept on either side */
     urpc_client_free(c);
     th_server_stop(&t);
@@ -182,7 +182,7 @@ TEST(reply_fd_cap)
     CHECK_INT(urpc_client_call(c, TM_MANY_FDS, &p.base, NULL, 0, NULL, &res), ==, 0);
     CHECK_INT(res.fd_count, ==, URPC_MAX_FDS);
     urpc_result_release(&res);
-    sync_client(c); /* the server closes its copies after sending */
+    sync_client(c);                      /* the server closes its copies after sending */
     CHECK_INT(ut_count_fds(), ==, base); /* the 17th was closed by the server */
     /* The client refuses to send more than the cap. */
     int fds[URPC_MAX_FDS + 1];

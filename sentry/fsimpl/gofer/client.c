@@ -1,0 +1,401 @@
+/* The sentry's client of the gofer file protocol (urpc/proto/gofer.proto).
+ *
+ * One urpc_client per gofer connection, one call at a time under c->lock
+ * (many task threads share a mount). Errors: a gofer's error reply is its
+ * errno; anything that means the connection is gone or cannot be trusted
+ * (reset, protocol error, a reply that does not unpack or carries the wrong
+ * fds) is -EIO. */
+#include "sentry/fsimpl/gofer/client.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "urpc/client.h"
+#include "urpc/methods.h"
+#include "urpc/proto/gofer.pb-c.h"
+
+/* Must match the gofer's limits (gofer/internal.h). */
+#define WALK_MAX 64
+#define CLOSE_MAX 4096
+
+struct gofer_client {
+    pthread_mutex_t lock;
+    struct urpc_client *urpc;
+};
+
+int gofer_client_new(int sock, struct gofer_client **out)
+{
+    struct gofer_client *c = calloc(1, sizeof(*c));
+    if (!c) {
+        close(sock);
+        return -ENOMEM;
+    }
+    int r = urpc_client_new(sock, &c->urpc);
+    if (r < 0) {
+        free(c);
+        return r;
+    }
+    pthread_mutex_init(&c->lock, NULL);
+    *out = c;
+    return 0;
+}
+
+void gofer_client_free(struct gofer_client *c)
+{
+    if (!c)
+        return;
+    urpc_client_free(c->urpc);
+    pthread_mutex_destroy(&c->lock);
+    free(c);
+}
+
+/* One call. On success res->msg is the reply (non-NULL) and res->fds its
+ * fds; on failure res holds nothing. */
+static int call(struct gofer_client *c, uint32_t method, const ProtobufCMessage *req,
+                const ProtobufCMessageDescriptor *reply_desc, struct urpc_result *res)
+{
+    pthread_mutex_lock(&c->lock);
+    int r = urpc_client_call(c->urpc, method, req, NULL, 0, reply_desc, res);
+    pthread_mutex_unlock(&c->lock);
+    if (r < 0) {
+        bool remote = res->remote_error;
+        urpc_result_release(res);
+        if (remote)
+            return r;
+        return r == -ENOMEM ? -ENOMEM : -EIO;
+    }
+    if (!res->msg) {
+        urpc_result_release(res);
+        return -EIO;
+    }
+    return 0;
+}
+
+static void attr_from(const Gofer__Attr *a, struct gofer_attr *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (!a)
+        return;
+    out->ino = a->ino;
+    out->dev = a->dev;
+    out->mode = a->mode;
+    out->nlink = a->nlink;
+    out->uid = a->uid;
+    out->gid = a->gid;
+    out->rdev = a->rdev;
+    out->size = a->size;
+    out->blocks = a->blocks;
+    out->blksize = a->blksize;
+    out->atime = (struct timespec){.tv_sec = a->atime_sec, .tv_nsec = a->atime_nsec};
+    out->mtime = (struct timespec){.tv_sec = a->mtime_sec, .tv_nsec = a->mtime_nsec};
+    out->ctime = (struct timespec){.tv_sec = a->ctime_sec, .tv_nsec = a->ctime_nsec};
+}
+
+/* A reply's inode: attrs are required (a gofer that omits them is broken). */
+static int inode_from(const Gofer__Inode *in, uint64_t *fid, struct gofer_attr *attr)
+{
+    if (!in || !in->attr)
+        return -EIO;
+    *fid = in->fid;
+    attr_from(in->attr, attr);
+    return 0;
+}
+
+/* Takes the single fd of a reply that must carry exactly one. */
+static int take_one_fd(struct urpc_result *res)
+{
+    if (res->fd_count != 1)
+        return -EIO;
+    int fd = res->fds[0];
+    res->fds[0] = -1;
+    return fd;
+}
+
+/* Closes fids without caring about the answer (undoing a partial result). */
+static void drop_fids(struct gofer_client *c, const uint64_t *fids, size_t n)
+{
+    if (n)
+        gofer_close(c, fids, n);
+}
+
+int gofer_mount(struct gofer_client *c, uint64_t *root_fid, struct gofer_attr *attr, bool *readonly)
+{
+    Gofer__MountRequest req = GOFER__MOUNT_REQUEST__INIT;
+    struct urpc_result res;
+    int r = call(c, URPC_METHOD_GOFER_MOUNT, &req.base, &gofer__mount_reply__descriptor, &res);
+    if (r < 0)
+        return r;
+    const Gofer__MountReply *m = (const Gofer__MountReply *)res.msg;
+    r = inode_from(m->root, root_fid, attr);
+    if (r == 0)
+        *readonly = m->readonly;
+    urpc_result_release(&res);
+    return r;
+}
+
+/* One Gofer.Walk of at most WALK_MAX names. */
+static int walk_chunk(struct gofer_client *c, uint64_t dir, const char *const *names, size_t n,
+                      uint64_t *fids, struct gofer_attr *attrs, size_t *walked)
+{
+    ProtobufCBinaryData bin[WALK_MAX];
+    for (size_t i = 0; i < n; i++)
+        bin[i] = (ProtobufCBinaryData){.len = strlen(names[i]), .data = (uint8_t *)names[i]};
+    Gofer__WalkRequest req = GOFER__WALK_REQUEST__INIT;
+    req.dir_fid = dir;
+    req.n_names = n;
+    req.names = bin;
+    struct urpc_result res;
+    int r = call(c, URPC_METHOD_GOFER_WALK, &req.base, &gofer__walk_reply__descriptor, &res);
+    if (r < 0)
+        return r;
+    const Gofer__WalkReply *m = (const Gofer__WalkReply *)res.msg;
+    size_t got = m->n_inodes;
+    for (size_t i = 0; i < got && i < n; i++)
+        fids[i] = m->inodes[i]->fid;
+    if (got > n) {
+        r = -EIO; /* more than asked: a broken gofer */
+        got = n;
+    }
+    for (size_t i = 0; i < got && r == 0; i++)
+        r = inode_from(m->inodes[i], &fids[i], &attrs[i]);
+    urpc_result_release(&res);
+    if (r < 0) {
+        drop_fids(c, fids, got);
+        return r;
+    }
+    *walked = got;
+    return 0;
+}
+
+int gofer_walk(struct gofer_client *c, uint64_t dir, const char *const *names, size_t n,
+               uint64_t *fids, struct gofer_attr *attrs, size_t *walked)
+{
+    size_t done = 0;
+    *walked = 0;
+    while (done < n) {
+        size_t chunk = n - done < WALK_MAX ? n - done : WALK_MAX;
+        uint64_t from = done ? fids[done - 1] : dir;
+        size_t got = 0;
+        int r = walk_chunk(c, from, names + done, chunk, fids + done, attrs + done, &got);
+        if (r < 0) {
+            drop_fids(c, fids, done);
+            return r;
+        }
+        done += got;
+        /* Short: a missing name or a symlink. A chunk that ends in another
+         * non-directory goes on: the gofer answers ENOTDIR for the next. */
+        if (got < chunk || S_ISLNK(attrs[done - 1].mode))
+            break;
+    }
+    *walked = done;
+    return 0;
+}
+
+int gofer_stat(struct gofer_client *c, uint64_t fid, struct gofer_attr *attr)
+{
+    Gofer__StatRequest req = GOFER__STAT_REQUEST__INIT;
+    req.fid = fid;
+    struct urpc_result res;
+    int r = call(c, URPC_METHOD_GOFER_STAT, &req.base, &gofer__stat_reply__descriptor, &res);
+    if (r < 0)
+        return r;
+    const Gofer__StatReply *m = (const Gofer__StatReply *)res.msg;
+    if (m->attr)
+        attr_from(m->attr, attr);
+    else
+        r = -EIO;
+    urpc_result_release(&res);
+    return r;
+}
+
+int gofer_open(struct gofer_client *c, uint64_t fid, int flags, int *host_fd)
+{
+    Gofer__OpenRequest req = GOFER__OPEN_REQUEST__INIT;
+    req.fid = fid;
+    req.flags = flags;
+    struct urpc_result res;
+    *host_fd = -1;
+    int r = call(c, URPC_METHOD_GOFER_OPEN, &req.base, &gofer__open_reply__descriptor, &res);
+    if (r < 0)
+        return r;
+    if (res.fd_count > 1)
+        r = -EIO;
+    else if (res.fd_count == 1)
+        *host_fd = take_one_fd(&res);
+    urpc_result_release(&res);
+    return r;
+}
+
+int gofer_create(struct gofer_client *c, uint64_t dir, const char *name, int flags, uint32_t mode,
+                 uint32_t uid, uint32_t gid, uint64_t *fid, struct gofer_attr *attr, int *host_fd)
+{
+    Gofer__CreateRequest req = GOFER__CREATE_REQUEST__INIT;
+    req.dir_fid = dir;
+    req.name = (ProtobufCBinaryData){.len = strlen(name), .data = (uint8_t *)name};
+    req.flags = flags;
+    req.mode = mode;
+    req.uid = uid;
+    req.gid = gid;
+    struct urpc_result res;
+    *host_fd = -1;
+    int r = call(c, URPC_METHOD_GOFER_CREATE, &req.base, &gofer__create_reply__descriptor, &res);
+    if (r < 0)
+        return r;
+    const Gofer__CreateReply *m = (const Gofer__CreateReply *)res.msg;
+    r = inode_from(m->inode, fid, attr);
+    int fd = r == 0 ? take_one_fd(&res) : -EIO;
+    urpc_result_release(&res);
+    if (fd < 0) {
+        if (r == 0)
+            drop_fids(c, fid, 1);
+        return -EIO;
+    }
+    *host_fd = fd;
+    return 0;
+}
+
+int gofer_getdents(struct gofer_client *c, uint64_t dir, int64_t off, size_t size,
+                   struct gofer_dirent **ents, size_t *n)
+{
+    Gofer__GetdentsRequest req = GOFER__GETDENTS_REQUEST__INIT;
+    req.dir_fid = dir;
+    req.offset = off;
+    req.size = size > UINT32_MAX ? UINT32_MAX : (uint32_t)size;
+    struct urpc_result res;
+    *ents = NULL;
+    *n = 0;
+    int r =
+        call(c, URPC_METHOD_GOFER_GETDENTS, &req.base, &gofer__getdents_reply__descriptor, &res);
+    if (r < 0)
+        return r;
+    const Gofer__GetdentsReply *m = (const Gofer__GetdentsReply *)res.msg;
+    size_t count = m->n_dirents;
+    if (count == 0) {
+        urpc_result_release(&res);
+        return 0;
+    }
+    struct gofer_dirent *out = calloc(count, sizeof(*out));
+    if (!out) {
+        urpc_result_release(&res);
+        return -ENOMEM;
+    }
+    for (size_t i = 0; i < count; i++) {
+        const Gofer__Dirent *d = m->dirents[i];
+        if (d->name.len == 0 || memchr(d->name.data, '\0', d->name.len)) {
+            r = -EIO;
+            break;
+        }
+        out[i].name = strndup((const char *)d->name.data, d->name.len);
+        if (!out[i].name) {
+            r = -ENOMEM;
+            break;
+        }
+        out[i].ino = d->ino;
+        out[i].type = (uint8_t)d->type;
+        out[i].next_off = d->next_off;
+    }
+    urpc_result_release(&res);
+    if (r < 0) {
+        gofer_dirents_free(out, count);
+        return r;
+    }
+    *ents = out;
+    *n = count;
+    return 0;
+}
+
+void gofer_dirents_free(struct gofer_dirent *ents, size_t n)
+{
+    if (!ents)
+        return;
+    for (size_t i = 0; i < n; i++)
+        free(ents[i].name);
+    free(ents);
+}
+
+ssize_t gofer_readlink(struct gofer_client *c, uint64_t fid, char *buf, size_t size)
+{
+    Gofer__ReadlinkRequest req = GOFER__READLINK_REQUEST__INIT;
+    req.fid = fid;
+    struct urpc_result res;
+    int r =
+        call(c, URPC_METHOD_GOFER_READLINK, &req.base, &gofer__readlink_reply__descriptor, &res);
+    if (r < 0)
+        return r;
+    const Gofer__ReadlinkReply *m = (const Gofer__ReadlinkReply *)res.msg;
+    size_t len = m->target.len < size ? m->target.len : size;
+    if (len)
+        memcpy(buf, m->target.data, len);
+    urpc_result_release(&res);
+    return (ssize_t)len;
+}
+
+int gofer_mkdir(struct gofer_client *c, uint64_t dir, const char *name, uint32_t mode, uint32_t uid,
+                uint32_t gid, uint64_t *fid, struct gofer_attr *attr)
+{
+    Gofer__MkdirRequest req = GOFER__MKDIR_REQUEST__INIT;
+    req.dir_fid = dir;
+    req.name = (ProtobufCBinaryData){.len = strlen(name), .data = (uint8_t *)name};
+    req.mode = mode;
+    req.uid = uid;
+    req.gid = gid;
+    struct urpc_result res;
+    int r = call(c, URPC_METHOD_GOFER_MKDIR, &req.base, &gofer__mkdir_reply__descriptor, &res);
+    if (r < 0)
+        return r;
+    r = inode_from(((const Gofer__MkdirReply *)res.msg)->inode, fid, attr);
+    urpc_result_release(&res);
+    return r;
+}
+
+int gofer_unlink(struct gofer_client *c, uint64_t dir, const char *name, bool is_dir)
+{
+    Gofer__UnlinkRequest req = GOFER__UNLINK_REQUEST__INIT;
+    req.dir_fid = dir;
+    req.name = (ProtobufCBinaryData){.len = strlen(name), .data = (uint8_t *)name};
+    req.is_dir = is_dir;
+    struct urpc_result res;
+    int r = call(c, URPC_METHOD_GOFER_UNLINK, &req.base, &gofer__unlink_reply__descriptor, &res);
+    if (r == 0)
+        urpc_result_release(&res);
+    return r;
+}
+
+int gofer_setattr(struct gofer_client *c, uint64_t fid, int64_t size, uint32_t mode)
+{
+    Gofer__SetAttrRequest req = GOFER__SET_ATTR_REQUEST__INIT;
+    req.fid = fid;
+    req.set_size = size >= 0;
+    req.size = size >= 0 ? size : 0;
+    req.set_mode = mode != UINT32_MAX;
+    req.mode = mode != UINT32_MAX ? mode : 0;
+    struct urpc_result res;
+    int r =
+        call(c, URPC_METHOD_GOFER_SET_ATTR, &req.base, &gofer__set_attr_reply__descriptor, &res);
+    if (r == 0)
+        urpc_result_release(&res);
+    return r;
+}
+
+int gofer_close(struct gofer_client *c, const uint64_t *fids, size_t n)
+{
+    int ret = 0;
+    for (size_t done = 0; done < n;) {
+        size_t chunk = n - done < CLOSE_MAX ? n - done : CLOSE_MAX;
+        Gofer__CloseRequest req = GOFER__CLOSE_REQUEST__INIT;
+        req.fids = (uint64_t *)(fids + done);
+        req.n_fids = chunk;
+        struct urpc_result res;
+        int r = call(c, URPC_METHOD_GOFER_CLOSE, &req.base, &gofer__close_reply__descriptor, &res);
+        if (r == 0)
+            urpc_result_release(&res);
+        else if (ret == 0)
+            ret = r;
+        done += chunk;
+    }
+    return ret;
+}

@@ -1,0 +1,27 @@
+/* mmap + munmap of 4 KiB of anonymous memory (not touched). Default 1e5. */
+#include <sys/mman.h>
+
+#include "bench.h"
+
+static void op(void *ctx, long k)
+{
+    (void)ctx;
+    for (long i = 0; i < k; i++) {
+        void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED)
+            bench_die("mmap");
+        if (munmap(p, 4096) < 0)
+            bench_die("munmap");
+    }
+}
+
+int main(int argc, char **argv)
+{
+    struct bench_opts o;
+    long done;
+    bench_parse(argc, argv, 100000, "", &o);
+    op(NULL, 1);
+    double s = bench_loop(op, NULL, &o, &done);
+    bench_report(o.label ? o.label : "mmap_munmap", s, done, "us/op");
+    return 0;
+}

@@ -1,0 +1,49 @@
+/* Pipe ping-pong between two processes: one byte there and back is one
+ * operation. Default 1e5 round trips. */
+#include <sys/wait.h>
+
+#include "bench.h"
+
+static int to_child[2], to_parent[2];
+
+static void op(void *ctx, long k)
+{
+    (void)ctx;
+    char c = 'x';
+    for (long i = 0; i < k; i++) {
+        if (write(to_child[1], &c, 1) != 1)
+            bench_die("write");
+        if (read(to_parent[0], &c, 1) != 1)
+            bench_die("read");
+    }
+}
+
+int main(int argc, char **argv)
+{
+    struct bench_opts o;
+    long done;
+    bench_parse(argc, argv, 100000, "", &o);
+    if (pipe(to_child) < 0 || pipe(to_parent) < 0)
+        bench_die("pipe");
+    pid_t pid = fork();
+    if (pid < 0)
+        bench_die("fork");
+    if (pid == 0) {
+        char c;
+        close(to_child[1]);
+        close(to_parent[0]);
+        while (read(to_child[0], &c, 1) == 1)
+            if (write(to_parent[1], &c, 1) != 1)
+                _exit(1);
+        _exit(0);
+    }
+    close(to_child[0]);
+    close(to_parent[1]);
+    op(NULL, 1);
+    double s = bench_loop(op, NULL, &o, &done);
+    close(to_child[1]);
+    int st;
+    waitpid(pid, &st, 0);
+    bench_report(o.label ? o.label : "pipe_pingpong", s, done, "us/op");
+    return 0;
+}
