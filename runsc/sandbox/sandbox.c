@@ -22,15 +22,24 @@ int sandbox_spawn(struct runsc_globals *g, const char *argv0, const char *cmd,
     argv[argc++] = (char *)cmd;
     for (size_t i = 0; args && args[i] && argc < 100; i++)
         argv[argc++] = (char *)args[i];
+    int first_donated = argc;
     argc = donation_argv(d, argv, argc);
     char exe[4096];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-    if (n < 0)
-        return rs_error(err, errno, "readlink /proc/self/exe");
+    if (n < 0) {
+        int e = errno;
+        for (int i = first_donated; i < argc; i++)
+            free(argv[i]);
+        return rs_error(err, e, "readlink /proc/self/exe");
+    }
     exe[n] = '\0';
     pid_t p = fork();
-    if (p < 0)
-        return rs_error(err, errno, "fork");
+    if (p < 0) {
+        int e = errno;
+        for (int i = first_donated; i < argc; i++)
+            free(argv[i]);
+        return rs_error(err, e, "fork");
+    }
     if (p == 0) {
         signal(SIGPIPE, SIG_DFL);
         if (donation_apply(d) < 0)
@@ -38,7 +47,8 @@ int sandbox_spawn(struct runsc_globals *g, const char *argv0, const char *cmd,
         execv(exe, argv);
         _exit(127);
     }
-    /* The flag strings from donation_argv live until runsc exits. */
+    for (int i = first_donated; i < argc; i++)
+        free(argv[i]);
     donation_close(d);
     *pid = p;
     log_debug("started %s (pid %d)", cmd, (int)p);
