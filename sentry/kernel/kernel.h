@@ -1,11 +1,18 @@
-/* The sentry kernel: tasks, thread groups, credentials, the task loop.
+/* The sentry kernel: tasks, thread groups, the process tree, credentials,
+ * signals, the task loop.
  *
  * One host thread per task. A task runs application code through its
  * platform context and serves each system call it makes on its own thread.
  *
  * Lock order (docs/locking.md):
- *   kernel.tasks_lock -> tg->lock -> mm->lock -> memfile.lock
- *   fdt->lock and fsctx->lock are taken alone. */
+ *   kernel.lock -> thread_group.siglock -> mm.lock -> memfile.lock
+ *   task.ctx_lock is a leaf (guards the platform ctx pointer for interrupts).
+ *   fdt->lock, fsctx->lock and waitq locks are taken alone.
+ *
+ * kernel.lock protects the task list, the process tree (parent/children),
+ * process groups and sessions, thread-group membership and exit/zombie
+ * state. thread_group.siglock protects signal state of the group and of
+ * each of its threads (masks, pending sets, actions, group stop). */
 #pragma once
 
 #include <pthread.h>
@@ -17,16 +24,24 @@
 
 #include "platform/platform.h"
 #include "sentry/kernel/fdtable.h"
+#include "sentry/kernel/waitq.h"
 #include "sentry/mm/memfile.h"
 #include "sentry/mm/mm.h"
 #include "sentry/vfs/vfs.h"
 
 #define KERNEL_NSIG 64
+#define SIGBIT(s) (1ull << ((s)-1))
+
+/* Restart codes (never seen by the application). */
+#define ERESTARTSYS 512
+#define ERESTARTNOINTR 513
+#define ERESTARTNOHAND 514
+#define ERESTART_RESTARTBLOCK 516
 
 struct creds {
     uint32_t ruid, euid, suid, fsuid;
     uint32_t rgid, egid, sgid, fsgid;
-    uint32_t *groups;
+    uint32_t *groups; /* owned (copied on fork) */
     int ngroups;
     uint64_t cap_effective, cap_permitted, cap_inheritable, cap_bounding, cap_ambient;
     bool no_new_privs;
@@ -49,19 +64,69 @@ struct ksigaction {
     uint64_t mask;
 };
 
+/* Signal handlers, shared by threads (and by CLONE_SIGHAND). Protected by
+ * the owning thread group's siglock. */
+struct sighand {
+    int refs;
+    struct ksigaction actions[KERNEL_NSIG];
+};
+
+struct sigq {
+    siginfo_t info;
+    struct sigq *next;
+};
+
+/* Pending signals: a set plus the queued siginfos (RT signals may queue
+ * several; a standard signal at most one). */
+struct sigpending {
+    uint64_t set;
+    struct sigq *head;
+};
+
+struct itimer {
+    struct timespec next; /* absolute CLOCK_MONOTONIC, 0 = disarmed */
+    struct timespec interval;
+};
+
+enum tg_state { TG_ALIVE, TG_ZOMBIE, TG_DEAD };
+
 struct thread_group {
     int tgid;
     int refs;
-    pthread_mutex_t lock;
+    pthread_mutex_t siglock;
+    struct task *tasks; /* live threads (task.tg_next); kernel.lock */
+    int nr_threads;     /* kernel.lock */
     struct task *leader;
-    int nr_threads;
-    struct ksigaction actions[KERNEL_NSIG];
+    struct sighand *sighand;
+    struct sigpending shared_pending;
     struct rlimit rlimits[RLIM_NLIMITS];
-    bool exiting;
+    /* Exit (kernel.lock). */
+    bool exiting;    /* exit_group or a fatal signal is killing the group */
     int exit_status; /* wait status (W* encoding) of the group */
-    int pgid, sid;
+    enum tg_state state;
+    int exit_signal; /* sent to the parent on death (SIGCHLD, or none) */
+    /* Job control (siglock). */
+    bool stopped;
+    int stop_sig;
+    bool stop_unreported; /* for WUNTRACED */
+    bool cont_unreported; /* for WCONTINUED */
+    /* Process tree, groups, sessions (kernel.lock). */
     struct thread_group *parent;
+    struct thread_group *children, *sibling;
+    bool subreaper;
+    int pgid, sid;
+    struct waitq child_wait; /* wait4 waiters of this (parent) group */
+    struct waitq vfork_wait; /* unused by the group itself: see task.vfork_done */
+    /* Accounting and /proc. */
+    struct timespec start_time; /* CLOCK_MONOTONIC */
+    uint64_t children_utime_ns, children_stime_ns;
+    char *exe; /* path of the executable (/proc/pid/exe) */
+    /* Interval timers (siglock); the kernel's timer thread fires them. */
+    struct itimer itimer_real;
+    bool is_init; /* the container's first process: pid-1 signal semantics */
 };
+
+enum task_state { TASK_RUNNING, TASK_BLOCKED, TASK_STOPPED, TASK_ZOMBIE };
 
 struct task {
     int tid;
@@ -70,18 +135,39 @@ struct task {
     struct fdtable *fdt;
     struct fs_context *fs;
     struct creds creds;
+    pthread_mutex_t ctx_lock; /* guards ctx against concurrent interrupt */
     struct platform_ctx *ctx;
     struct platform_regs regs;
+    /* Signals (tg->siglock). */
     uint64_t sigmask;
-    uint64_t sigpending; /* signals queued to this task (none yet: no senders) */
-    stack_t altstack;    /* sigaltstack */
+    uint64_t saved_sigmask; /* restored after sigsuspend-style waits */
+    bool restore_sigmask;
+    struct sigpending pending; /* private to this thread */
+    stack_t altstack;
+    int pdeath_signal;
+    /* Blocking. */
+    int wake_fd; /* eventfd: task_wake writes it */
+    bool blocked;
+    _Atomic bool interrupt_pending;
+    /* Restart of interrupted syscalls (restart_syscall). */
+    long (*restart_fn)(struct task *t);
+    struct timespec restart_deadline;
+    int restart_clock;
+    uint64_t restart_rmtp;
+    /* Thread lifetime. */
     uint64_t clear_child_tid;
     uint64_t robust_list, robust_list_len;
     char comm[16];
     bool exiting;
     int exit_status;
+    enum task_state state;
+    struct task *vfork_parent; /* set while a vfork child runs */
+    bool vfork_done;
+    struct waitq vfork_wait;
+    uint64_t utime_ns, stime_ns;
     pthread_t thread;
-    struct task *next; /* kernel task list */
+    struct task *next;    /* kernel task list (kernel.lock) */
+    struct task *tg_next; /* thread group's list (kernel.lock) */
 };
 
 struct kernel {
@@ -89,15 +175,16 @@ struct kernel {
     const struct platform_ops *pops;
     struct platform *platform;
     struct vfs_path root; /* the sandbox's / */
-    pthread_mutex_t tasks_lock;
-    pthread_cond_t tasks_cond;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
     struct task *tasks;
     int next_tid;
     int live_tasks;
     char hostname[65];
     char domainname[65];
     struct timespec boot_realtime, boot_monotonic;
-    int init_status; /* wait status of the init thread group when it ended */
+    struct thread_group *init; /* the container's pid 1 */
+    int init_status;           /* wait status of init when it ended */
     bool init_done;
     /* Syscall numbers already reported as unimplemented (log once). */
     _Atomic uint64_t enosys_logged[8];
@@ -117,8 +204,12 @@ int task_new_init(struct kernel *k, struct mm *mm, struct fdtable *fdt, struct f
                   const struct creds *creds, struct task **out);
 /* Starts the task's host thread running its loop. */
 int task_start(struct task *t);
-/* Waits until the init thread group has exited; returns its wait status. */
+/* Waits until init has exited and every task is gone; returns init's wait status. */
 int kernel_wait_init(struct kernel *k);
+
+/* Lookups (kernel.lock held by the caller, or racy snapshot). */
+struct task *kernel_find_task_locked(int tid);
+struct thread_group *kernel_find_tg_locked(int tgid);
 
 /* Ends the calling task (exit) or its whole group (exit_group). status is a
  * wait status (exit code << 8, or a signal number). Never returns. */
@@ -126,6 +217,7 @@ void task_exit(struct task *t, int wait_status, bool group) __attribute__((noret
 
 /* fs_context helpers. */
 int fsctx_new(const struct vfs_path *root, const struct vfs_path *cwd, struct fs_context **out);
+int fsctx_copy(struct fs_context *src, struct fs_context **out);
 void fsctx_put(struct fs_context *fs);
 /* A walk context for the task: start is cwd or the dirfd's directory. */
 int task_walk_ctx(struct task *t, int dirfd, const char *path, struct vfs_walk_ctx *ctx);
@@ -133,3 +225,32 @@ void task_walk_ctx_release(struct vfs_walk_ctx *ctx);
 
 /* Limits. */
 uint64_t task_rlimit_cur(struct task *t, int resource);
+
+/* Signals (signal.c). */
+/* kill(2)-style delivery to a thread group / tkill to a thread. info may be
+ * NULL (SI_USER from the kernel). Returns 0 or -errno. */
+int signal_send_group(struct thread_group *tg, int sig, const siginfo_t *info);
+int signal_send_task(struct task *t, int sig, const siginfo_t *info);
+/* A synchronous signal raised by the task's own fault (force: unblocks and
+ * resets an ignored/blocked handler as Linux's force_sig does). */
+void signal_force(struct task *t, int sig, const siginfo_t *info);
+/* Whether an unblocked signal is pending (or the group is exiting). */
+bool task_signal_pending(struct task *t);
+/* Called by the task loop before returning to the application: handles a
+ * pending syscall restart and delivers pending signals (handlers, default
+ * actions, stops). syscall_ret is the raw return of the syscall just served
+ * (or 0 when not after a syscall). May not return (fatal signal). */
+void signal_deliver(struct task *t, bool after_syscall, long syscall_ret);
+/* Interrupts t (platform ctx or blocked wait) so it notices a signal. */
+void task_interrupt(struct task *t);
+/* Resets handlers on execve (caught -> default; ignored stays). */
+void signal_exec_reset(struct task *t);
+void sigpending_clear(struct sigpending *p);
+
+/* Process lifecycle (process.c, exec.c). */
+/* clone(2): returns the child's tid or -errno. */
+long task_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t parent_tid,
+                uint64_t child_tid, uint64_t tls, int exit_signal, uint64_t set_tid_pidfd);
+/* execve(2): replaces t's image; returns only on error (-errno). */
+long task_execve(struct task *t, const char *path, char *const argv[], char *const envp[],
+                 int dirfd, int at_flags);

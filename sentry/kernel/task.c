@@ -1,18 +1,24 @@
-/* Tasks: creation, the run loop, exit.
+/* Tasks: creation, the run loop, exit, zombies and reaping.
  *
  * The loop: switch into the application through the platform; serve the
- * system call, fault or signal that comes back; repeat until the task exits.
- * Lock order: kernel.tasks_lock -> tg->lock -> mm->lock. */
+ * system call, fault or signal that comes back; deliver pending signals;
+ * repeat until the task exits.
+ * Lock order: kernel.lock -> tg->siglock -> mm->lock. */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/futex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "lib/log.h"
+#include "sentry/kernel/futex.h"
 #include "sentry/kernel/kernel.h"
+#include "sentry/kernel/process.h"
 #include "sentry/syscalls/syscalls.h"
 
 struct kernel *g_kernel;
@@ -32,8 +38,8 @@ int kernel_init(struct memfile *mf, const struct platform_ops *pops, struct plat
     k->mf = mf;
     k->pops = pops;
     k->platform = p;
-    pthread_mutex_init(&k->tasks_lock, NULL);
-    pthread_cond_init(&k->tasks_cond, NULL);
+    pthread_mutex_init(&k->lock, NULL);
+    pthread_cond_init(&k->cond, NULL);
     k->next_tid = 1;
     strcpy(k->hostname, "runsc");
     strcpy(k->domainname, "(none)");
@@ -58,6 +64,16 @@ int fsctx_new(const struct vfs_path *root, const struct vfs_path *cwd, struct fs
     fs->umask = 022;
     *out = fs;
     return 0;
+}
+
+int fsctx_copy(struct fs_context *src, struct fs_context **out)
+{
+    pthread_mutex_lock(&src->lock);
+    int r = fsctx_new(&src->root, &src->cwd, out);
+    if (r == 0)
+        (*out)->umask = src->umask;
+    pthread_mutex_unlock(&src->lock);
+    return r;
 }
 
 void fsctx_put(struct fs_context *fs)
@@ -115,9 +131,9 @@ void task_walk_ctx_release(struct vfs_walk_ctx *ctx)
 
 uint64_t task_rlimit_cur(struct task *t, int resource)
 {
-    pthread_mutex_lock(&t->tg->lock);
+    pthread_mutex_lock(&t->tg->siglock);
     uint64_t v = t->tg->rlimits[resource].rlim_cur;
-    pthread_mutex_unlock(&t->tg->lock);
+    pthread_mutex_unlock(&t->tg->siglock);
     return v;
 }
 
@@ -125,8 +141,8 @@ static void default_rlimits(struct rlimit *rl)
 {
     for (int i = 0; i < RLIM_NLIMITS; i++)
         rl[i].rlim_cur = rl[i].rlim_max = RLIM_INFINITY;
-    rl[RLIMIT_NOFILE].rlim_cur = rl[RLIMIT_NOFILE].rlim_max = 1048576;
     rl[RLIMIT_NOFILE].rlim_cur = 1024;
+    rl[RLIMIT_NOFILE].rlim_max = 1048576;
     rl[RLIMIT_STACK].rlim_cur = 8 << 20;
     rl[RLIMIT_CORE].rlim_cur = 0;
     rl[RLIMIT_NPROC].rlim_cur = rl[RLIMIT_NPROC].rlim_max = 63439;
@@ -135,151 +151,266 @@ static void default_rlimits(struct rlimit *rl)
     rl[RLIMIT_MSGQUEUE].rlim_cur = rl[RLIMIT_MSGQUEUE].rlim_max = 819200;
 }
 
-int task_new_init(struct kernel *k, struct mm *mm, struct fdtable *fdt, struct fs_context *fs,
-                  const struct creds *creds, struct task **out)
+struct task *task_alloc(void)
 {
     struct task *t = calloc(1, sizeof(*t));
-    struct thread_group *tg = calloc(1, sizeof(*tg));
-    if (!t || !tg) {
+    if (!t)
+        return NULL;
+    t->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (t->wake_fd < 0) {
         free(t);
-        free(tg);
-        return -ENOMEM;
+        return NULL;
     }
-    pthread_mutex_init(&tg->lock, NULL);
+    pthread_mutex_init(&t->ctx_lock, NULL);
+    waitq_init(&t->vfork_wait);
+    t->altstack.ss_flags = SS_DISABLE;
+    t->state = TASK_RUNNING;
+    return t;
+}
+
+void task_free(struct task *t)
+{
+    sigpending_clear(&t->pending);
+    free(t->creds.groups);
+    close(t->wake_fd);
+    pthread_mutex_destroy(&t->ctx_lock);
+    free(t);
+}
+
+struct thread_group *tg_alloc(void)
+{
+    struct thread_group *tg = calloc(1, sizeof(*tg));
+    if (!tg)
+        return NULL;
+    pthread_mutex_init(&tg->siglock, NULL);
+    waitq_init(&tg->child_wait);
+    waitq_init(&tg->vfork_wait);
     tg->refs = 1;
-    tg->leader = t;
-    tg->nr_threads = 1;
-    default_rlimits(tg->rlimits);
-    pthread_mutex_lock(&k->tasks_lock);
-    t->tid = k->next_tid++;
+    tg->exit_signal = SIGCHLD;
+    clock_gettime(CLOCK_MONOTONIC, &tg->start_time);
+    return tg;
+}
+
+void tg_free(struct thread_group *tg)
+{
+    sigpending_clear(&tg->shared_pending);
+    if (tg->sighand && __atomic_sub_fetch(&tg->sighand->refs, 1, __ATOMIC_ACQ_REL) == 0)
+        free(tg->sighand);
+    free(tg->exe);
+    pthread_mutex_destroy(&tg->siglock);
+    free(tg);
+}
+
+/* Assigns a tid and links t into the kernel (kernel.lock held). */
+void task_link_locked(struct kernel *k, struct task *t)
+{
+    /* Pids grow to a limit and wrap, skipping live ones (as Linux). */
+    for (;;) {
+        int tid = k->next_tid++;
+        if (k->next_tid > 4194304)
+            k->next_tid = 2;
+        if (!kernel_find_task_locked(tid) && !kernel_find_tg_locked(tid)) {
+            t->tid = tid;
+            break;
+        }
+    }
     t->next = k->tasks;
     k->tasks = t;
     k->live_tasks++;
-    pthread_mutex_unlock(&k->tasks_lock);
+}
+
+struct task *kernel_find_task_locked(int tid)
+{
+    for (struct task *t = g_kernel->tasks; t; t = t->next)
+        if (t->tid == tid)
+            return t;
+    return NULL;
+}
+
+/* Thread groups are found through their threads, or through zombies kept
+ * on their parent's children list. */
+static struct thread_group *find_tg_in(struct thread_group *tg, int tgid)
+{
+    for (; tg; tg = tg->sibling) {
+        if (tg->tgid == tgid)
+            return tg;
+        struct thread_group *c = find_tg_in(tg->children, tgid);
+        if (c)
+            return c;
+    }
+    return NULL;
+}
+
+struct thread_group *kernel_find_tg_locked(int tgid)
+{
+    for (struct task *t = g_kernel->tasks; t; t = t->next)
+        if (t->tg->tgid == tgid)
+            return t->tg;
+    if (g_kernel->init)
+        return find_tg_in(g_kernel->init, tgid);
+    return NULL;
+}
+
+int task_new_init(struct kernel *k, struct mm *mm, struct fdtable *fdt, struct fs_context *fs,
+                  const struct creds *creds, struct task **out)
+{
+    struct task *t = task_alloc();
+    struct thread_group *tg = tg_alloc();
+    struct sighand *sh = calloc(1, sizeof(*sh));
+    if (!t || !tg || !sh) {
+        free(sh);
+        return -ENOMEM;
+    }
+    sh->refs = 1;
+    tg->sighand = sh;
+    default_rlimits(tg->rlimits);
+    pthread_mutex_lock(&k->lock);
+    task_link_locked(k, t);
     tg->tgid = t->tid;
     tg->pgid = tg->sid = t->tid;
+    tg->leader = t;
+    tg->tasks = t;
+    tg->nr_threads = 1;
+    tg->is_init = true;
+    k->init = tg;
+    pthread_mutex_unlock(&k->lock);
     t->tg = tg;
     t->mm = mm;
     t->fdt = fdt;
     t->fs = fs;
     t->creds = *creds;
-    t->altstack.ss_flags = SS_DISABLE;
+    if (creds->ngroups) {
+        t->creds.groups = malloc((size_t)creds->ngroups * sizeof(uint32_t));
+        if (t->creds.groups)
+            memcpy(t->creds.groups, creds->groups, (size_t)creds->ngroups * sizeof(uint32_t));
+    }
     platform_fpu_init(&t->regs);
     *out = t;
     return 0;
 }
 
-/* Unlinks t from the kernel's list and wakes kernel_wait_init. */
-static void task_unlink(struct task *t)
+int kernel_wait_init(struct kernel *k)
 {
-    struct kernel *k = g_kernel;
-    pthread_mutex_lock(&k->tasks_lock);
-    for (struct task **pp = &k->tasks; *pp; pp = &(*pp)->next)
-        if (*pp == t) {
-            *pp = t->next;
-            break;
-        }
-    k->live_tasks--;
-    pthread_cond_broadcast(&k->tasks_cond);
-    pthread_mutex_unlock(&k->tasks_lock);
+    pthread_mutex_lock(&k->lock);
+    while (!k->init_done)
+        pthread_cond_wait(&k->cond, &k->lock);
+    int s = k->init_status;
+    pthread_mutex_unlock(&k->lock);
+    return s;
+}
+
+/* Wakes joiners of a thread's CLONE_CHILD_CLEARTID and runs its robust list. */
+static void thread_exit_mm_cleanup(struct task *t)
+{
+    if (!t->mm)
+        return;
+    futex_exit_robust_list(t);
+    if (t->clear_child_tid) {
+        uint32_t zero = 0;
+        if (mm_copy_out(t->mm, t->clear_child_tid, &zero, sizeof(zero)) == 0)
+            futex_wake_addr(t->mm, t->clear_child_tid, false, 1, FUTEX_BITSET_MATCH_ANY);
+    }
 }
 
 void task_exit(struct task *t, int wait_status, bool group)
 {
     struct kernel *k = g_kernel;
     struct thread_group *tg = t->tg;
-    pthread_mutex_lock(&tg->lock);
-    if (group || tg->nr_threads == 1) {
-        if (!tg->exiting) {
-            tg->exiting = true;
-            tg->exit_status = wait_status;
-        }
+    pthread_mutex_lock(&k->lock);
+    pthread_mutex_lock(&tg->siglock);
+    if (group && !tg->exiting) {
+        tg->exiting = true;
+        tg->exit_status = wait_status;
+    } else if (!tg->exiting && tg->nr_threads == 1) {
+        tg->exit_status = wait_status;
     }
-    bool last = --tg->nr_threads == 0;
-    int status = tg->exit_status;
-    pthread_mutex_unlock(&tg->lock);
+    if (group)
+        for (struct task *o = tg->tasks; o; o = o->tg_next)
+            if (o != t) {
+                o->exiting = true;
+                task_interrupt(o);
+            }
+    pthread_mutex_unlock(&tg->siglock);
+    pthread_mutex_unlock(&k->lock);
 
-    if (t->clear_child_tid) {
-        uint32_t zero = 0;
-        mm_copy_out(t->mm, t->clear_child_tid, &zero, sizeof(zero));
-    }
-    if (t->ctx)
-        k->pops->ctx_release(t->ctx);
+    thread_exit_mm_cleanup(t);
+    process_vfork_release(t);
+
+    pthread_mutex_lock(&t->ctx_lock);
+    struct platform_ctx *ctx = t->ctx;
     t->ctx = NULL;
+    pthread_mutex_unlock(&t->ctx_lock);
+    if (ctx)
+        k->pops->ctx_release(ctx);
     fdt_put(t->fdt);
     fsctx_put(t->fs);
-    mm_put(t->mm);
+    struct mm *mm = t->mm;
     t->fdt = NULL;
     t->fs = NULL;
     t->mm = NULL;
-    if (last && tg->tgid == 1) {
-        pthread_mutex_lock(&k->tasks_lock);
-        k->init_status = status;
-        k->init_done = true;
-        pthread_mutex_unlock(&k->tasks_lock);
-    }
-    task_unlink(t);
+    if (mm)
+        mm_put(mm);
+    process_thread_gone(t); /* may free t (and the group) */
     pthread_exit(NULL);
 }
 
-int kernel_wait_init(struct kernel *k)
-{
-    pthread_mutex_lock(&k->tasks_lock);
-    while (!k->init_done)
-        pthread_cond_wait(&k->tasks_cond, &k->tasks_lock);
-    int s = k->init_status;
-    pthread_mutex_unlock(&k->tasks_lock);
-    return s;
-}
-
-/* A fatal synchronous signal with no handler (delivery comes with the
- * signals issue): the thread group dies of it. */
-static void task_die_of_signal(struct task *t, int sig)
-{
-    log_debug("task %d: killed by signal %d", t->tid, sig);
-    task_exit(t, sig, true);
-}
-
+/* The syscall number of a stopped-at syscall, for restart checks. */
 static void *task_main(void *arg)
 {
     struct task *t = arg;
     struct kernel *k = g_kernel;
     tls_task = t;
-    int r = k->pops->new_ctx(k->platform, &t->ctx);
+    struct platform_ctx *ctx;
+    int r = k->pops->new_ctx(k->platform, &ctx);
     if (r < 0) {
         log_error("task %d: creating platform context: %s", t->tid, strerror(-r));
         task_exit(t, SIGKILL, true);
     }
+    pthread_mutex_lock(&t->ctx_lock);
+    t->ctx = ctx;
+    pthread_mutex_unlock(&t->ctx_lock);
+    /* A signal may have arrived before the ctx existed. */
+    signal_deliver(t, false, 0);
     for (;;) {
         struct platform_switch_info info;
+        t->state = TASK_RUNNING;
         r = k->pops->ctx_switch(t->ctx, t->mm->as, &t->regs, &info);
         if (r < 0) {
             log_error("task %d: platform switch failed: %s", t->tid, strerror(-r));
             task_exit(t, SIGKILL, true);
         }
         switch (info.event) {
-        case PLATFORM_EV_SYSCALL:
-            syscall_dispatch(t);
+        case PLATFORM_EV_SYSCALL: {
+            long ret = syscall_dispatch(t);
+            signal_deliver(t, ret != SYSCALL_NO_RESTART, ret);
             break;
+        }
         case PLATFORM_EV_FAULT:
             r = mm_fault(t->mm, info.fault_addr, info.fault_access);
             if (r == -ENOMEM) {
-                task_die_of_signal(t, SIGKILL);
+                siginfo_t si = {0};
+                si.si_signo = SIGKILL;
+                signal_force(t, SIGKILL, &si);
             } else if (r < 0) {
+                siginfo_t si = {0};
+                si.si_signo = SIGSEGV;
+                si.si_code = r == -EACCES ? SEGV_ACCERR : SEGV_MAPERR;
+                si.si_addr = (void *)info.fault_addr;
                 log_debug("task %d: fault at %#llx (access %u, rip %#llx): %s", t->tid,
                           (unsigned long long)info.fault_addr, info.fault_access,
                           (unsigned long long)t->regs.gp.rip, strerror(-r));
-                task_die_of_signal(t, SIGSEGV);
+                signal_force(t, SIGSEGV, &si);
             }
+            signal_deliver(t, false, 0);
             break;
         case PLATFORM_EV_SIGNAL:
-            task_die_of_signal(t, info.siginfo.si_signo);
+            signal_force(t, info.siginfo.si_signo, &info.siginfo);
+            signal_deliver(t, false, 0);
             break;
         case PLATFORM_EV_INTERRUPTED:
+            signal_deliver(t, false, 0);
             break;
         }
-        if (t->exiting)
-            task_exit(t, t->exit_status, false);
     }
     return NULL;
 }

@@ -61,6 +61,7 @@ int mm_create(struct memfile *mf, const struct platform_ops *pops, struct platfo
     mm->pops = pops;
     pt_init(&mm->pt);
     mm->mmap_base = 0x7f0000000000ull;
+    mm->platform = p;
     if (pops) {
         int r = pops->new_as(p, &mm->as);
         if (r < 0) {
@@ -946,4 +947,109 @@ void mm_usage(struct mm *mm, uint64_t *vm_size, uint64_t *rss)
     *vm_size = s;
     *rss = mm->rss_pages * MM_PAGE_SIZE;
     pthread_mutex_unlock(&mm->lock);
+}
+
+/* ---- fork ----------------------------------------------------------------- */
+
+struct fork_arg {
+    struct mm *child;
+    int err;
+};
+
+static void fork_entry(uint64_t vaddr, uint64_t *e, void *arg)
+{
+    struct fork_arg *fa = arg;
+    if (fa->err)
+        return;
+    if (pt_set(&fa->child->pt, vaddr, *e) < 0) {
+        fa->err = -ENOMEM;
+        return;
+    }
+    memfile_get(fa->child->mf, *e & PT_FRAME_MASK);
+    fa->child->rss_pages++;
+}
+
+int mm_fork(struct mm *mm, struct mm **out)
+{
+    struct mm *c;
+    int r = mm_create(mm->mf, mm->pops, mm->platform, &c);
+    if (r < 0)
+        return r;
+    pthread_mutex_lock(&mm->lock);
+    struct vma *prev = NULL;
+    for (struct vma *v = mm->vmas; v; v = v->next) {
+        struct vma *n = malloc(sizeof(*n));
+        if (!n) {
+            r = -ENOMEM;
+            break;
+        }
+        *n = *v;
+        n->prev = n->next = NULL;
+        if (n->file)
+            n->file->ops->get(n->file);
+        if (n->shm)
+            shm_get(n->shm);
+        vma_link_after(c, prev, n);
+        prev = n;
+        /* Share every present page; private ones become copy-on-write. */
+        struct fork_arg fa = {c, 0};
+        pt_range(&mm->pt, v->start, v->end, fork_entry, &fa);
+        if (fa.err) {
+            r = fa.err;
+            break;
+        }
+        /* The parent must fault before writing a now-shared private page. */
+        if (!(v->flags & VMA_SHARED) && (v->prot & PROT_WRITE))
+            platform_unmap(mm, v->start, v->end);
+    }
+    c->brk_start = mm->brk_start;
+    c->brk = mm->brk;
+    c->start_stack = mm->start_stack;
+    c->arg_start = mm->arg_start;
+    c->arg_end = mm->arg_end;
+    c->env_start = mm->env_start;
+    c->env_end = mm->env_end;
+    memcpy(c->auxv, mm->auxv, sizeof(c->auxv));
+    c->auxv_len = mm->auxv_len;
+    pthread_mutex_unlock(&mm->lock);
+    if (r < 0) {
+        mm_put(c);
+        return r;
+    }
+    *out = c;
+    return 0;
+}
+
+int mm_translate(struct mm *mm, uint64_t addr, bool write, uint64_t *frame_off)
+{
+    pthread_mutex_lock(&mm->lock);
+    struct vma *v = vma_find(mm, addr);
+    int r = 0;
+    if (!v || v->start > addr ||
+        !prot_allows(v->prot, write ? PLATFORM_ACCESS_WRITE : PLATFORM_ACCESS_READ)) {
+        r = -EFAULT;
+        goto out;
+    }
+    uint64_t page = MM_PAGE_ROUND_DOWN(addr);
+    bool changed = false;
+    r = populate(mm, v, page, write, &changed);
+    if (r < 0)
+        goto out;
+    if (changed && write && mm->as) {
+        uint64_t e = pt_get(&mm->pt, page);
+        mm->pops->as_map(mm->as, page, MM_PAGE_SIZE, e & PT_FRAME_MASK, page_prot(mm, v, e));
+    }
+    *frame_off = (pt_get(&mm->pt, page) & PT_FRAME_MASK) + (addr - page);
+out:
+    pthread_mutex_unlock(&mm->lock);
+    return r;
+}
+
+bool mm_is_shared(struct mm *mm, uint64_t addr)
+{
+    pthread_mutex_lock(&mm->lock);
+    struct vma *v = vma_find(mm, addr);
+    bool s = v && v->start <= addr && (v->flags & VMA_SHARED);
+    pthread_mutex_unlock(&mm->lock);
+    return s;
 }

@@ -81,6 +81,7 @@ struct mm {
     struct memfile *mf;
     const struct platform_ops *pops;
     struct platform_as *as;
+    struct platform *platform;
     uint64_t mmap_base; /* top of the mmap area (allocations go down from it) */
     uint64_t brk_start, brk;
     /* For /proc/pid/{cmdline,environ,auxv,stat}. */
@@ -122,6 +123,15 @@ int mm_zero_out(struct mm *mm, uint64_t addr, size_t len);
 /* Copies a NUL-terminated string of at most max bytes (including the NUL).
  * Returns its length, -EFAULT, or -ENAMETOOLONG. */
 ssize_t mm_copy_in_string(struct mm *mm, uint64_t addr, char *buf, size_t max);
+
+/* fork: a copy of mm whose private pages are shared copy-on-write (the
+ * first write to either side copies the page). */
+int mm_fork(struct mm *mm, struct mm **out);
+/* MemoryFile offset backing addr (populating it; with write, a private
+ * page is made exclusive first). For futex keys and direct access. */
+int mm_translate(struct mm *mm, uint64_t addr, bool write, uint64_t *frame_off);
+/* Whether addr lies in a MAP_SHARED mapping. */
+bool mm_is_shared(struct mm *mm, uint64_t addr);
 
 /* Writes /proc/pid/maps-style text into a malloc'ed buffer. */
 char *mm_maps_text(struct mm *mm);

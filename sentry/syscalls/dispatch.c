@@ -28,7 +28,7 @@ static void report_enosys(unsigned long nr)
     log_warn("unsupported syscall %s (%lu): %s", name ? name : "?", nr, why);
 }
 
-void syscall_dispatch(struct task *t)
+long syscall_dispatch(struct task *t)
 {
     struct user_regs_struct *r = &t->regs.gp;
     unsigned long nr = r->orig_rax;
@@ -40,7 +40,10 @@ void syscall_dispatch(struct task *t)
         report_enosys(nr);
         ret = -ENOSYS;
     }
+    if (ret == SYSCALL_RETURN_REGS)
+        return SYSCALL_NO_RESTART;
     r->rax = (uint64_t)ret;
+    return ret;
 }
 
 void syscall_print_table(FILE *f)

@@ -2,7 +2,10 @@
 #include <fcntl.h>
 #include <sys/ioctl.h>
 
+#include "sentry/fsimpl/pipe/pipe.h"
 #include "sentry/syscalls/internal.h"
+
+#define CAP_SYS_RESOURCE 24
 
 static int nofile(struct task *t)
 {
@@ -81,7 +84,8 @@ long sys_fcntl(struct task *t, const struct syscall_args *args)
         break;
     case F_GETFL:
         r = f->flags & ~O_CLOEXEC;
-        if (!(r & O_PATH))
+        /* Anonymous pipes are made without O_LARGEFILE, as in Linux. */
+        if (!(r & O_PATH) && !(pipe_is_file(f) && !f->path.d))
             r |= 0100000; /* the kernel's O_LARGEFILE (glibc defines it as 0) */
         break;
     case F_SETFL:
@@ -93,6 +97,14 @@ long sys_fcntl(struct task *t, const struct syscall_args *args)
         f->flags = (f->flags & ~SETFL_MASK) | (ARG_INT(2) & SETFL_MASK);
         pthread_mutex_unlock(&f->pos_lock);
         r = 0;
+        break;
+    case F_GETPIPE_SZ:
+        r = pipe_get_size(f);
+        break;
+    case F_SETPIPE_SZ:
+        /* Linux takes the argument as an unsigned int. */
+        r = pipe_set_size(f, (uint32_t)ARG_U64(2),
+                          t->creds.cap_effective & (1ull << CAP_SYS_RESOURCE));
         break;
     default:
         r = -EINVAL;

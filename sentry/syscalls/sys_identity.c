@@ -1,5 +1,5 @@
 /* getuid, geteuid, getgid, getegid, getresuid, getresgid, getgroups, umask,
- * getpgrp, getpgid, getsid. */
+ * (getpgrp, getpgid, getsid: sys_process.c). */
 #include "sentry/syscalls/internal.h"
 
 long sys_getuid(struct task *t, const struct syscall_args *args)
@@ -64,25 +64,4 @@ long sys_umask(struct task *t, const struct syscall_args *args)
     t->fs->umask = (uint32_t)args->a[0] & 0777;
     pthread_mutex_unlock(&t->fs->lock);
     return old;
-}
-
-long sys_getpgrp(struct task *t, const struct syscall_args *args)
-{
-    return t->tg->pgid;
-}
-
-long sys_getpgid(struct task *t, const struct syscall_args *args)
-{
-    int pid = ARG_INT(0);
-    if (pid != 0 && pid != t->tg->tgid)
-        return -ESRCH; /* other processes: the processes issue */
-    return t->tg->pgid;
-}
-
-long sys_getsid(struct task *t, const struct syscall_args *args)
-{
-    int pid = ARG_INT(0);
-    if (pid != 0 && pid != t->tg->tgid)
-        return -ESRCH;
-    return t->tg->sid;
 }

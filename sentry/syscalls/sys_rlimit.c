@@ -19,17 +19,17 @@ static long do_prlimit(struct task *t, int pid, unsigned res, uint64_t new_addr,
         if (res == RLIMIT_NOFILE && nl.rlim_max > 1048576)
             return -EPERM; /* above fs.nr_open */
     }
-    pthread_mutex_lock(&t->tg->lock);
+    pthread_mutex_lock(&t->tg->siglock);
     struct rlimit old = t->tg->rlimits[res];
     if (new_addr) {
         /* Raising the hard limit needs CAP_SYS_RESOURCE. */
         if (nl.rlim_max > old.rlim_max && !(t->creds.cap_effective & (1ull << 24))) {
-            pthread_mutex_unlock(&t->tg->lock);
+            pthread_mutex_unlock(&t->tg->siglock);
             return -EPERM;
         }
         t->tg->rlimits[res] = nl;
     }
-    pthread_mutex_unlock(&t->tg->lock);
+    pthread_mutex_unlock(&t->tg->siglock);
     if (old_addr)
         return mm_copy_out(t->mm, old_addr, &old, sizeof(old));
     return 0;

@@ -84,8 +84,11 @@ long sys_gettid(struct task *t, const struct syscall_args *args)
 
 long sys_getppid(struct task *t, const struct syscall_args *args)
 {
+    pthread_mutex_lock(&g_kernel->lock);
     struct thread_group *p = t->tg->parent;
-    return p ? p->tgid : 0;
+    long r = p ? p->tgid : 0;
+    pthread_mutex_unlock(&g_kernel->lock);
+    return r;
 }
 
 long sys_prctl(struct task *t, const struct syscall_args *args)
@@ -122,6 +125,22 @@ long sys_prctl(struct task *t, const struct syscall_args *args)
         return 1;
     case PR_SET_DUMPABLE:
         return a2 <= 1 ? 0 : -EINVAL;
+    case PR_SET_PDEATHSIG:
+        if (a2 > KERNEL_NSIG)
+            return -EINVAL;
+        t->pdeath_signal = (int)a2;
+        return 0;
+    case PR_GET_PDEATHSIG:
+        return mm_copy_out(t->mm, a2, &t->pdeath_signal, sizeof(int));
+    case PR_SET_CHILD_SUBREAPER:
+        pthread_mutex_lock(&g_kernel->lock);
+        t->tg->subreaper = a2 != 0;
+        pthread_mutex_unlock(&g_kernel->lock);
+        return 0;
+    case PR_GET_CHILD_SUBREAPER: {
+        int v = t->tg->subreaper;
+        return mm_copy_out(t->mm, a2, &v, sizeof(v));
+    }
     case PR_CAPBSET_READ:
         if (a2 > CAP_LAST_CAP)
             return -EINVAL;

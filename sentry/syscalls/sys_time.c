@@ -90,15 +90,74 @@ static int read_ts(struct task *t, uint64_t addr, struct timespec *ts)
     return 0;
 }
 
+/* Sleeps until the absolute CLOCK_MONOTONIC-based deadline; on a signal
+ * writes the remaining time to rmtp and asks for a restart (which
+ * restart_syscall resumes, or becomes EINTR if a handler runs). */
+static long sleep_until(struct task *t, clockid_t c, const struct timespec *abs_c, uint64_t rmtp,
+                        bool restartable);
+
+static long nanosleep_restart(struct task *t)
+{
+    return sleep_until(t, t->restart_clock, &t->restart_deadline, t->restart_rmtp, true);
+}
+
+static long sleep_until(struct task *t, clockid_t c, const struct timespec *abs_c, uint64_t rmtp,
+                        bool restartable)
+{
+    /* Convert the target on clock c to a CLOCK_MONOTONIC deadline. */
+    struct timespec now_c, dl;
+    clock_gettime(c, &now_c);
+    int64_t delta =
+        (abs_c->tv_sec - now_c.tv_sec) * 1000000000LL + (abs_c->tv_nsec - now_c.tv_nsec);
+    if (delta <= 0)
+        return 0;
+    struct timespec rel = {delta / 1000000000LL, delta % 1000000000LL};
+    deadline_after(&dl, &rel);
+    for (;;) {
+        int r = task_block(t, &dl);
+        if (r == -ETIMEDOUT)
+            return 0;
+        if (r == -EINTR)
+            break;
+    }
+    if (!restartable)
+        return -ERESTARTNOHAND;
+    clock_gettime(c, &now_c);
+    int64_t left = (abs_c->tv_sec - now_c.tv_sec) * 1000000000LL + (abs_c->tv_nsec - now_c.tv_nsec);
+    if (left < 0)
+        left = 0;
+    if (rmtp) {
+        struct timespec rem = {left / 1000000000LL, left % 1000000000LL};
+        if (mm_copy_out(t->mm, rmtp, &rem, sizeof(rem)) < 0)
+            return -EFAULT;
+    }
+    t->restart_fn = nanosleep_restart;
+    t->restart_deadline = *abs_c;
+    t->restart_clock = (int)c;
+    t->restart_rmtp = rmtp;
+    return -ERESTART_RESTARTBLOCK;
+}
+
+static void add_ts(struct timespec *a, const struct timespec *b)
+{
+    a->tv_sec += b->tv_sec;
+    a->tv_nsec += b->tv_nsec;
+    if (a->tv_nsec >= 1000000000L) {
+        a->tv_sec++;
+        a->tv_nsec -= 1000000000L;
+    }
+}
+
 long sys_nanosleep(struct task *t, const struct syscall_args *args)
 {
     struct timespec ts;
     int r = read_ts(t, ARG_U64(0), &ts);
     if (r < 0)
         return r;
-    while (clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, &ts) == EINTR) {
-    }
-    return 0;
+    struct timespec target;
+    clock_gettime(CLOCK_MONOTONIC, &target);
+    add_ts(&target, &ts);
+    return sleep_until(t, CLOCK_MONOTONIC, &target, ARG_U64(1), true);
 }
 
 long sys_clock_nanosleep(struct task *t, const struct syscall_args *args)
@@ -117,8 +176,10 @@ long sys_clock_nanosleep(struct task *t, const struct syscall_args *args)
     r = read_ts(t, ARG_U64(2), &ts);
     if (r < 0)
         return r;
-    int hf = (flags & TIMER_ABSTIME) ? TIMER_ABSTIME : 0;
-    while ((r = clock_nanosleep(c, hf, &ts, hf ? NULL : &ts)) == EINTR) {
-    }
-    return -r;
+    if (flags & TIMER_ABSTIME)
+        return sleep_until(t, c, &ts, 0, false);
+    struct timespec target;
+    clock_gettime(c, &target);
+    add_ts(&target, &ts);
+    return sleep_until(t, c, &target, ARG_U64(3), true);
 }

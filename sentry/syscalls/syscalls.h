@@ -6,6 +6,7 @@
  * returns -ENOSYS, is counted, and its name is logged once. */
 #pragma once
 
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -34,9 +35,16 @@ struct syscall_entry {
 extern const struct syscall_entry g_syscall_table[SYSCALL_NR_MAX];
 extern const char *const g_syscall_names[SYSCALL_NR_MAX];
 
+/* A handler returning SYSCALL_RETURN_REGS has set the registers itself
+ * (rt_sigreturn): rax is left alone and no restart is considered. */
+#define SYSCALL_RETURN_REGS LONG_MIN
+/* What syscall_dispatch returns in that case. */
+#define SYSCALL_NO_RESTART LONG_MIN
+
 /* Serves the system call the task stopped at (regs.gp.orig_rax and the
- * argument registers) and stores the result in rax. */
-void syscall_dispatch(struct task *t);
+ * argument registers), stores the result in rax and returns it (raw: the
+ * restart codes -ERESTART* are seen by the signal code). */
+long syscall_dispatch(struct task *t);
 /* Prints the compatibility report (number, name, status, note). */
 void syscall_print_table(FILE *f);
 /* Name of a number, or NULL. */
@@ -120,9 +128,7 @@ SYS(getresuid);
 SYS(getresgid);
 SYS(getgroups);
 SYS(umask);
-SYS(getpgrp);
-SYS(getpgid);
-SYS(getsid);
+
 /* sys_time.c */
 SYS(clock_gettime);
 SYS(clock_getres);
@@ -151,4 +157,40 @@ SYS(rt_sigaction);
 SYS(rt_sigprocmask);
 SYS(sigaltstack);
 SYS(rt_sigpending);
+SYS(rt_sigreturn);
+SYS(rt_sigsuspend);
+SYS(pause);
+SYS(rt_sigtimedwait);
+SYS(rt_sigqueueinfo);
+SYS(rt_tgsigqueueinfo);
+/* sys_process.c */
+SYS(clone);
+SYS(clone3);
+SYS(fork);
+SYS(vfork);
+SYS(execve);
+SYS(execveat);
+SYS(wait4);
+SYS(waitid);
+SYS(setpgid);
+SYS(setsid);
+SYS(getpgid);
+SYS(getsid);
+SYS(getpgrp);
+SYS(kill);
+SYS(tkill);
+SYS(tgkill);
+SYS(getrusage);
+SYS(times);
+/* sys_futex.c */
+SYS(futex);
+SYS(restart_syscall);
+/* sys_pipe.c */
+SYS(pipe);
+SYS(pipe2);
+/* sys_poll.c */
+SYS(poll);
+SYS(ppoll);
+SYS(select);
+SYS(pselect6);
 #undef SYS

@@ -17,6 +17,7 @@
  * Errors: -errno. */
 #pragma once
 
+#include <poll.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -31,6 +32,7 @@ struct dentry;
 struct mount;
 struct file;
 struct vfs_fs;
+struct waitq;
 
 /* Attributes, in Linux terms (filled by getattr). */
 struct vfs_attr {
@@ -71,6 +73,36 @@ struct inode_ops {
 typedef bool (*vfs_dirent_fn)(void *arg, const char *name, uint64_t ino, uint8_t type,
                               int64_t next_off);
 
+/* Readiness registration (poll, ppoll, select, pselect6; epoll later), as
+ * Linux's poll_table. A poller passes one to file_ops.poll on its first pass;
+ * the file calls vfs_poll_wait() for each wait queue it will wake when its
+ * readiness may change, or vfs_poll_wait_host() when its readiness is that of
+ * a host fd (stdio): the poller then also polls that host fd (see
+ * task_block_host in sentry/kernel/waitq.h). Registration happens before the
+ * file computes its mask, so a change in between is never lost. The hooks
+ * are the poller's: they must not block, and they run under no lock the
+ * poller cares about (the file may hold its own leaf lock). */
+struct vfs_poll_table {
+    void (*queue)(struct vfs_poll_table *pt, struct waitq *q);
+    void (*host_fd)(struct vfs_poll_table *pt, int fd);
+};
+
+static inline void vfs_poll_wait(struct vfs_poll_table *pt, struct waitq *q)
+{
+    if (pt && pt->queue)
+        pt->queue(pt, q);
+}
+
+static inline void vfs_poll_wait_host(struct vfs_poll_table *pt, int fd)
+{
+    if (pt && pt->host_fd)
+        pt->host_fd(pt, fd);
+}
+
+/* What a file without a poll op reports: always readable and writable
+ * (Linux's DEFAULT_POLLMASK). */
+#define VFS_DEFAULT_POLLMASK (POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM)
+
 struct file_ops {
     /* off is the position to use (-1 for stream files read or written
      * without an offset: the file's own position, e.g. a host fd's);
@@ -91,6 +123,15 @@ struct file_ops {
     /* mmap: returns 0 if the file can be mapped (through f->mmf). */
     int (*mmap)(struct file *f);
     void (*release)(struct file *f);
+    /* Readiness: returns the POLL* events true now (it may report events
+     * beyond the requested ones: callers mask, always keeping POLLERR and
+     * POLLHUP). events is what the poller asks for (a hint, e.g. for the
+     * host fd poll). pt is non-NULL only when the poller wants to wait:
+     * the file registers with vfs_poll_wait / vfs_poll_wait_host first,
+     * then computes the mask. Wakers call waitq_wake(q, <POLL* events that
+     * became true>, 0). Called with no VFS lock held; must not block.
+     * NULL: VFS_DEFAULT_POLLMASK, never waits (regular files, dirs, devices). */
+    uint32_t (*poll)(struct file *f, uint32_t events, struct vfs_poll_table *pt);
     /* true: read/write do not use f->pos (pipes, ttys, char devices); they
      * get off -1. pread/pwrite are allowed iff llseek is set. */
     bool stream;
@@ -232,3 +273,8 @@ ssize_t vfs_pwrite(struct file *f, const void *buf, size_t len, int64_t off);
 int64_t vfs_lseek(struct file *f, int64_t off, int whence);
 /* Generic llseek for files with a size (regular files). */
 int64_t vfs_generic_llseek(struct file *f, int64_t off, int whence);
+/* The file's readiness through its poll op, or VFS_DEFAULT_POLLMASK. */
+static inline uint32_t vfs_file_poll(struct file *f, uint32_t events, struct vfs_poll_table *pt)
+{
+    return f->ops && f->ops->poll ? f->ops->poll(f, events, pt) : VFS_DEFAULT_POLLMASK;
+}

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
@@ -109,6 +110,22 @@ static long host_ioctl(struct file *f, struct mm *mm, unsigned cmd, uint64_t arg
     }
 }
 
+/* Readiness is the host fd's: asked of the host without waiting; a poller
+ * that waits polls the host fd itself (task_block_host). */
+static uint32_t host_poll(struct file *f, uint32_t events, struct vfs_poll_table *pt)
+{
+    int fd = host_fd_of(f);
+    vfs_poll_wait_host(pt, fd);
+    struct pollfd p = {.fd = fd, .events = (short)(events ? events : POLLIN | POLLOUT)};
+    int r;
+    do
+        r = poll(&p, 1, 0);
+    while (r < 0 && errno == EINTR);
+    if (r < 0)
+        return POLLERR;
+    return (uint16_t)p.revents;
+}
+
 static int host_fsync(struct file *f)
 {
     return fsync(host_fd_of(f)) < 0 ? -errno : 0;
@@ -130,6 +147,7 @@ static const struct file_ops g_host_ops = {
     .ioctl = host_ioctl,
     .getattr = host_getattr,
     .fsync = host_fsync,
+    .poll = host_poll,
     .release = host_release,
     .stream = true,
 };
@@ -141,6 +159,7 @@ static const struct file_ops g_host_stream_ops = {
     .ioctl = host_ioctl,
     .getattr = host_getattr,
     .fsync = host_fsync,
+    .poll = host_poll,
     .release = host_release,
     .stream = true,
 };
