@@ -391,6 +391,12 @@ static void *task_main(void *arg)
                 siginfo_t si = {0};
                 si.si_signo = SIGKILL;
                 signal_force(t, SIGKILL, &si);
+            } else if (r == -EIO) {
+                siginfo_t si = {0};
+                si.si_signo = SIGBUS;
+                si.si_code = BUS_ADRERR;
+                si.si_addr = (void *)info.fault_addr;
+                signal_force(t, SIGBUS, &si);
             } else if (r < 0) {
                 siginfo_t si = {0};
                 si.si_signo = SIGSEGV;

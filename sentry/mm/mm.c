@@ -290,11 +290,25 @@ static int populate(struct mm *mm, struct vma *v, uint64_t vaddr, bool write, bo
         *changed = true;
         return 0;
     }
+    /* A file page wholly past the end of the file: SIGBUS. */
+    uint64_t file_limit = UINT64_MAX; /* first vaddr past the file's last page */
+    if (v->file && v->file->ops->size) {
+        int64_t fsz = v->file->ops->size(v->file);
+        if (fsz >= 0) {
+            uint64_t pages_end = MM_PAGE_ROUND_UP((uint64_t)fsz);
+            if (v->file_off + (vaddr - v->start) >= pages_end)
+                return -EIO;
+            if (pages_end > v->file_off)
+                file_limit = v->start + (pages_end - v->file_off);
+            else
+                file_limit = v->start;
+        }
+    }
     /* Private: fault around when the whole aligned window is untouched. */
     uint64_t wlen = FAULT_AROUND_PAGES * MM_PAGE_SIZE;
     uint64_t wstart = vaddr & ~(wlen - 1), wend = wstart + wlen;
     uint64_t n = 1, first = vaddr;
-    if (wstart >= v->start && wend <= v->end) {
+    if (wstart >= v->start && wend <= v->end && wend <= file_limit) {
         bool empty = true;
         for (uint64_t a = wstart; a < wend && empty; a += MM_PAGE_SIZE)
             if (pt_get(&mm->pt, a) & PT_PRESENT)

@@ -47,6 +47,9 @@ struct mm_file_ops {
     void (*put)(struct mm_file *f);
     /* Path for /proc/pid/maps (may return NULL). */
     const char *(*name)(struct mm_file *f);
+    /* Current size in bytes (pages wholly past it fault with SIGBUS); NULL
+     * or negative: unknown (no limit). */
+    int64_t (*size)(struct mm_file *f);
 };
 struct mm_file {
     const struct mm_file_ops *ops;
@@ -112,7 +115,8 @@ void mm_set_brk_start(struct mm *mm, uint64_t brk_start);
 
 /* Resolves an application fault at addr (PLATFORM_ACCESS_*): populates the
  * page and maps it. -EFAULT: no VMA (SEGV_MAPERR); -EACCES: the VMA forbids
- * the access (SEGV_ACCERR); -ENOMEM. */
+ * the access (SEGV_ACCERR); -EIO: a file page wholly past the end of the
+ * file (SIGBUS, BUS_ADRERR); -ENOMEM. */
 int mm_fault(struct mm *mm, uint64_t addr, unsigned access);
 
 /* Copies between application memory and the sentry; -EFAULT if any part of

@@ -166,8 +166,20 @@ static const char *mmf_name(struct mm_file *mf)
     return f->path.d ? f->path.d->name : NULL;
 }
 
+static int64_t mmf_size(struct mm_file *mf)
+{
+    struct file *f = (struct file *)((char *)mf - offsetof(struct file, mmf));
+    if (!S_ISREG(f->inode->mode))
+        return -1;
+    struct vfs_attr a;
+    if (vfs_file_getattr(f, &a) < 0)
+        return -1;
+    return a.size;
+}
+
 static const struct mm_file_ops g_file_mm_ops = {
     .read = mmf_read,
+    .size = mmf_size,
     .get = mmf_get,
     .put = mmf_put,
     .name = mmf_name,

@@ -64,6 +64,13 @@ def build_busybox_rootfs(root):
         p = os.path.join(root, "bin", a)
         if a != "busybox" and not os.path.exists(p):
             os.symlink("busybox", p)
+    # Device nodes for native runs under chroot (the sandbox mounts its own /dev).
+    if os.geteuid() == 0:
+        import stat
+        for name, minor in (("null", 3), ("zero", 5), ("random", 8), ("urandom", 9)):
+            p = os.path.join(root, "dev", name)
+            if not os.path.exists(p):
+                os.mknod(p, 0o666 | stat.S_IFCHR, os.makedev(1, minor))
     with open(os.path.join(root, "etc", "passwd"), "w") as f:
         f.write("root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n")
     with open(os.path.join(root, "etc", "group"), "w") as f:

@@ -1,4 +1,3 @@
-// sandbox: skip needs signal delivery (issue 4)
 /* Faults on protected and unmapped memory: SIGSEGV with SEGV_ACCERR or
  * SEGV_MAPERR and the faulting address, SIGBUS past the end of a file
  * mapping. The handler jumps back with siglongjmp. */

@@ -1,4 +1,3 @@
-// sandbox: skip needs processes and signals (issue 4)
 /* Processes, signals and threads, the basics: fork and wait statuses, kill
  * and delivery to a handler, blocked and pending signals, pthread create
  * and join. */
