@@ -25,6 +25,7 @@
 #include "sentry/fsimpl/dev/dev.h"
 #include "sentry/fsimpl/gofer/gofer.h"
 #include "sentry/fsimpl/host/host.h"
+#include "sentry/fsimpl/proc/proc.h"
 #include "sentry/fsimpl/synth/synth.h"
 #include "sentry/kernel/kernel.h"
 #include "sentry/loader/loader.h"
@@ -132,6 +133,9 @@ static char *resolve_prog(struct task *t, const char *prog, char *const envp[])
     return strdup(prog);
 }
 
+static void block_forwarded_signals(void);
+static void start_signal_forwarder(struct kernel *k);
+
 static int boot(Runsc__Boot__Config *cfg, const int *io_fds, int n_io, const int *stdio)
 {
     if (cfg->n_argv == 0 || !cfg->argv[0][0]) {
@@ -144,6 +148,8 @@ static int boot(Runsc__Boot__Config *cfg, const int *io_fds, int n_io, const int
         log_stderr("unknown platform \"%s\" (have: %s)", pname, platform_names());
         return 125;
     }
+    /* Before any thread exists, so every thread inherits the mask. */
+    block_forwarded_signals();
     struct memfile *mf;
     int r = memfile_create(MEMFILE_SIZE, &mf);
     if (r < 0) {
@@ -231,23 +237,36 @@ static int boot(Runsc__Boot__Config *cfg, const int *io_fds, int n_io, const int
         log_warn("the root filesystem has no /dev directory: /dev is not mounted");
     }
 
-    /* Until procfs and sysfs exist, /proc and /sys are empty directories
-     * of the sentry's: the host's must never show through the gofer. */
-    static const char *const hidden[] = {"/proc", "/sys"};
-    for (size_t i = 0; i < sizeof(hidden) / sizeof(hidden[0]); i++) {
-        struct vfs_path hp;
-        if (vfs_walk(&wctx, hidden[i], WALK_FOLLOW | WALK_DIRECTORY, &hp) < 0)
-            continue;
+    /* Until sysfs exists, /sys is an empty directory of the sentry's: the
+     * host's must never show through the gofer. */
+    struct vfs_path sysp;
+    if (vfs_walk(&wctx, "/sys", WALK_FOLLOW | WALK_DIRECTORY, &sysp) == 0) {
         struct synth_fs *sfs;
         struct dentry *sroot;
-        r = synth_fs_new(i == 0 ? "proc" : "sysfs", &sfs);
+        r = synth_fs_new("sysfs", &sfs);
         if (r == 0)
             r = synth_root(sfs, &sroot);
         if (r == 0)
-            r = vfs_mount(&hp, &sfs->fs, sroot, MNT_NOEXEC | MNT_NOSUID | MNT_NODEV);
+            r = vfs_mount(&sysp, &sfs->fs, sroot, MNT_NOEXEC | MNT_NOSUID | MNT_NODEV);
         if (r < 0)
-            log_warn("mounting an empty %s: %s", hidden[i], strerror(-r));
-        path_put(&hp);
+            log_warn("mounting an empty /sys: %s", strerror(-r));
+        path_put(&sysp);
+    }
+
+    /* /proc is the sentry's procfs (never the host's). Mounted last: its
+     * mounts files list the mounts older than it. */
+    struct vfs_path procp;
+    if (vfs_walk(&wctx, "/proc", WALK_FOLLOW | WALK_DIRECTORY, &procp) == 0) {
+        struct vfs_fs *pfs;
+        struct dentry *proot;
+        r = procfs_new(&pfs, &proot);
+        if (r == 0)
+            r = vfs_mount(&procp, pfs, proot, MNT_NOEXEC | MNT_NOSUID | MNT_NODEV);
+        if (r < 0)
+            log_warn("mounting /proc: %s", strerror(-r));
+        path_put(&procp);
+    } else {
+        log_warn("the root filesystem has no /proc directory: /proc is not mounted");
     }
 
     /* Working directory. */
@@ -328,6 +347,7 @@ static int boot(Runsc__Boot__Config *cfg, const int *io_fds, int n_io, const int
     }
     free(prog);
     loader_init_regs(&init->regs, &res);
+    start_signal_forwarder(k);
     r = task_start(init);
     if (r < 0) {
         log_stderr("starting the init task: %s", strerror(-r));
@@ -339,6 +359,58 @@ static int boot(Runsc__Boot__Config *cfg, const int *io_fds, int n_io, const int
     if (WIFEXITED(status))
         return WEXITSTATUS(status);
     return 128 + WTERMSIG(status);
+}
+
+/* Host signals meant for the application are taken by one thread and
+ * forwarded: terminal signals to the terminal's foreground process group,
+ * the others (a kill of the sandbox process) to the container's init. */
+static sigset_t g_forwarded;
+
+static void *signal_forwarder(void *arg)
+{
+    struct kernel *k = arg;
+    for (;;) {
+        siginfo_t si;
+        int sig = sigwaitinfo(&g_forwarded, &si);
+        if (sig < 0)
+            continue;
+        int fg = hostfile_tty_foreground();
+        bool terminal = sig == SIGINT || sig == SIGQUIT || sig == SIGTSTP || sig == SIGWINCH;
+        pthread_mutex_lock(&k->lock);
+        if (terminal && fg > 0) {
+            siginfo_t ksi = {0};
+            ksi.si_signo = sig;
+            ksi.si_code = SI_KERNEL;
+            for (struct task *o = k->tasks; o; o = o->next)
+                if (o->tg->pgid == fg && o == o->tg->tasks)
+                    signal_send_group(o->tg, sig, &ksi);
+        } else if (k->init && k->init->state == TG_ALIVE) {
+            signal_send_external(k->init, sig);
+        }
+        pthread_mutex_unlock(&k->lock);
+    }
+    return NULL;
+}
+
+static void block_forwarded_signals(void)
+{
+    sigemptyset(&g_forwarded);
+    static const int sigs[] = {SIGINT, SIGQUIT, SIGTSTP, SIGWINCH, SIGTERM,
+                               SIGHUP, SIGUSR1, SIGUSR2, SIGCONT,  SIGALRM};
+    for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+        sigaddset(&g_forwarded, sigs[i]);
+    pthread_sigmask(SIG_BLOCK, &g_forwarded, NULL);
+}
+
+static void start_signal_forwarder(struct kernel *k)
+{
+    pthread_t th;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    pthread_attr_setstacksize(&attr, 256 << 10);
+    pthread_create(&th, &attr, signal_forwarder, k);
+    pthread_attr_destroy(&attr);
 }
 
 /* A sentry bug: print where, on stderr and in the log, then die. */

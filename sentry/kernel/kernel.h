@@ -231,6 +231,10 @@ uint64_t task_rlimit_cur(struct task *t, int resource);
  * NULL (SI_USER from the kernel). Returns 0 or -errno. */
 int signal_send_group(struct thread_group *tg, int sig, const siginfo_t *info);
 int signal_send_task(struct task *t, int sig, const siginfo_t *info);
+/* A signal from outside the sandbox (runsc kill, the host): default actions
+ * apply even to the container's pid 1, as for a signal from an ancestor
+ * pid namespace. */
+int signal_send_external(struct thread_group *tg, int sig);
 /* A synchronous signal raised by the task's own fault (force: unblocks and
  * resets an ignored/blocked handler as Linux's force_sig does). */
 void signal_force(struct task *t, int sig, const siginfo_t *info);

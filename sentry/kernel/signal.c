@@ -222,6 +222,19 @@ int signal_send_group(struct thread_group *tg, int sig, const siginfo_t *info)
     return r;
 }
 
+int signal_send_external(struct thread_group *tg, int sig)
+{
+    if (sig <= 0 || sig > KERNEL_NSIG)
+        return -EINVAL;
+    siginfo_t si = {0};
+    si.si_signo = sig;
+    si.si_code = SI_USER; /* from outside the sandbox: pid 0, as Linux shows */
+    pthread_mutex_lock(&tg->siglock);
+    int r = send_locked(tg, NULL, sig, &si, true);
+    pthread_mutex_unlock(&tg->siglock);
+    return r;
+}
+
 int signal_send_task(struct task *t, int sig, const siginfo_t *info)
 {
     if (sig < 0 || sig > KERNEL_NSIG)

@@ -5,6 +5,9 @@
  * program needs to the host terminal (TCGETS, TCSETS*, TIOCGWINSZ...). */
 #include "sentry/fsimpl/host/host.h"
 
+#include <pthread.h>
+#include <signal.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -14,10 +17,55 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "sentry/kernel/kernel.h"
+
+/* The kernel's struct termios for TCGETS/TCSETS (glibc's is larger). */
+struct kernel_termios {
+    uint32_t c_iflag, c_oflag, c_cflag, c_lflag;
+    uint8_t c_line;
+    uint8_t c_cc[19];
+};
+_Static_assert(sizeof(struct kernel_termios) == 36, "termios layout");
+
 struct hostfile {
     int fd;
     bool tty;
+    dev_t rdev; /* the terminal, for its job-control state */
 };
+
+/* Job control state of a host terminal seen by the sandbox: its session and
+ * foreground process group (sentry ids). All stdio files on one terminal
+ * share it. Lock: g_tty_lock (leaf). */
+struct tty_state {
+    dev_t rdev;
+    int sid;
+    int fg_pgid;
+};
+static pthread_mutex_t g_tty_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct tty_state g_ttys[4];
+static int g_nttys;
+
+static struct tty_state *tty_of(dev_t rdev)
+{
+    for (int i = 0; i < g_nttys; i++)
+        if (g_ttys[i].rdev == rdev)
+            return &g_ttys[i];
+    if (g_nttys == (int)(sizeof(g_ttys) / sizeof(g_ttys[0])))
+        return NULL;
+    struct tty_state *t = &g_ttys[g_nttys++];
+    t->rdev = rdev;
+    t->sid = 1; /* the container's init session until someone else takes it */
+    t->fg_pgid = 1;
+    return t;
+}
+
+int hostfile_tty_foreground(void)
+{
+    pthread_mutex_lock(&g_tty_lock);
+    int pg = g_nttys ? g_ttys[0].fg_pgid : 0;
+    pthread_mutex_unlock(&g_tty_lock);
+    return pg;
+}
 
 static struct vfs_fs_type g_host_type = {.name = "host"};
 static struct vfs_fs g_host_fs = {.type = &g_host_type, .refs = 1};
@@ -27,16 +75,119 @@ static int host_fd_of(struct file *f)
     return ((struct hostfile *)f->priv)->fd;
 }
 
+/* A background process group reading its terminal gets SIGTTIN (or EIO
+ * when it ignores or blocks it). */
+static long tty_check_read(struct hostfile *h, struct task *t)
+{
+    if (!h->tty || !t)
+        return 0;
+    pthread_mutex_lock(&g_tty_lock);
+    struct tty_state *ts = tty_of(h->rdev);
+    int fg = ts ? ts->fg_pgid : 0, sid = ts ? ts->sid : 0;
+    pthread_mutex_unlock(&g_tty_lock);
+    pthread_mutex_lock(&g_kernel->lock);
+    int pgid = t->tg->pgid, tsid = t->tg->sid;
+    pthread_mutex_unlock(&g_kernel->lock);
+    if (!fg || tsid != sid || pgid == fg)
+        return 0;
+    pthread_mutex_lock(&t->tg->siglock);
+    bool ignored =
+        t->tg->sighand->actions[SIGTTIN - 1].handler == 1 || (t->sigmask & SIGBIT(SIGTTIN));
+    pthread_mutex_unlock(&t->tg->siglock);
+    if (ignored)
+        return -EIO;
+    siginfo_t si = {0};
+    si.si_signo = SIGTTIN;
+    si.si_code = SI_KERNEL;
+    pthread_mutex_lock(&g_kernel->lock);
+    for (struct task *o = g_kernel->tasks; o; o = o->next)
+        if (o->tg->pgid == pgid && o == o->tg->tasks)
+            signal_send_group(o->tg, SIGTTIN, &si);
+    pthread_mutex_unlock(&g_kernel->lock);
+    return -ERESTARTSYS;
+}
+
+/* Waits until the host fd is ready for events, interruptibly. */
+static long host_wait(struct file *f, short events)
+{
+    struct task *t = task_current();
+    struct pollfd p = {.fd = host_fd_of(f), .events = events};
+    if (!t) {
+        poll(&p, 1, -1);
+        return 0;
+    }
+    for (;;) {
+        int r = task_block_host(t, &p, 1, NULL);
+        if (r == 1)
+            return 0;
+        if (r == -EINTR)
+            return -ERESTARTSYS;
+        if (r < 0 && r != -ETIMEDOUT)
+            return r;
+    }
+}
+
 static ssize_t host_read(struct file *f, void *buf, size_t len, int64_t off)
 {
-    ssize_t r = off < 0 ? read(host_fd_of(f), buf, len) : pread(host_fd_of(f), buf, len, off);
-    return r < 0 ? -errno : r;
+    struct hostfile *h = f->priv;
+    if (off >= 0) {
+        ssize_t r = pread(h->fd, buf, len, off);
+        return r < 0 ? -errno : r;
+    }
+    long c = tty_check_read(h, task_current());
+    if (c < 0)
+        return c;
+    for (;;) {
+        /* Never block the task's thread in the host: wait interruptibly. */
+        if (!(f->flags & O_NONBLOCK)) {
+            struct pollfd p = {.fd = h->fd, .events = POLLIN};
+            if (poll(&p, 1, 0) == 0) {
+                long w = host_wait(f, POLLIN);
+                if (w < 0)
+                    return w;
+            }
+        }
+        ssize_t r = read(h->fd, buf, len);
+        if (r >= 0)
+            return r;
+        if (errno == EINTR)
+            continue;
+        if (errno == EAGAIN && !(f->flags & O_NONBLOCK))
+            continue; /* the host fd is non-blocking, our file is not */
+        return -errno;
+    }
 }
 
 static ssize_t host_write(struct file *f, const void *buf, size_t len, int64_t off)
 {
-    ssize_t r = off < 0 ? write(host_fd_of(f), buf, len) : pwrite(host_fd_of(f), buf, len, off);
-    return r < 0 ? -errno : r;
+    struct hostfile *h = f->priv;
+    if (off >= 0) {
+        ssize_t r = pwrite(h->fd, buf, len, off);
+        return r < 0 ? -errno : r;
+    }
+    for (;;) {
+        if (!(f->flags & O_NONBLOCK) && !h->tty) {
+            struct pollfd p = {.fd = h->fd, .events = POLLOUT};
+            if (poll(&p, 1, 0) == 0) {
+                long w = host_wait(f, POLLOUT);
+                if (w < 0)
+                    return w;
+            }
+        }
+        ssize_t r = write(h->fd, buf, len);
+        if (r >= 0)
+            return r;
+        if (errno == EINTR)
+            continue;
+        if (errno == EAGAIN && !(f->flags & O_NONBLOCK))
+            continue;
+        if (errno == EPIPE) {
+            struct task *t = task_current();
+            if (t)
+                signal_send_task(t, SIGPIPE, NULL);
+        }
+        return -errno;
+    }
 }
 
 static int64_t host_llseek(struct file *f, int64_t off, int whence)
@@ -78,7 +229,7 @@ static long host_ioctl(struct file *f, struct mm *mm, unsigned cmd, uint64_t arg
         return -ENOTTY;
     switch (cmd) {
     case TCGETS: {
-        struct termios t;
+        struct kernel_termios t;
         if (ioctl(h->fd, TCGETS, &t) < 0)
             return -errno;
         return mm_copy_out(mm, arg, &t, sizeof(t));
@@ -86,7 +237,7 @@ static long host_ioctl(struct file *f, struct mm *mm, unsigned cmd, uint64_t arg
     case TCSETS:
     case TCSETSW:
     case TCSETSF: {
-        struct termios t;
+        struct kernel_termios t;
         int r = mm_copy_in(mm, arg, &t, sizeof(t));
         if (r < 0)
             return r;
@@ -105,6 +256,56 @@ static long host_ioctl(struct file *f, struct mm *mm, unsigned cmd, uint64_t arg
             return r;
         return ioctl(h->fd, TIOCSWINSZ, &w) < 0 ? -errno : 0;
     }
+    case TIOCGPGRP:
+    case TIOCGSID: {
+        pthread_mutex_lock(&g_tty_lock);
+        struct tty_state *ts = tty_of(h->rdev);
+        int v = !ts ? 0 : cmd == TIOCGPGRP ? ts->fg_pgid : ts->sid;
+        pthread_mutex_unlock(&g_tty_lock);
+        return mm_copy_out(mm, arg, &v, sizeof(v));
+    }
+    case TIOCSPGRP: {
+        int pg;
+        int r = mm_copy_in(mm, arg, &pg, sizeof(pg));
+        if (r < 0)
+            return r;
+        if (pg < 0)
+            return -EINVAL;
+        struct task *t = task_current();
+        pthread_mutex_lock(&g_kernel->lock);
+        bool exists = false;
+        int sid = t ? t->tg->sid : 0;
+        for (struct task *o = g_kernel->tasks; o; o = o->next)
+            if (o->tg->pgid == pg && o->tg->sid == sid)
+                exists = true;
+        pthread_mutex_unlock(&g_kernel->lock);
+        pthread_mutex_lock(&g_tty_lock);
+        struct tty_state *ts = tty_of(h->rdev);
+        if (!ts || ts->sid != sid)
+            r = -ENOTTY;
+        else if (!exists)
+            r = -EPERM;
+        else
+            ts->fg_pgid = pg;
+        pthread_mutex_unlock(&g_tty_lock);
+        return r;
+    }
+    case TIOCSCTTY: {
+        /* A session leader takes the terminal as its controlling tty. */
+        struct task *t = task_current();
+        if (!t || t->tg->sid != t->tg->tgid)
+            return -EPERM;
+        pthread_mutex_lock(&g_tty_lock);
+        struct tty_state *ts = tty_of(h->rdev);
+        if (ts) {
+            ts->sid = t->tg->sid;
+            ts->fg_pgid = t->tg->pgid;
+        }
+        pthread_mutex_unlock(&g_tty_lock);
+        return 0;
+    }
+    case TIOCNOTTY:
+        return 0;
     default:
         return -ENOTTY;
     }
@@ -176,6 +377,7 @@ int hostfile_new(int fd, int flags, struct file **out)
         return -ENOMEM;
     h->fd = fd;
     h->tty = isatty(fd);
+    h->rdev = st.st_rdev;
     struct inode *ino = vfs_inode_new(&g_host_fs, &g_host_inode_ops, st.st_ino, st.st_mode, NULL);
     if (!ino) {
         free(h);

@@ -9,3 +9,6 @@
 int hostfile_new(int fd, int flags, struct file **out);
 /* The host fd behind a host file, or -1. */
 int hostfile_fd(struct file *f);
+/* The foreground process group of the (first) host terminal, or 0: where
+ * terminal signals the host sends to the sandbox are forwarded. */
+int hostfile_tty_foreground(void);
