@@ -8,10 +8,9 @@
  * (VFS_DEFAULT_POLLMASK).
  *
  * Interruption: -ERESTARTNOHAND (restarted only when no handler ran, else
- * EINTR), as Linux. Linux's poll with a timeout uses -ERESTART_RESTARTBLOCK
- * to restart with the time left; there is no restart_syscall here yet, so
- * poll restarts with its full timeout after a stop (select and pselect6 write
- * the time left back first, so they restart with what is left, as Linux).
+ * EINTR), as Linux. poll with a timeout returns -ERESTART_RESTARTBLOCK
+ * instead, so that restart_syscall goes on with the same end time; select,
+ * pselect6 and ppoll write the time left back, so they restart with it.
  *
  * ppoll and pselect6 install their signal mask for the call; when a signal
  * interrupts them the mask stays until the signal is delivered
@@ -342,13 +341,39 @@ static long do_poll(struct task *t, uint64_t ufds, uint64_t nfds, const struct p
     return ret;
 }
 
+/* An interrupted poll with a timeout: restart_syscall resumes it with the
+ * same end time (Linux's do_restart_poll). */
+static long poll_restartable(struct task *t, uint64_t ufds, uint64_t nfds,
+                             const struct poll_timeout *to);
+
+static long poll_restart(struct task *t)
+{
+    /* No handler ran (else there is no restart), so the argument registers
+     * still hold poll's ufds and nfds. */
+    struct poll_timeout to = {.given = true, .end = t->restart_deadline};
+    return poll_restartable(t, t->regs.gp.rdi, t->regs.gp.rsi, &to);
+}
+
+static long poll_restartable(struct task *t, uint64_t ufds, uint64_t nfds,
+                             const struct poll_timeout *to)
+{
+    long ret = do_poll(t, ufds, nfds, to);
+    if (ret == -ERESTARTNOHAND && timeout_deadline(to)) {
+        t->restart_fn = poll_restart;
+        t->restart_deadline = to->end;
+        t->restart_clock = CLOCK_MONOTONIC;
+        ret = -ERESTART_RESTARTBLOCK;
+    }
+    return ret;
+}
+
 long sys_poll(struct task *t, const struct syscall_args *args)
 {
     int ms = ARG_INT(2);
     struct poll_timeout to = {0};
     if (ms >= 0)
         timeout_from(&to, ms / 1000, (int64_t)(ms % 1000) * 1000000);
-    return do_poll(t, ARG_U64(0), ARG_U64(1), &to);
+    return poll_restartable(t, ARG_U64(0), ARG_U64(1), &to);
 }
 
 long sys_ppoll(struct task *t, const struct syscall_args *args)

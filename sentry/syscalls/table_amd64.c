@@ -55,7 +55,7 @@ const struct syscall_entry g_syscall_table[SYSCALL_NR_MAX] = {
     /* pipes and readiness */
     S(pipe),
     P(pipe2, "O_NOTIFICATION_PIPE is ENOPKG (no watch queues)"),
-    P(poll, "a signal restarts it with its full timeout (no restart_syscall yet)"),
+    S(poll),
     S(ppoll),
     S(select),
     S(pselect6),

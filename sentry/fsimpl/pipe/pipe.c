@@ -27,9 +27,9 @@
 #include "sentry/kernel/waitq.h"
 
 struct pipe_slot {
-    char *page;   /* PIPE_PAGE_SIZE bytes */
-    uint32_t off; /* first unread byte */
-    uint32_t len; /* unread bytes */
+    char *page;     /* PIPE_PAGE_SIZE bytes */
+    uint32_t off;   /* first unread byte */
+    uint32_t len;   /* unread bytes */
     bool packet;    /* O_DIRECT: read as one packet */
     bool can_merge; /* a later write may append to this page */
 };
@@ -527,11 +527,11 @@ int pipe_create(uint32_t uid, uint32_t gid, int flags, struct file **rd, struct 
         free(pi);
         return -ENOMEM;
     }
-    int extra = flags & (O_NONBLOCK | O_DIRECT);
+    /* O_DIRECT is the write end's (packets are made by writes), as Linux. */
     struct file *r_end = NULL, *w_end = NULL;
-    r = open_end(ino, pi->p, O_RDONLY | extra, &r_end);
+    r = open_end(ino, pi->p, O_RDONLY | (flags & O_NONBLOCK), &r_end);
     if (r == 0)
-        r = open_end(ino, pi->p, O_WRONLY | extra, &w_end);
+        r = open_end(ino, pi->p, O_WRONLY | (flags & (O_NONBLOCK | O_DIRECT)), &w_end);
     inode_put(ino);
     if (r < 0) {
         file_put(r_end);
