@@ -345,7 +345,18 @@ static int boot(Runsc__Boot__Config *cfg, const int *io_fds, int n_io, const int
         log_stderr("exec %s: %s", cfg->argv[0], why);
         return r == -ENOENT ? 127 : 126;
     }
-    free(prog);
+    if (prog[0] == '/') {
+        init->tg->exe = prog; /* /proc/1/exe */
+    } else {
+        char *cwdname = vfs_path_name(&k->root, &fsc->cwd);
+        size_t n = (cwdname ? strlen(cwdname) : 0) + strlen(prog) + 2;
+        init->tg->exe = malloc(n);
+        if (init->tg->exe)
+            snprintf(init->tg->exe, n, "%s/%s", cwdname && strcmp(cwdname, "/") ? cwdname : "",
+                     prog);
+        free(cwdname);
+        free(prog);
+    }
     loader_init_regs(&init->regs, &res);
     start_signal_forwarder(k);
     r = task_start(init);

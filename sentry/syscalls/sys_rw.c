@@ -189,6 +189,33 @@ static long rwv(struct task *t, int fd, uint64_t iov_addr, uint64_t cnt, int64_t
         }
         total += iov[i].iov_len;
     }
+    /* Stream files (pipes, sockets) see a vector as one write, so PIPE_BUF
+     * atomicity and packet boundaries hold across the iovecs, as in Linux. */
+    if (write && f->ops->stream && off == NO_OFFSET && total <= SC_IO_CHUNK && cnt > 1) {
+        char *buf = malloc(total ? total : 1);
+        if (!buf) {
+            r = -ENOMEM;
+            goto out;
+        }
+        size_t at = 0;
+        for (uint64_t i = 0; i < cnt && r == 0; i++) {
+            if (!iov[i].iov_len)
+                continue;
+            int c = mm_copy_in(t->mm, (uint64_t)iov[i].iov_base, buf + at, iov[i].iov_len);
+            if (c < 0)
+                break; /* write what was gathered so far, as Linux does on a fault */
+            at += iov[i].iov_len;
+        }
+        if (at == 0 && total > 0) {
+            free(buf);
+            r = -EFAULT;
+            goto out;
+        }
+        ssize_t n = vfs_write(f, buf, at);
+        free(buf);
+        r = n;
+        goto out;
+    }
     int64_t done = 0;
     bool at_pos = off == NO_OFFSET && !f->ops->stream && f->ops->llseek;
     if (at_pos) {
