@@ -93,7 +93,8 @@ void proc_global_init(void)
             buf = nb;
             cap *= 2;
         }
-        ssize_t r = read(fd, buf + len, cap - len);
+        char *dst = buf + len; /* buf is non-NULL here (loop condition) */
+        ssize_t r = read(fd, dst, cap - len);
         if (r < 0 && errno == EINTR)
             continue;
         if (r <= 0)
@@ -477,9 +478,18 @@ static int gen_uuid(const struct proc_node *n, struct file *f, FILE *out)
     return 0;
 }
 
-#define FILE_ENT(n, g) {.name = (n), .mode = S_IFREG | 0444, .gen = (g)}
-#define DIR_ENT(n, d) {.name = (n), .mode = S_IFDIR | 0555, .dir = (d)}
-#define TABLE(id_, ents_) {.id = (id_), .ents = (ents_), .n_ents = sizeof(ents_) / sizeof((ents_)[0])}
+#define FILE_ENT(n, g)                                                                             \
+    {                                                                                              \
+        .name = (n), .mode = S_IFREG | 0444, .gen = (g)                                            \
+    }
+#define DIR_ENT(n, d)                                                                              \
+    {                                                                                              \
+        .name = (n), .mode = S_IFDIR | 0555, .dir = (d)                                            \
+    }
+#define TABLE(id_, ents_)                                                                          \
+    {                                                                                              \
+        .id = (id_), .ents = (ents_), .n_ents = sizeof(ents_) / sizeof((ents_)[0])                 \
+    }
 
 static const struct proc_ent g_random_ents[] = {
     FILE_ENT("boot_id", gen_boot_id),
@@ -489,7 +499,10 @@ static const struct proc_dir g_random_dir = TABLE(TABLE_SYS_RANDOM, g_random_ent
 
 static const struct proc_ent g_kernel_ents[] = {
     FILE_ENT("cap_last_cap", gen_cap_last_cap),
-    {.name = "domainname", .mode = S_IFREG | 0644, .gen = gen_domainname, .write = write_domainname},
+    {.name = "domainname",
+     .mode = S_IFREG | 0644,
+     .gen = gen_domainname,
+     .write = write_domainname},
     {.name = "hostname", .mode = S_IFREG | 0644, .gen = gen_hostname, .write = write_hostname},
     FILE_ENT("ngroups_max", gen_ngroups_max),
     FILE_ENT("osrelease", gen_osrelease),

@@ -112,10 +112,10 @@ struct proc_task {
     int exit_signal;
     int exit_code; /* wait status of a zombie */
     struct rlimit rlimits[RLIM_NLIMITS];
-    char *exe;               /* PT_EXE; may be NULL */
-    struct mm *mm;           /* PT_MM; NULL for a zombie */
-    struct fdtable *fdt;     /* PT_FDT; NULL for a zombie */
-    struct fs_context *fs;   /* PT_FS; NULL for a zombie */
+    char *exe;             /* PT_EXE; may be NULL */
+    struct mm *mm;         /* PT_MM; NULL for a zombie */
+    struct fdtable *fdt;   /* PT_FDT; NULL for a zombie */
+    struct fs_context *fs; /* PT_FS; NULL for a zombie */
 };
 
 /* Copies task tid of thread group tgid (tid 0: the group's leader, with
@@ -158,11 +158,11 @@ ssize_t proc_copy_link(const char *target, char *buf, size_t size);
 
 /* ---- the tables ----------------------------------------------------------- */
 extern const struct proc_dir g_proc_root_dir;
-extern const struct proc_dir g_proc_pid_dir;   /* /proc/<pid>/ and task/<tid>/ */
-extern const struct proc_dyn g_proc_pid_dyn;   /* the pids in /proc */
-extern const struct proc_ent g_proc_pid_ent;   /* /proc/<pid> itself */
-extern const struct proc_ent g_proc_tid_ent;   /* /proc/<pid>/task/<tid> */
-extern const struct proc_ent g_proc_fd_ent;    /* fd/<n> */
+extern const struct proc_dir g_proc_pid_dir;    /* /proc/<pid>/ and task/<tid>/ */
+extern const struct proc_dyn g_proc_pid_dyn;    /* the pids in /proc */
+extern const struct proc_ent g_proc_pid_ent;    /* /proc/<pid> itself */
+extern const struct proc_ent g_proc_tid_ent;    /* /proc/<pid>/task/<tid> */
+extern const struct proc_ent g_proc_fd_ent;     /* fd/<n> */
 extern const struct proc_ent g_proc_fdinfo_ent; /* fdinfo/<n> */
 
 /* Snapshots taken when procfs is created (global_files.c). */

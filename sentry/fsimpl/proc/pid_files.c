@@ -116,8 +116,7 @@ static int gen_statm(const struct proc_node *n, struct file *f, FILE *out)
     struct mem_usage u;
     mem_usage_of(pt.mm, &u);
     fprintf(out, "%llu %llu 0 %llu 0 %llu 0\n", (unsigned long long)(u.vsize / MM_PAGE_SIZE),
-            (unsigned long long)(u.rss / MM_PAGE_SIZE),
-            (unsigned long long)(u.exec / MM_PAGE_SIZE),
+            (unsigned long long)(u.rss / MM_PAGE_SIZE), (unsigned long long)(u.exec / MM_PAGE_SIZE),
             (unsigned long long)((u.data + u.stack) / MM_PAGE_SIZE));
     proc_task_release(&pt);
     return 0;
@@ -216,7 +215,8 @@ static int gen_status(const struct proc_node *n, struct file *f, FILE *out)
     int pid = n->thread ? pt.tid : pt.tgid;
     fprintf(out, "\nUmask:\t%04o\nState:\t%s\nTgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\n",
             umask & 0777, state_name(pt.state), pt.tgid, pid, pt.ppid);
-    fprintf(out, "TracerPid:\t0\nUid:\t%u\t%u\t%u\t%u\nGid:\t%u\t%u\t%u\t%u\nFDSize:\t%d\nGroups:\t",
+    fprintf(out,
+            "TracerPid:\t0\nUid:\t%u\t%u\t%u\t%u\nGid:\t%u\t%u\t%u\t%u\nFDSize:\t%d\nGroups:\t",
             pt.creds.ruid, pt.creds.euid, pt.creds.suid, pt.creds.fsuid, pt.creds.rgid,
             pt.creds.egid, pt.creds.sgid, pt.creds.fsgid, fdsize);
     for (int i = 0; i < pt.creds.ngroups; i++)
@@ -246,20 +246,22 @@ static int gen_status(const struct proc_node *n, struct file *f, FILE *out)
     }
     fprintf(out, "CoreDumping:\t0\nTHP_enabled:\t1\nThreads:\t%d\nSigQ:\t%d/%llu\n", pt.nr_threads,
             pt.sigq, (unsigned long long)pt.rlimits[RLIMIT_SIGPENDING].rlim_cur);
-    fprintf(out, "SigPnd:\t%016llx\nShdPnd:\t%016llx\nSigBlk:\t%016llx\nSigIgn:\t%016llx\n"
-                 "SigCgt:\t%016llx\n",
+    fprintf(out,
+            "SigPnd:\t%016llx\nShdPnd:\t%016llx\nSigBlk:\t%016llx\nSigIgn:\t%016llx\n"
+            "SigCgt:\t%016llx\n",
             (unsigned long long)pt.sigpnd, (unsigned long long)pt.shdpnd,
             (unsigned long long)pt.sigblk, (unsigned long long)pt.sigign,
             (unsigned long long)pt.sigcgt);
-    fprintf(out, "CapInh:\t%016llx\nCapPrm:\t%016llx\nCapEff:\t%016llx\nCapBnd:\t%016llx\n"
-                 "CapAmb:\t%016llx\n",
+    fprintf(out,
+            "CapInh:\t%016llx\nCapPrm:\t%016llx\nCapEff:\t%016llx\nCapBnd:\t%016llx\n"
+            "CapAmb:\t%016llx\n",
             (unsigned long long)pt.creds.cap_inheritable,
-            (unsigned long long)pt.creds.cap_permitted,
-            (unsigned long long)pt.creds.cap_effective, (unsigned long long)pt.creds.cap_bounding,
-            (unsigned long long)pt.creds.cap_ambient);
-    fprintf(out, "NoNewPrivs:\t%d\nSeccomp:\t0\nSeccomp_filters:\t0\n"
-                 "Speculation_Store_Bypass:\tthread vulnerable\n"
-                 "SpeculationIndirectBranch:\tconditional enabled\nCpus_allowed:\t",
+            (unsigned long long)pt.creds.cap_permitted, (unsigned long long)pt.creds.cap_effective,
+            (unsigned long long)pt.creds.cap_bounding, (unsigned long long)pt.creds.cap_ambient);
+    fprintf(out,
+            "NoNewPrivs:\t%d\nSeccomp:\t0\nSeccomp_filters:\t0\n"
+            "Speculation_Store_Bypass:\tthread vulnerable\n"
+            "SpeculationIndirectBranch:\tconditional enabled\nCpus_allowed:\t",
             pt.creds.no_new_privs ? 1 : 0);
     uint64_t mask = cpu_mask();
     print_cpumask(out, mask);
@@ -736,7 +738,8 @@ static const struct proc_dyn g_fd_dyn = {
     .lookup = fd_lookup, .list = fd_list, .child = fd_link_child};
 static const struct proc_dyn g_fdinfo_dyn = {
     .lookup = fdinfo_lookup, .list = fd_list, .child = fdinfo_child};
-static const struct proc_dyn g_tid_dyn = {.lookup = tid_lookup, .list = tid_list, .child = tid_child};
+static const struct proc_dyn g_tid_dyn = {
+    .lookup = tid_lookup, .list = tid_list, .child = tid_child};
 
 static const struct proc_dir g_fd_dir = {.id = TABLE_FD, .dyn = &g_fd_dyn};
 static const struct proc_dir g_fdinfo_dir = {.id = TABLE_FDINFO, .dyn = &g_fdinfo_dyn};
@@ -745,8 +748,14 @@ static const struct proc_dir g_task_dir = {.id = TABLE_TASK, .dyn = &g_tid_dyn};
 const struct proc_ent g_proc_fd_ent = {.mode = S_IFLNK | 0700, .link = link_fd};
 const struct proc_ent g_proc_fdinfo_ent = {.mode = S_IFREG | 0444, .gen = gen_fdinfo};
 
-#define FILE_ENT(n, m, g) {.name = (n), .mode = S_IFREG | (m), .gen = (g)}
-#define LINK_ENT(n, l) {.name = (n), .mode = S_IFLNK | 0777, .link = (l)}
+#define FILE_ENT(n, m, g)                                                                          \
+    {                                                                                              \
+        .name = (n), .mode = S_IFREG | (m), .gen = (g)                                             \
+    }
+#define LINK_ENT(n, l)                                                                             \
+    {                                                                                              \
+        .name = (n), .mode = S_IFLNK | 0777, .link = (l)                                           \
+    }
 
 static const struct proc_ent g_pid_ents[] = {
     FILE_ENT("auxv", 0400, gen_auxv),

@@ -309,7 +309,8 @@ static void prune_dcache(struct dentry *dir)
     for (struct dentry **pp = &dir->children; *pp;) {
         struct dentry *c = *pp;
         const struct proc_node *n = c->inode->ops == &g_proc_inode_ops ? c->inode->priv : NULL;
-        bool gone = n && n->dynamic && !__atomic_load_n(&c->mounted, __ATOMIC_ACQUIRE) && !proc_node_alive(n);
+        bool gone = n && n->dynamic && !__atomic_load_n(&c->mounted, __ATOMIC_ACQUIRE) &&
+                    !proc_node_alive(n);
         if (gone) {
             *pp = c->sibling;
             c->sibling = dead;
@@ -417,6 +418,13 @@ static int proc_open(struct inode *ino, struct file *f, int flags)
     return 0;
 }
 
+/* O_TRUNC (shell redirections to sysctl files): accepted and ignored, as
+ * Linux's proc setattr does with a size. */
+static int proc_truncate(struct inode *ino, int64_t size)
+{
+    return 0;
+}
+
 static void proc_release(struct inode *ino)
 {
     free(ino->priv);
@@ -427,6 +435,7 @@ static const struct inode_ops g_proc_inode_ops = {
     .getattr = proc_getattr,
     .readlink = proc_readlink,
     .open = proc_open,
+    .truncate = proc_truncate,
     .release = proc_release,
 };
 

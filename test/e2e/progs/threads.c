@@ -56,7 +56,6 @@ int main(void)
         if (pthread_join(pp[i], NULL) == 0)
             joined++;
     printf("counter %ld pings %d joined %d\n", g_counter, g_pings, joined);
-    return g_counter == (long)THREADS * ITERS && g_pings == 2 * PINGS && joined == THREADS + 2
-               ? 0
-               : 1;
+    return g_counter == (long)THREADS * ITERS && g_pings == 2 * PINGS && joined == THREADS + 2 ? 0
+                                                                                               : 1;
 }
