@@ -82,19 +82,19 @@ void proc_global_init(void)
         return;
     size_t cap = 16384, len = 0;
     char *buf = malloc(cap);
-    while (buf) {
+    if (!buf) {
+        close(fd);
+        return;
+    }
+    for (;;) {
         if (len == cap) {
             char *nb = cap < (8u << 20) ? realloc(buf, cap * 2) : NULL;
-            if (!nb) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
+            if (!nb)
+                break; /* keep what was read */
             buf = nb;
             cap *= 2;
         }
-        char *dst = buf + len; /* buf is non-NULL here (loop condition) */
-        ssize_t r = read(fd, dst, cap - len);
+        ssize_t r = read(fd, buf + len, cap - len);
         if (r < 0 && errno == EINTR)
             continue;
         if (r <= 0)
