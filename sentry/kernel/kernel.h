@@ -124,6 +124,13 @@ struct thread_group {
     /* Interval timers (siglock); the kernel's timer thread fires them. */
     struct itimer itimer_real;
     bool is_init; /* the container's first process: pid-1 signal semantics */
+    /* ---- signalfd (sentry/syscalls/sys_signalfd.c) ----------------------
+     * Readers and pollers of signalfds in this group's threads wait here.
+     * Every signal queued to the group or to one of its threads must wake
+     * it: waitq_wake(&tg->signalfd_wq, POLLIN, 0) (a leaf lock: fine under
+     * siglock). Timers (sentry/kernel/timer.c) keep their own table, keyed
+     * by the group: see timer_tg_exit()/timer_tg_exec(). */
+    struct waitq signalfd_wq;
 };
 
 enum task_state { TASK_RUNNING, TASK_BLOCKED, TASK_STOPPED, TASK_ZOMBIE };

@@ -51,10 +51,10 @@ struct thread_group;
 /* Most POSIX timers one thread group may have (timer_create: EAGAIN). */
 #define TIMER_MAX_PER_GROUP 32768
 
-/* ---- interval timers: ITIMER_REAL, ITIMER_VIRTUAL, ITIMER_PROF ---------- */
+/* ---- interval timers: ITIMER_REAL, ITIMER_VIRTUAL, ITIMER_PROF --------- */
 
 /* Arms (value non-zero) or disarms the calling group's itimer `which`;
- * *old_value/*old_interval (if non-NULL) get the previous setting as
+ * *old_value and *old_interval (if non-NULL) get the previous setting as
  * getitimer would report it. Times in ns. -EINVAL for a bad which. */
 int timer_itimer_set(struct task *t, int which, int64_t value_ns, int64_t interval_ns,
                      int64_t *old_value_ns, int64_t *old_interval_ns);

@@ -193,4 +193,16 @@ SYS(poll);
 SYS(ppoll);
 SYS(select);
 SYS(pselect6);
+/* sys_timer.c */
+SYS(alarm);
+SYS(getitimer);
+SYS(setitimer);
+SYS(timer_create);
+SYS(timer_settime);
+SYS(timer_gettime);
+SYS(timer_getoverrun);
+SYS(timer_delete);
+/* sys_signalfd.c */
+SYS(signalfd);
+SYS(signalfd4);
 #undef SYS

@@ -98,6 +98,16 @@ const struct syscall_entry g_syscall_table[SYSCALL_NR_MAX] = {
     S(time),
     S(nanosleep),
     S(clock_nanosleep),
+    /* timers (sys_timer.c) */
+    S(alarm),
+    P(getitimer, "ITIMER_VIRTUAL and ITIMER_PROF count wall time, not CPU time"),
+    P(setitimer, "ITIMER_VIRTUAL and ITIMER_PROF count wall time, not CPU time"),
+    P(timer_create, "CPU-time clocks count wall time; an absolute CLOCK_REALTIME expiration "
+                    "does not follow later changes of the host clock"),
+    S(timer_settime),
+    S(timer_gettime),
+    S(timer_getoverrun),
+    S(timer_delete),
     /* scheduling */
     S(sched_getaffinity),
     P(sched_setaffinity, "accepted for any subset of the sandbox's CPUs; not enforced"),
@@ -126,6 +136,9 @@ const struct syscall_entry g_syscall_table[SYSCALL_NR_MAX] = {
     S(kill),
     S(tkill),
     S(tgkill),
+    /* signalfd (sys_signalfd.c) */
+    S(signalfd),
+    S(signalfd4),
     /* processes */
     P(clone, "namespace flags and CLONE_PIDFD are EINVAL"),
     P(clone3, "namespace flags, CLONE_PIDFD, set_tid and cgroup are EINVAL"),
