@@ -208,16 +208,22 @@ long task_execve(struct task *t, const char *path, char *const argv[], char *con
         t->clear_child_tid = 0;
     }
     t->robust_list = 0;
+    /* Swap under kernel.lock (procfs takes references under it). */
+    struct fdtable *nfdt = NULL;
+    if (t->fdt->refs > 1 && fdt_dup_table(t->fdt, &nfdt) < 0)
+        nfdt = NULL;
+    pthread_mutex_lock(&g_kernel->lock);
     struct mm *old = t->mm;
     t->mm = mm;
-    mm_put(old);
-    if (t->fdt->refs > 1) {
-        struct fdtable *n;
-        if (fdt_dup_table(t->fdt, &n) == 0) {
-            fdt_put(t->fdt);
-            t->fdt = n;
-        }
+    struct fdtable *old_fdt = NULL;
+    if (nfdt) {
+        old_fdt = t->fdt;
+        t->fdt = nfdt;
     }
+    pthread_mutex_unlock(&g_kernel->lock);
+    mm_put(old);
+    if (old_fdt)
+        fdt_put(old_fdt);
     fdt_close_on_exec(t->fdt);
     signal_exec_reset(t);
     const char *base = strrchr(path, '/');

@@ -225,6 +225,7 @@ void task_exit(struct task *t, int wait_status, bool group) __attribute__((noret
 /* fs_context helpers. */
 int fsctx_new(const struct vfs_path *root, const struct vfs_path *cwd, struct fs_context **out);
 int fsctx_copy(struct fs_context *src, struct fs_context **out);
+void fsctx_get(struct fs_context *fs);
 void fsctx_put(struct fs_context *fs);
 /* A walk context for the task: start is cwd or the dirfd's directory. */
 int task_walk_ctx(struct task *t, int dirfd, const char *path, struct vfs_walk_ctx *ctx);

@@ -76,6 +76,11 @@ int fsctx_copy(struct fs_context *src, struct fs_context **out)
     return r;
 }
 
+void fsctx_get(struct fs_context *fs)
+{
+    __atomic_add_fetch(&fs->refs, 1, __ATOMIC_RELAXED);
+}
+
 void fsctx_put(struct fs_context *fs)
 {
     if (!fs || __atomic_sub_fetch(&fs->refs, 1, __ATOMIC_ACQ_REL) != 0)
@@ -342,12 +347,17 @@ void task_exit(struct task *t, int wait_status, bool group)
     pthread_mutex_unlock(&t->ctx_lock);
     if (ctx)
         k->pops->ctx_release(ctx);
-    fdt_put(t->fdt);
-    fsctx_put(t->fs);
+    /* Readers (procfs) take references under kernel.lock: detach first. */
+    pthread_mutex_lock(&k->lock);
+    struct fdtable *fdt = t->fdt;
+    struct fs_context *fs = t->fs;
     struct mm *mm = t->mm;
     t->fdt = NULL;
     t->fs = NULL;
     t->mm = NULL;
+    pthread_mutex_unlock(&k->lock);
+    fdt_put(fdt);
+    fsctx_put(fs);
     if (mm)
         mm_put(mm);
     process_thread_gone(t); /* may free t (and the group) */

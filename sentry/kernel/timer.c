@@ -46,18 +46,18 @@ struct ktimer {
     struct thread_group *tg; /* owner (not referenced: see timer_tg_exit) */
     int tgid;                /* owner's tgid, to recognise a reused address */
     int id;
-    int clock;               /* POSIX: the application's clock id */
-    int notify;              /* SIGEV_SIGNAL, SIGEV_NONE, SIGEV_THREAD_ID */
+    int clock;  /* POSIX: the application's clock id */
+    int notify; /* SIGEV_SIGNAL, SIGEV_NONE, SIGEV_THREAD_ID */
     int signo;
     union sigval value;
-    int tid;                 /* SIGEV_THREAD_ID target */
-    int64_t expires;         /* next expiration, CLOCK_MONOTONIC ns; 0: disarmed */
-    int64_t interval;        /* ns; 0: one-shot */
-    int64_t wake;            /* when the thread looks next (on the armed list) */
+    int tid;          /* SIGEV_THREAD_ID target */
+    int64_t expires;  /* next expiration, CLOCK_MONOTONIC ns; 0: disarmed */
+    int64_t interval; /* ns; 0: one-shot */
+    int64_t wake;     /* when the thread looks next (on the armed list) */
     bool on_armed;
-    bool queued;             /* its signal was queued and not yet seen gone */
-    int overrun;             /* si_overrun of the queued signal */
-    int overrun_last;        /* of the last signal that left the queue */
+    bool queued;                  /* its signal was queued and not yet seen gone */
+    int overrun;                  /* si_overrun of the queued signal */
+    int overrun_last;             /* of the last signal that left the queue */
     struct ktimer *prev, *next;   /* g_timers.all */
     struct ktimer *aprev, *anext; /* g_timers.armed */
 };

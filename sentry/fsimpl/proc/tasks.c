@@ -169,8 +169,7 @@ int proc_task_get(int tgid, int tid, unsigned want, struct proc_task *out)
         out->fdt = t->fdt;
     }
     if ((want & PT_FS) && t->fs) {
-        /* kernel.h has no fsctx_get: fsctx_put is an atomic decrement. */
-        __atomic_add_fetch(&t->fs->refs, 1, __ATOMIC_RELAXED);
+        fsctx_get(t->fs);
         out->fs = t->fs;
     }
     pthread_mutex_unlock(&k->lock);
