@@ -116,6 +116,7 @@ struct thread_group {
     bool subreaper;
     int pgid, sid;
     struct waitq child_wait; /* wait4 waiters of this (parent) group */
+    struct waitq exit_wait;  /* pidfd pollers: woken when the group dies */
     struct waitq vfork_wait; /* unused by the group itself: see task.vfork_done */
     /* Accounting and /proc. */
     struct timespec start_time; /* CLOCK_MONOTONIC */
@@ -124,13 +125,16 @@ struct thread_group {
     /* Interval timers (siglock); the kernel's timer thread fires them. */
     struct itimer itimer_real;
     bool is_init; /* the container's first process: pid-1 signal semantics */
-    /* ---- signalfd (sentry/syscalls/sys_signalfd.c) ----------------------
-     * Readers and pollers of signalfds in this group's threads wait here.
-     * Every signal queued to the group or to one of its threads must wake
-     * it: waitq_wake(&tg->signalfd_wq, POLLIN, 0) (a leaf lock: fine under
-     * siglock). Timers (sentry/kernel/timer.c) keep their own table, keyed
-     * by the group: see timer_tg_exit()/timer_tg_exec(). */
-    struct waitq signalfd_wq;
+    /* ---- timers and signalfd (timer.c, sys_timer.c, sys_signalfd.c) ----
+     * sigqueue_wq: woken whenever a signal is queued to the group or to one
+     * of its threads, blocked or not: waitq_wake(&tg->sigqueue_wq, POLLIN, 0)
+     * in send_locked (a leaf lock: fine under siglock). signalfd readers
+     * and pollers wait here (rt_sigtimedwait could too, instead of
+     * unblocking its set). waitq_init it in tg_alloc.
+     * Timers are not here: timer.c keeps its own table keyed by the group;
+     * the kernel calls timer_tg_exit() when the group's last thread is gone
+     * and timer_tg_exec() after a successful execve (timer.h). */
+    struct waitq sigqueue_wq;
 };
 
 enum task_state { TASK_RUNNING, TASK_BLOCKED, TASK_STOPPED, TASK_ZOMBIE };

@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 
 #include "lib/log.h"
+#include "sentry/kernel/pidfd.h"
 
 #ifndef CLONE_PIDFD
 #define CLONE_PIDFD 0x00001000
@@ -71,7 +72,7 @@ static void reap_locked(struct thread_group *c)
     if (c->leader)
         task_free(c->leader);
     c->leader = NULL;
-    tg_free(c);
+    tg_put_locked(c);
 }
 
 /* Tells the parent about a dead child: SIGCHLD (or exit_signal), or an
@@ -140,6 +141,7 @@ void process_thread_gone(struct task *t)
         return;
     }
     tg->state = TG_ZOMBIE;
+    waitq_wake(&tg->exit_wait, 0, 0);
     if (t != tg->leader) {
         /* The leader struct stays for wait and /proc; this one goes. */
         task_free(t);
@@ -204,8 +206,8 @@ long task_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t ptid, u
     if (flags & (CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID |
                  CLONE_NEWNET | CLONE_NEWCGROUP | CLONE_NEWTIME))
         return -EINVAL; /* namespaces inside the sandbox: not yet (PARTIAL) */
-    if (flags & CLONE_PIDFD)
-        return -EINVAL; /* pidfds: not yet (PARTIAL) */
+    if ((flags & CLONE_PIDFD) && (flags & (CLONE_THREAD | CLONE_DETACHED)))
+        return -EINVAL;
     if ((flags & CLONE_PARENT) && t->tg->is_init)
         return -EINVAL;
     if ((flags & CLONE_THREAD) && exit_signal)
@@ -321,6 +323,11 @@ long task_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t ptid, u
         mm_copy_out(c->mm, ctid, &tid, sizeof(tid));
     if (flags & CLONE_CHILD_CLEARTID)
         c->clear_child_tid = ctid;
+    if (flags & CLONE_PIDFD) {
+        int pfd = pidfd_create(t, c->tg, 0);
+        if (pfd >= 0)
+            mm_copy_out(t->mm, pidfd_addr, &pfd, sizeof(pfd));
+    }
     if (flags & CLONE_VFORK) {
         t->vfork_done = false;
         c->vfork_parent = t;

@@ -11,6 +11,9 @@ struct task *task_alloc(void);
 void task_free(struct task *t);
 struct thread_group *tg_alloc(void);
 void tg_free(struct thread_group *tg);
+/* Drops a reference on tg (kernel.lock held): the tree holds one until the
+ * group is reaped, each pidfd one. */
+void tg_put_locked(struct thread_group *tg);
 void task_link_locked(struct kernel *k, struct task *t);
 
 /* Called by task_exit once the thread released its resources: unlinks it;

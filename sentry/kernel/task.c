@@ -189,11 +189,18 @@ struct thread_group *tg_alloc(void)
         return NULL;
     pthread_mutex_init(&tg->siglock, NULL);
     waitq_init(&tg->child_wait);
+    waitq_init(&tg->exit_wait);
     waitq_init(&tg->vfork_wait);
     tg->refs = 1;
     tg->exit_signal = SIGCHLD;
     clock_gettime(CLOCK_MONOTONIC, &tg->start_time);
     return tg;
+}
+
+void tg_put_locked(struct thread_group *tg)
+{
+    if (--tg->refs == 0)
+        tg_free(tg);
 }
 
 void tg_free(struct thread_group *tg)

@@ -613,7 +613,7 @@ int timer_posix_settime(struct task *t, int id, int flags, const struct itimersp
         /* Read the timer's clock now, on this (the task's) thread: the CPU
          * clocks are per thread. The clock id is re-checked below. */
         pthread_mutex_lock(&g_timers.lock);
-        struct ktimer *k = timer_find(t->tg, id);
+        struct ktimer *k = id >= 0 ? timer_find(t->tg, id) : NULL;
         int clock = k ? k->clock : CLOCK_MONOTONIC;
         pthread_mutex_unlock(&g_timers.lock);
         if (timer_host_clock(t, clock, &hc) < 0)
@@ -624,7 +624,7 @@ int timer_posix_settime(struct task *t, int id, int flags, const struct itimersp
     pthread_mutex_lock(&kn->lock);
     pthread_mutex_lock(&g_timers.lock);
     int r = 0;
-    struct ktimer *k = timer_find(t->tg, id);
+    struct ktimer *k = id >= 0 ? timer_find(t->tg, id) : NULL;
     if (!k) {
         r = -EINVAL;
         goto out;

@@ -9,6 +9,7 @@
 #include <sys/times.h>
 #include <sys/wait.h>
 
+#include "sentry/kernel/pidfd.h"
 #include "sentry/kernel/process.h"
 #include "sentry/syscalls/internal.h"
 
@@ -19,8 +20,11 @@ long sys_clone(struct task *t, const struct syscall_args *args)
 {
     /* x86-64 order: flags, stack, parent_tid, child_tid, tls. */
     uint64_t flags = ARG_U64(0);
+    /* clone() returns the pidfd through parent_tid, so not both. */
+    if ((flags & CLONE_PIDFD) && (flags & CLONE_PARENT_SETTID))
+        return -EINVAL;
     return task_clone(t, flags & ~0xffull, ARG_U64(1), ARG_U64(2), ARG_U64(3), ARG_U64(4),
-                      (int)(flags & 0xff), 0);
+                      (int)(flags & 0xff), (flags & CLONE_PIDFD) ? ARG_U64(2) : 0);
 }
 
 long sys_clone3(struct task *t, const struct syscall_args *args)
@@ -229,8 +233,18 @@ long sys_waitid(struct task *t, const struct syscall_args *args)
         return -EINVAL;
     if (!(options & (WEXITED | WSTOPPED | WCONTINUED)))
         return -EINVAL;
-    if (which == P_PIDFD)
-        return -EINVAL; /* pidfds: not yet */
+    if (which == P_PIDFD) {
+        struct file *f = sc_file(t, id);
+        if (!f)
+            return -EBADF;
+        struct thread_group *tg = pidfd_group(f);
+        int tgid = tg ? tg->tgid : 0;
+        file_put(f);
+        if (!tg)
+            return -EBADF; /* not a pidfd (Linux's answer) */
+        which = P_PID;
+        id = tgid;
+    }
     if (which != P_PID && which != P_PGID && which != P_ALL)
         return -EINVAL;
     if (which == P_PID && id <= 0)
@@ -349,4 +363,58 @@ long sys_times(struct task *t, const struct syscall_args *args)
             return r;
     }
     return ticks;
+}
+
+long sys_pidfd_open(struct task *t, const struct syscall_args *args)
+{
+    int pid = ARG_INT(0);
+    unsigned flags = (unsigned)args->a[1];
+    if (flags & ~(unsigned)O_NONBLOCK)
+        return -EINVAL;
+    if (pid <= 0)
+        return -EINVAL;
+    pthread_mutex_lock(&g_kernel->lock);
+    struct thread_group *tg = kernel_find_tg_locked(pid);
+    bool leader = tg && tg->tgid == pid;
+    pthread_mutex_unlock(&g_kernel->lock);
+    if (!tg)
+        return -ESRCH;
+    if (!leader)
+        return -ENOENT;
+    return pidfd_create(t, tg, (int)flags);
+}
+
+long sys_pidfd_send_signal(struct task *t, const struct syscall_args *args)
+{
+    int sig = ARG_INT(1);
+    if (args->a[3])
+        return -EINVAL;
+    struct file *f = sc_file(t, ARG_INT(0));
+    if (!f)
+        return -EBADF;
+    struct thread_group *tg = pidfd_group(f);
+    int tgid = tg ? tg->tgid : 0;
+    bool alive = tg && tg->state == TG_ALIVE;
+    file_put(f);
+    if (!tg)
+        return -EBADF;
+    if (!alive)
+        return -ESRCH;
+    siginfo_t si;
+    memset(&si, 0, sizeof(si));
+    if (ARG_U64(2)) {
+        int r = mm_copy_in(t->mm, ARG_U64(2), &si, sizeof(si));
+        if (r < 0)
+            return r;
+        if (si.si_signo != sig)
+            return -EINVAL;
+        if ((si.si_code >= 0 || si.si_code == SI_TKILL) && tgid != t->tg->tgid)
+            return -EPERM;
+    } else {
+        si.si_signo = sig;
+        si.si_code = SI_USER;
+        si.si_pid = t->tg->tgid;
+        si.si_uid = t->creds.ruid;
+    }
+    return process_kill(t, tgid, sig, &si);
 }

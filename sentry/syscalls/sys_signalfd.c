@@ -8,10 +8,8 @@
  * normally blocked by the application so that they stay pending for the
  * signalfd.
  *
- * Waiting: a blocking read or a poll waits on the group's signalfd_wq,
- * which signal sending wakes (kernel.h). A blocking read also unblocks the
- * mask's signals for the time it sleeps (as rt_sigtimedwait does), so that
- * a signal sent to the group picks this thread and interrupts the sleep.
+ * Waiting: a blocking read or a poll waits on the group's sigqueue_wq,
+ * which signal sending wakes whenever it queues a signal (kernel.h).
  *
  * Locks: thread_group.siglock around the queues (never with another file
  * lock); the signalfd's mask is read and written atomically. */
@@ -127,7 +125,8 @@ static void to_record(const siginfo_t *si, struct signalfd_siginfo *out)
         break;
     case L_FAULT:
         out->ssi_addr = (uint64_t)si->si_addr;
-        if (si->si_signo == SIGBUS && (si->si_code == BUS_MCEERR_AR || si->si_code == BUS_MCEERR_AO))
+        if (si->si_signo == SIGBUS &&
+            (si->si_code == BUS_MCEERR_AR || si->si_code == BUS_MCEERR_AO))
             out->ssi_addr_lsb = (uint16_t)si->si_addr_lsb;
         break;
     case L_CHLD:
@@ -159,30 +158,25 @@ static int wait_dequeue(struct task *t, uint64_t mask, siginfo_t *info)
 {
     struct thread_group *tg = t->tg;
     struct waiter w = {.t = t, .events = POLLIN};
-    waitq_add(&tg->signalfd_wq, &w);
-    int sig = 0;
-    pthread_mutex_lock(&tg->siglock);
-    uint64_t saved = t->sigmask;
+    waitq_add(&tg->sigqueue_wq, &w);
+    int sig;
     for (;;) {
-        sig = dequeue(t, mask, info);
-        if (sig)
-            break;
-        t->sigmask = saved & ~mask;
-        pthread_mutex_unlock(&tg->siglock);
-        int r = task_block(t, NULL);
         pthread_mutex_lock(&tg->siglock);
-        t->sigmask = saved;
         sig = dequeue(t, mask, info);
+        pthread_mutex_unlock(&tg->siglock);
         if (sig)
             break;
-        if (r == -EINTR) {
-            sig = -ERESTARTSYS;
+        if (task_block(t, NULL) == -EINTR) {
+            /* The signal that interrupts may be one of ours (unblocked). */
+            pthread_mutex_lock(&tg->siglock);
+            sig = dequeue(t, mask, info);
+            pthread_mutex_unlock(&tg->siglock);
+            if (!sig)
+                sig = -ERESTARTSYS;
             break;
         }
     }
-    t->sigmask = saved;
-    pthread_mutex_unlock(&tg->siglock);
-    waitq_remove(&tg->signalfd_wq, &w);
+    waitq_remove(&tg->sigqueue_wq, &w);
     return sig;
 }
 
@@ -226,7 +220,7 @@ static uint32_t signalfd_poll(struct file *f, uint32_t events, struct vfs_poll_t
     if (!t)
         return 0;
     struct thread_group *tg = t->tg;
-    vfs_poll_wait(pt, &tg->signalfd_wq);
+    vfs_poll_wait(pt, &tg->sigqueue_wq);
     uint64_t mask = __atomic_load_n(&ctx->mask, __ATOMIC_RELAXED);
     pthread_mutex_lock(&tg->siglock);
     bool ready = ((t->pending.set | tg->shared_pending.set) & mask) != 0;
@@ -272,7 +266,7 @@ static long do_signalfd4(struct task *t, int fd, uint64_t mask_addr, uint64_t si
         __atomic_store_n(&ctx->mask, mask, __ATOMIC_RELAXED);
         file_put(f);
         /* A wider mask may make pending signals readable. */
-        waitq_wake(&t->tg->signalfd_wq, POLLIN, 0);
+        waitq_wake(&t->tg->sigqueue_wq, POLLIN, 0);
         return fd;
     }
     struct signalfd_ctx *ctx = calloc(1, sizeof(*ctx));

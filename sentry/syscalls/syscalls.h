@@ -182,6 +182,8 @@ SYS(tkill);
 SYS(tgkill);
 SYS(getrusage);
 SYS(times);
+SYS(pidfd_open);
+SYS(pidfd_send_signal);
 /* sys_futex.c */
 SYS(futex);
 SYS(restart_syscall);
