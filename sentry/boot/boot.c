@@ -28,6 +28,7 @@
 #include "sentry/fsimpl/proc/proc.h"
 #include "sentry/fsimpl/synth/synth.h"
 #include "sentry/kernel/kernel.h"
+#include "sentry/kernel/spawn.h"
 #include "sentry/loader/loader.h"
 #include "sentry/syscalls/syscalls.h"
 #include "urpc/proto/boot.pb-c.h"
@@ -95,42 +96,6 @@ static int read_config(int fd, Runsc__Boot__Config **out)
     *out = runsc__boot__config__unpack(NULL, len, buf);
     free(buf);
     return *out ? 0 : -EBADMSG;
-}
-
-/* Finds PROG on PATH (from the application's environment) when it has no
- * slash, as execvp would inside the container. */
-static char *resolve_prog(struct task *t, const char *prog, char *const envp[])
-{
-    if (strchr(prog, '/'))
-        return strdup(prog);
-    const char *path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-    for (size_t i = 0; envp && envp[i]; i++)
-        if (strncmp(envp[i], "PATH=", 5) == 0)
-            path = envp[i] + 5;
-    char *copy = strdup(path);
-    if (!copy)
-        return NULL;
-    char *save = NULL;
-    for (char *dir = strtok_r(copy, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
-        char cand[4096];
-        snprintf(cand, sizeof(cand), "%s/%s", *dir ? dir : ".", prog);
-        struct vfs_walk_ctx ctx;
-        if (task_walk_ctx(t, AT_FDCWD, cand, &ctx) < 0)
-            continue;
-        struct vfs_path p;
-        int r = vfs_walk(&ctx, cand, WALK_FOLLOW, &p);
-        task_walk_ctx_release(&ctx);
-        if (r == 0) {
-            bool reg = S_ISREG(p.d->inode->mode);
-            path_put(&p);
-            if (reg) {
-                free(copy);
-                return strdup(cand);
-            }
-        }
-    }
-    free(copy);
-    return strdup(prog);
 }
 
 static void block_forwarded_signals(void);
@@ -217,11 +182,6 @@ static int boot(Runsc__Boot__Config *cfg, const int *io_fds, int n_io, const int
     creds.no_new_privs = cfg->no_new_privileges;
 
     /* /dev is the sentry's own. */
-    struct fs_context *fsc;
-    r = fsctx_new(&k->root, &k->root, &fsc);
-    if (r < 0)
-        return 125;
-    fsc->umask = cfg->umask ? cfg->umask : 022;
     struct vfs_walk_ctx wctx = {.root = k->root, .start = k->root, .uid = 0, .gid = 0};
     struct vfs_path devp;
     if (vfs_walk(&wctx, "/dev", WALK_FOLLOW | WALK_DIRECTORY, &devp) == 0) {
@@ -269,24 +229,8 @@ static int boot(Runsc__Boot__Config *cfg, const int *io_fds, int n_io, const int
         log_warn("the root filesystem has no /proc directory: /proc is not mounted");
     }
 
-    /* Working directory. */
-    const char *cwd = cfg->cwd && cfg->cwd[0] ? cfg->cwd : "/";
-    struct vfs_walk_ctx cctx = {
-        .root = k->root, .start = k->root, .uid = cfg->uid, .gid = cfg->gid};
-    struct vfs_path cwdp;
-    r = vfs_walk(&cctx, cwd, WALK_FOLLOW | WALK_DIRECTORY, &cwdp);
-    if (r < 0) {
-        log_stderr("chdir %s: %s", cwd, strerror(-r));
-        return 125;
-    }
-    path_put(&fsc->cwd);
-    fsc->cwd = cwdp;
-
     /* stdio. */
-    struct fdtable *fdt;
-    r = fdt_new(&fdt);
-    if (r < 0)
-        return 125;
+    struct file *stdio_files[3] = {NULL, NULL, NULL};
     for (int i = 0; i < 3; i++) {
         if (stdio[i] < 0)
             continue;
@@ -294,33 +238,23 @@ static int boot(Runsc__Boot__Config *cfg, const int *io_fds, int n_io, const int
         if (fd < 0)
             continue;
         int fl = fcntl(fd, F_GETFL);
-        struct file *f;
-        if (hostfile_new(fd, fl & (O_ACCMODE | O_APPEND | O_NONBLOCK), &f) < 0) {
+        if (hostfile_new(fd, fl & (O_ACCMODE | O_APPEND | O_NONBLOCK), &stdio_files[i]) < 0) {
             close(fd);
-            continue;
+            stdio_files[i] = NULL;
         }
-        fdt_install_at(fdt, i, f, 0, 1 << 20);
-        file_put(f);
     }
     for (int i = 0; i < 3; i++)
         if (stdio[i] > 2)
             close(stdio[i]);
 
-    struct mm *mm;
-    r = mm_create(mf, pops, plat, &mm);
-    if (r < 0) {
-        log_stderr("creating the address space: %s", strerror(-r));
-        return 125;
-    }
-    struct task *init;
-    r = task_new_init(k, mm, fdt, fsc, &creds, &init);
-    if (r < 0)
-        return 125;
+    struct rlimit rl[RLIM_NLIMITS];
+    bool rl_set[RLIM_NLIMITS] = {false};
     for (size_t i = 0; i < cfg->n_rlimits; i++) {
         int res = cfg->rlimits[i]->resource;
         if (res >= 0 && res < RLIM_NLIMITS) {
-            init->tg->rlimits[res].rlim_cur = cfg->rlimits[i]->cur;
-            init->tg->rlimits[res].rlim_max = cfg->rlimits[i]->max;
+            rl[res].rlim_cur = cfg->rlimits[i]->cur;
+            rl[res].rlim_max = cfg->rlimits[i]->max;
+            rl_set[res] = true;
         }
     }
     char **envp = calloc(cfg->n_env + 1, sizeof(char *));
@@ -329,35 +263,27 @@ static int boot(Runsc__Boot__Config *cfg, const int *io_fds, int n_io, const int
     char **argv = calloc(cfg->n_argv + 1, sizeof(char *));
     for (size_t i = 0; i < cfg->n_argv; i++)
         argv[i] = cfg->argv[i];
-    char *prog = resolve_prog(init, cfg->argv[0], envp);
-    const char *base = strrchr(prog, '/');
-    snprintf(init->comm, sizeof(init->comm), "%s", base ? base + 1 : prog);
-    struct loader_result res;
-    r = loader_load(init, mm, prog, argv, envp, &res);
+    struct spawn_args sa = {
+        .argv = argv,
+        .envp = envp,
+        .cwd = cfg->cwd,
+        .creds = &creds,
+        .stdio = {stdio_files[0], stdio_files[1], stdio_files[2]},
+        .rlimits = rl,
+        .rlimit_set = rl_set,
+        .umask = cfg->umask,
+        .is_init = true,
+    };
+    struct task *init;
+    char msg[512];
+    r = kernel_spawn(k, &sa, &init, msg, sizeof(msg));
+    for (int i = 0; i < 3; i++)
+        if (stdio_files[i])
+            file_put(stdio_files[i]);
     if (r < 0) {
-        const char *why = strerror(-r);
-        if (r == -ENOEXEC)
-            why = "exec format error";
-        else if (r == -ENOENT)
-            why = "no such file or directory";
-        else if (r == -EACCES)
-            why = "permission denied";
-        log_stderr("exec %s: %s", cfg->argv[0], why);
-        return r == -ENOENT ? 127 : 126;
+        log_stderr("%s", msg[0] ? msg : strerror(-r));
+        return r == -ENOENT ? 127 : r == -EACCES || r == -ENOEXEC ? 126 : 125;
     }
-    if (prog[0] == '/') {
-        init->tg->exe = prog; /* /proc/1/exe */
-    } else {
-        char *cwdname = vfs_path_name(&k->root, &fsc->cwd);
-        size_t n = (cwdname ? strlen(cwdname) : 0) + strlen(prog) + 2;
-        init->tg->exe = malloc(n);
-        if (init->tg->exe)
-            snprintf(init->tg->exe, n, "%s/%s", cwdname && strcmp(cwdname, "/") ? cwdname : "",
-                     prog);
-        free(cwdname);
-        free(prog);
-    }
-    loader_init_regs(&init->regs, &res);
     start_signal_forwarder(k);
     r = task_start(init);
     if (r < 0) {

@@ -194,8 +194,9 @@ struct kernel {
     char hostname[65];
     char domainname[65];
     struct timespec boot_realtime, boot_monotonic;
-    struct thread_group *init; /* the container's pid 1 */
-    int init_status;           /* wait status of init when it ended */
+    struct thread_group *init;     /* the container's pid 1 */
+    struct thread_group *detached; /* processes started from outside (exec), by sibling */
+    int init_status;               /* wait status of init when it ended */
     bool init_done;
     /* Syscall numbers already reported as unimplemented (log once). */
     _Atomic uint64_t enosys_logged[8];
@@ -213,6 +214,10 @@ struct task *task_current(void);
 /* Creates the first task (pid 1) of a new thread group, sharing nothing. */
 int task_new_init(struct kernel *k, struct mm *mm, struct fdtable *fdt, struct fs_context *fs,
                   const struct creds *creds, struct task **out);
+/* The same for a process started from outside the sandbox (runsc exec):
+ * no parent inside; it stays a zombie until kernel_wait_pid reaps it. */
+int task_new_process(struct kernel *k, struct mm *mm, struct fdtable *fdt, struct fs_context *fs,
+                     const struct creds *creds, bool is_init, struct task **out);
 /* Starts the task's host thread running its loop. */
 int task_start(struct task *t);
 /* Waits until init has exited and every task is gone; returns init's wait status. */
@@ -225,6 +230,8 @@ struct thread_group *kernel_find_tg_locked(int tgid);
 /* Ends the calling task (exit) or its whole group (exit_group). status is a
  * wait status (exit code << 8, or a signal number). Never returns. */
 void task_exit(struct task *t, int wait_status, bool group) __attribute__((noreturn));
+/* Tears down a task whose thread never started (a failed spawn). */
+void task_exit_unstarted(struct task *t, int wait_status);
 
 /* fs_context helpers. */
 int fsctx_new(const struct vfs_path *root, const struct vfs_path *cwd, struct fs_context **out);

@@ -33,8 +33,15 @@ static void child_link(struct thread_group *parent, struct thread_group *c)
 static void child_unlink(struct thread_group *c)
 {
     struct thread_group *p = c->parent;
-    if (!p)
+    if (!p) {
+        for (struct thread_group **pp = &g_kernel->detached; *pp; pp = &(*pp)->sibling)
+            if (*pp == c) {
+                *pp = c->sibling;
+                break;
+            }
+        c->sibling = NULL;
         return;
+    }
     for (struct thread_group **pp = &p->children; *pp; pp = &(*pp)->sibling)
         if (*pp == c) {
             *pp = c->sibling;
@@ -602,4 +609,35 @@ long process_tgkill(struct task *t, int tgid, int tid, int sig, const siginfo_t 
         r = signal_send_task(target, sig, info);
     pthread_mutex_unlock(&g_kernel->lock);
     return r;
+}
+
+long kernel_wait_pid(struct kernel *k, int pid, int *status)
+{
+    pthread_mutex_lock(&k->lock);
+    for (;;) {
+        struct thread_group *tg = NULL;
+        if (pid == 0 || (k->init && pid == k->init->tgid)) {
+            tg = k->init;
+            if (!tg || k->init_done) {
+                *status = k->init_status;
+                pthread_mutex_unlock(&k->lock);
+                return 0;
+            }
+        } else {
+            for (struct thread_group *d = k->detached; d; d = d->sibling)
+                if (d->tgid == pid)
+                    tg = d;
+            if (!tg) {
+                pthread_mutex_unlock(&k->lock);
+                return -ECHILD; /* not a process started from outside */
+            }
+            if (tg->state == TG_ZOMBIE) {
+                *status = tg->exit_status;
+                reap_locked(tg);
+                pthread_mutex_unlock(&k->lock);
+                return 0;
+            }
+        }
+        pthread_cond_wait(&k->cond, &k->lock);
+    }
 }

@@ -45,3 +45,8 @@ long process_getsid(struct task *t, int pid);
 /* kill(2)-family targets. */
 long process_kill(struct task *t, int pid, int sig, const siginfo_t *info);
 long process_tgkill(struct task *t, int tgid, int tid, int sig, const siginfo_t *info);
+
+/* Waits for the container's init (pid 0 or init's pid) or for a process
+ * started from outside (task_new_process(is_init=false)) and reaps the
+ * latter. Not interruptible: the control server calls it on its own thread. */
+long kernel_wait_pid(struct kernel *k, int pid, int *status);

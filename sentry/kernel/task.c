@@ -258,13 +258,20 @@ struct thread_group *kernel_find_tg_locked(int tgid)
     for (struct task *t = g_kernel->tasks; t; t = t->next)
         if (t->tg->tgid == tgid)
             return t->tg;
-    if (g_kernel->init)
-        return find_tg_in(g_kernel->init, tgid);
-    return NULL;
+    struct thread_group *tg = g_kernel->init ? find_tg_in(g_kernel->init, tgid) : NULL;
+    if (!tg)
+        tg = find_tg_in(g_kernel->detached, tgid);
+    return tg;
 }
 
 int task_new_init(struct kernel *k, struct mm *mm, struct fdtable *fdt, struct fs_context *fs,
                   const struct creds *creds, struct task **out)
+{
+    return task_new_process(k, mm, fdt, fs, creds, true, out);
+}
+
+int task_new_process(struct kernel *k, struct mm *mm, struct fdtable *fdt, struct fs_context *fs,
+                     const struct creds *creds, bool is_init, struct task **out)
 {
     struct task *t = task_alloc();
     struct thread_group *tg = tg_alloc();
@@ -283,8 +290,15 @@ int task_new_init(struct kernel *k, struct mm *mm, struct fdtable *fdt, struct f
     tg->leader = t;
     tg->tasks = t;
     tg->nr_threads = 1;
-    tg->is_init = true;
-    k->init = tg;
+    if (is_init) {
+        tg->is_init = true;
+        k->init = tg;
+    } else {
+        /* Started from outside (runsc exec): no parent in the sandbox; the
+         * control server waits for it. */
+        tg->sibling = k->detached;
+        k->detached = tg;
+    }
     pthread_mutex_unlock(&k->lock);
     t->tg = tg;
     t->mm = mm;
@@ -324,7 +338,20 @@ static void thread_exit_mm_cleanup(struct task *t)
     }
 }
 
+static void exit_common(struct task *t, int wait_status, bool group);
+
 void task_exit(struct task *t, int wait_status, bool group)
+{
+    exit_common(t, wait_status, group);
+    pthread_exit(NULL);
+}
+
+void task_exit_unstarted(struct task *t, int wait_status)
+{
+    exit_common(t, wait_status, true);
+}
+
+static void exit_common(struct task *t, int wait_status, bool group)
 {
     struct kernel *k = g_kernel;
     struct thread_group *tg = t->tg;
@@ -368,7 +395,6 @@ void task_exit(struct task *t, int wait_status, bool group)
     if (mm)
         mm_put(mm);
     process_thread_gone(t); /* may free t (and the group) */
-    pthread_exit(NULL);
 }
 
 /* The syscall number of a stopped-at syscall, for restart checks. */
