@@ -11,6 +11,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "gofer/confine.h"
 #include "gofer/server.h"
 #include "lib/cleanup.h"
 #include "lib/error.h"
@@ -131,6 +132,10 @@ static int serve(const struct gofer_opts *o, rs_error_t *err)
             break;
         }
     }
+    /* Confined once it holds everything it needs from the host: the root and /proc fds
+     * (gofer_server_new) and the connections. */
+    if (r == 0 && gofer_confine(o->root, err) < 0)
+        r = -1;
     if (r == 0) {
         log_debug("gofer: serving %s%s on %zu connections", o->root,
                   o->readonly ? " read-only" : "", o->io_fd_count);

@@ -131,6 +131,9 @@ static void *creator_main(void *arg)
     struct ptrace_platform *p = arg;
     sigset_t all;
     sigfillset(&all);
+    /* SIGRTMAX stays open: the sandbox's confinement uses it to make every
+     * thread drop its capabilities (sentry/boot/confine.c). */
+    sigdelset(&all, SIGRTMAX);
     pthread_sigmask(SIG_BLOCK, &all, NULL);
 
     int err = start_master(p);

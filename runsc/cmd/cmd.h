@@ -6,6 +6,19 @@
 
 int cmd_boot(struct runsc_globals *g, int argc, char **argv);
 int cmd_do(struct runsc_globals *g, int argc, char **argv);
+int cmd_create(struct runsc_globals *g, int argc, char **argv);
+int cmd_start(struct runsc_globals *g, int argc, char **argv);
+int cmd_run(struct runsc_globals *g, int argc, char **argv);
+int cmd_kill(struct runsc_globals *g, int argc, char **argv);
+int cmd_delete(struct runsc_globals *g, int argc, char **argv);
+int cmd_wait(struct runsc_globals *g, int argc, char **argv);
+int cmd_exec(struct runsc_globals *g, int argc, char **argv);
+int cmd_ps(struct runsc_globals *g, int argc, char **argv);
+int cmd_pause(struct runsc_globals *g, int argc, char **argv);
+int cmd_resume(struct runsc_globals *g, int argc, char **argv);
+int cmd_events(struct runsc_globals *g, int argc, char **argv);
+int cmd_features(struct runsc_globals *g, int argc, char **argv);
+int cmd_update(struct runsc_globals *g, int argc, char **argv);
 int cmd_gofer(struct runsc_globals *g, int argc, char **argv);
 int cmd_help(struct runsc_globals *g, int argc, char **argv);
 int cmd_list(struct runsc_globals *g, int argc, char **argv);

@@ -22,6 +22,8 @@
 
 #include "lib/log.h"
 #include "sentry/boot/entry.h"
+#include "sentry/boot/glue.h"
+#include "sentry/control/server.h"
 #include "sentry/fsimpl/dev/dev.h"
 #include "sentry/fsimpl/gofer/gofer.h"
 #include "sentry/fsimpl/host/host.h"
@@ -101,7 +103,28 @@ static int read_config(int fd, Runsc__Boot__Config **out)
 static void block_forwarded_signals(void);
 static void start_signal_forwarder(struct kernel *k);
 
-static int boot(Runsc__Boot__Config *cfg, const int *io_fds, int n_io, const int *stdio)
+struct boot_opts {
+    int controller_fd; /* listening control socket, or -1 (runsc do: start at once) */
+    int start_sync_fd; /* one byte is written when the sandbox is ready */
+    bool setup_root;   /* confine: empty root, no capabilities, seccomp */
+};
+
+static struct task *g_init_task;
+
+/* Control.StartRoot: let the container's init run. */
+int boot_start_root(void)
+{
+    static bool started;
+    if (!g_init_task)
+        return -ESRCH;
+    if (__atomic_exchange_n(&started, true, __ATOMIC_ACQ_REL))
+        return -EALREADY;
+    int r = task_start(g_init_task);
+    return r < 0 ? r : g_init_task->tg->tgid;
+}
+
+static int boot(Runsc__Boot__Config *cfg, const int *io_fds, int n_io, const int *stdio,
+                const struct boot_opts *bo)
 {
     if (cfg->n_argv == 0 || !cfg->argv[0][0]) {
         log_stderr("no program to run (process.args is empty)");
@@ -285,12 +308,38 @@ static int boot(Runsc__Boot__Config *cfg, const int *io_fds, int n_io, const int
         return r == -ENOENT ? 127 : r == -EACCES || r == -ENOEXEC ? 126 : 125;
     }
     start_signal_forwarder(k);
-    r = task_start(init);
-    if (r < 0) {
-        log_stderr("starting the init task: %s", strerror(-r));
-        return 125;
+    g_init_task = init;
+    struct control_server *srv = NULL;
+    if (bo->controller_fd >= 0) {
+        r = boot_control_start(k, bo->controller_fd, &srv);
+        if (r < 0) {
+            log_stderr("starting the control server: %s", strerror(-r));
+            return 125;
+        }
+    }
+    if (bo->setup_root) {
+        r = boot_confine(k);
+        if (r < 0) {
+            log_stderr("confining the sandbox: %s", strerror(-r));
+            return 125;
+        }
+    }
+    if (bo->start_sync_fd >= 0) {
+        /* Ready: runsc create returns; runsc start sends Control.StartRoot. */
+        if (write(bo->start_sync_fd, "r", 1) != 1)
+            log_warn("start-sync: %s", strerror(errno));
+        close(bo->start_sync_fd);
+    }
+    if (bo->controller_fd < 0) {
+        r = boot_start_root();
+        if (r < 0) {
+            log_stderr("starting the init task: %s", strerror(-r));
+            return 125;
+        }
     }
     int status = kernel_wait_init(k);
+    if (srv)
+        control_server_stop(srv); /* answers pending Control.Wait first */
     if (k->enosys_count)
         log_debug("%llu unsupported syscalls", (unsigned long long)k->enosys_count);
     if (WIFEXITED(status))
@@ -394,13 +443,18 @@ int sentry_boot_main(int argc, char **argv)
         {"log-fd", required_argument, NULL, 'l'},
         {"log-format", required_argument, NULL, 'f'},
         {"debug", no_argument, NULL, 'd'},
+        {"controller-fd", required_argument, NULL, 'c'},
+        {"start-sync-fd", required_argument, NULL, 'S'},
+        {"setup-root", no_argument, NULL, 'R'},
         {NULL, 0, NULL, 0},
     };
+    struct boot_opts bo = {.controller_fd = -1, .start_sync_fd = -1, .setup_root = false};
     int spec_fd = -1, log_fd = -1, n_io = 0;
     int io_fds[64];
     int stdio[3] = {0, 1, 2};
-    bool debug = false;
-    enum log_format fmt = LOG_FORMAT_TEXT;
+    /* runsc's global --debug/--log-format were parsed by main. */
+    bool debug = log_get_level() == LOG_LEVEL_DEBUG;
+    enum log_format fmt = log_get_format();
     opterr = 0;
     int c;
     log_set_prefix("runsc");
@@ -434,6 +488,15 @@ int sentry_boot_main(int argc, char **argv)
         case 'd':
             debug = true;
             break;
+        case 'c':
+            bo.controller_fd = atoi(optarg);
+            break;
+        case 'S':
+            bo.start_sync_fd = atoi(optarg);
+            break;
+        case 'R':
+            bo.setup_root = true;
+            break;
         default:
             log_stderr("boot: unknown flag %s", argv[optind - 1]);
             return 125;
@@ -456,7 +519,7 @@ int sentry_boot_main(int argc, char **argv)
         log_init(log_fd, fmt, LOG_LEVEL_DEBUG);
     /* A dying application must not take the sentry with SIGPIPE. */
     signal(SIGPIPE, SIG_IGN);
-    int status = boot(cfg, io_fds, n_io, stdio);
+    int status = boot(cfg, io_fds, n_io, stdio, &bo);
     fflush(stdout);
     _exit(status);
 }

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "lib/log.h"
+#include "sentry/control/freeze.h"
 #include "sentry/kernel/futex.h"
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/process.h"
@@ -278,18 +279,35 @@ int task_new_process(struct kernel *k, struct mm *mm, struct fdtable *fdt, struc
     struct sighand *sh = calloc(1, sizeof(*sh));
     if (!t || !tg || !sh) {
         free(sh);
+        if (t)
+            task_free(t);
+        if (tg)
+            tg_free(tg);
         return -ENOMEM;
     }
     sh->refs = 1;
     tg->sighand = sh;
     default_rlimits(tg->rlimits);
+    /* Everything set before the task becomes visible on the kernel's lists. */
+    t->tg = tg;
+    t->mm = mm;
+    t->fdt = fdt;
+    t->fs = fs;
+    t->creds = *creds;
+    t->creds.groups = NULL;
+    if (creds->ngroups) {
+        t->creds.groups = malloc((size_t)creds->ngroups * sizeof(uint32_t));
+        if (t->creds.groups)
+            memcpy(t->creds.groups, creds->groups, (size_t)creds->ngroups * sizeof(uint32_t));
+    }
+    platform_fpu_init(&t->regs);
+    tg->leader = t;
+    tg->tasks = t;
+    tg->nr_threads = 1;
     pthread_mutex_lock(&k->lock);
     task_link_locked(k, t);
     tg->tgid = t->tid;
     tg->pgid = tg->sid = t->tid;
-    tg->leader = t;
-    tg->tasks = t;
-    tg->nr_threads = 1;
     if (is_init) {
         tg->is_init = true;
         k->init = tg;
@@ -300,17 +318,6 @@ int task_new_process(struct kernel *k, struct mm *mm, struct fdtable *fdt, struc
         k->detached = tg;
     }
     pthread_mutex_unlock(&k->lock);
-    t->tg = tg;
-    t->mm = mm;
-    t->fdt = fdt;
-    t->fs = fs;
-    t->creds = *creds;
-    if (creds->ngroups) {
-        t->creds.groups = malloc((size_t)creds->ngroups * sizeof(uint32_t));
-        if (t->creds.groups)
-            memcpy(t->creds.groups, creds->groups, (size_t)creds->ngroups * sizeof(uint32_t));
-    }
-    platform_fpu_init(&t->regs);
     *out = t;
     return 0;
 }
@@ -413,6 +420,7 @@ static void *task_main(void *arg)
     t->ctx = ctx;
     pthread_mutex_unlock(&t->ctx_lock);
     /* A signal may have arrived before the ctx existed. */
+    control_freeze_point(t);
     signal_deliver(t, false, 0);
     for (;;) {
         struct platform_switch_info info;
@@ -425,6 +433,7 @@ static void *task_main(void *arg)
         switch (info.event) {
         case PLATFORM_EV_SYSCALL: {
             long ret = syscall_dispatch(t);
+            control_freeze_point(t);
             signal_deliver(t, ret != SYSCALL_NO_RESTART, ret);
             break;
         }
@@ -450,13 +459,16 @@ static void *task_main(void *arg)
                           (unsigned long long)t->regs.gp.rip, strerror(-r));
                 signal_force(t, SIGSEGV, &si);
             }
+            control_freeze_point(t);
             signal_deliver(t, false, 0);
             break;
         case PLATFORM_EV_SIGNAL:
             signal_force(t, info.siginfo.si_signo, &info.siginfo);
+            control_freeze_point(t);
             signal_deliver(t, false, 0);
             break;
         case PLATFORM_EV_INTERRUPTED:
+            control_freeze_point(t);
             signal_deliver(t, false, 0);
             break;
         }

@@ -1,0 +1,32 @@
+/* Confinement of the sandbox process (`runsc boot --setup-root`, DESIGN.md sections 1-2):
+ * once the kernel is set up and before applications run, the sentry
+ *   1. pivot_roots into an empty tmpfs and remounts it read-only, detaching the old root
+ *      (only in a mount namespace of its own; see below),
+ *   2. drops every capability of every thread: effective, permitted, inheritable, ambient
+ *      and the bounding set,
+ *   3. sets no_new_privs and installs its seccomp filter (seccomp.h) on every thread.
+ *
+ * After this the sentry can open nothing by path: files come from the gofer (host fds over
+ * uRPC) and everything else must be open before. Things the sentry (or glibc for it) reads
+ * by path must be read first: /proc/cpuinfo (procfs snapshots it when mounted), libgcc_s
+ * (pthread_exit and backtrace load it: confine loads it first). */
+#pragma once
+
+/* sentry_confine's result when it confined everything but the root: the process shares
+ * its mount namespace with its parent (e.g. `runsc do` today, which does not make one),
+ * and a pivot_root would move the whole namespace's root. */
+#define SENTRY_CONFINE_NO_PIVOT 1
+
+/* platform_syscalls: the platform's host_syscalls (-1 terminated), for the seccomp filter.
+ * May be called with several threads running: each drops its capabilities (a signal makes
+ * the others do it, SIGRTMAX, handled with SA_RESTART) and the filter is synchronised to
+ * all. Needs CAP_SYS_ADMIN (pivot) and CAP_SETPCAP (bounding set) where it does them.
+ * Returns 0 (all done), SENTRY_CONFINE_NO_PIVOT (all but the pivot, logged), or -errno: the
+ * caller must then not run applications. */
+int sentry_confine(const int *platform_syscalls);
+
+/* Whether this process has a mount namespace of its own: 1 yes, 0 no (it shares its
+ * parent's or pid 1's), -errno when /proc cannot tell. Parents this process may not
+ * inspect (another user namespace, or this one's parent is outside its pid namespace)
+ * count as "yes". */
+int sentry_own_mount_ns(void);
