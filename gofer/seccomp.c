@@ -31,14 +31,36 @@ struct rule {
     struct scmp_arg_cmp args[2];
 };
 
-#define A_EQ(i, v) {.arg = (i), .op = SCMP_CMP_EQ, .datum_a = (scmp_datum_t)(v)}
+#define A_EQ(i, v)                                                                                 \
+    {                                                                                              \
+        .arg = (i), .op = SCMP_CMP_EQ, .datum_a = (scmp_datum_t)(v)                                \
+    }
 #define A_MASK(i, m, v)                                                                            \
-    {.arg = (i), .op = SCMP_CMP_MASKED_EQ, .datum_a = (scmp_datum_t)(m), .datum_b = (scmp_datum_t)(v)}
+    {                                                                                              \
+        .arg = (i), .op = SCMP_CMP_MASKED_EQ, .datum_a = (scmp_datum_t)(m),                        \
+        .datum_b = (scmp_datum_t)(v)                                                               \
+    }
 /* A real fd: 0 <= fd <= INT_MAX, with the upper 32 bits clear. */
-#define A_FD(i) {.arg = (i), .op = SCMP_CMP_LE, .datum_a = (scmp_datum_t)INT_MAX}
-#define ANY(name) {SCMP_SYS(name), 0, {{0}}}
-#define IF1(name, a) {SCMP_SYS(name), 1, {a}}
-#define IF2(name, a, b) {SCMP_SYS(name), 2, {a, b}}
+#define A_FD(i)                                                                                    \
+    {                                                                                              \
+        .arg = (i), .op = SCMP_CMP_LE, .datum_a = (scmp_datum_t)INT_MAX                            \
+    }
+#define ANY(name)                                                                                  \
+    {                                                                                              \
+        SCMP_SYS(name), 0,                                                                         \
+        {                                                                                          \
+            {                                                                                      \
+                0                                                                                  \
+            }                                                                                      \
+        }                                                                                          \
+    }
+#define IF1(name, a)                                                                               \
+    {                                                                                              \
+        SCMP_SYS(name), 1,                                                                         \
+        {                                                                                          \
+            a                                                                                      \
+        }                                                                                          \
+    }
 
 static const struct rule g_rules[] = {
     /* uRPC: frames and fds over the connections, the loop, the stop pipe. */
@@ -120,8 +142,8 @@ size_t gofer_seccomp_syscall_count(void)
 
 int gofer_seccomp_install_mode(enum gofer_seccomp_mode mode)
 {
-    scmp_filter_ctx ctx = seccomp_init(mode == GOFER_SECCOMP_LOG ? SCMP_ACT_LOG
-                                                                 : SCMP_ACT_KILL_PROCESS);
+    scmp_filter_ctx ctx =
+        seccomp_init(mode == GOFER_SECCOMP_LOG ? SCMP_ACT_LOG : SCMP_ACT_KILL_PROCESS);
     if (!ctx)
         return -ENOMEM;
     int r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1);

@@ -211,6 +211,29 @@ def remove_new_cgroups(before, names):
                 remove_cgroup_tree(os.path.join(h, n))
 
 
+def remove_stale_sockets(directory):
+    """Unlink the unix sockets in DIRECTORY that nobody listens on any more
+    (containerd puts its shims' sockets there whatever its config says)."""
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return
+    for n in names:
+        p = os.path.join(directory, n)
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            s.connect(p)
+        except ConnectionRefusedError:
+            try:
+                os.unlink(p)
+            except OSError:
+                pass
+        except OSError:
+            pass
+        finally:
+            s.close()
+
+
 def remove_empty_tree(path):
     if not os.path.isdir(path) or os.path.ismount(path):
         return
@@ -259,6 +282,16 @@ def make_runtime_wrapper(real, path, log, tag, specs=None):
         f.write(WRAPPER % {"real": real, "log": log, "tag": tag, "specs": copy})
     os.chmod(path, 0o755)
     return path
+
+
+def _wrapped_binary(path):
+    """The real runtime behind a wrapper made by make_runtime_wrapper."""
+    try:
+        with open(path, errors="replace") as f:
+            m = re.search(r"^exec '([^']*)' \"\$@\"$", f.read(), re.M)
+    except OSError:
+        return None
+    return m.group(1) if m else None
 
 
 def read_runtime_log(log, tag=None):
@@ -353,6 +386,60 @@ def oci_archive(layer_tar, out, ref=CTR_IMAGE, workdir=None):
 
 # ---------------------------------------------------------------- engines
 
+LOG_PATH_FILE = "runtime-log.path"
+
+
+def delete_leftover_state(directory):
+    """`RUNTIME [--root R] delete --force ID` for every container that the
+    wrapper log says an engine in DIRECTORY created: once the processes are
+    gone, that removes what a killed container left in the runtime's state
+    directory (which may be outside DIRECTORY) and its cgroups."""
+    reals = {}
+    for w in glob.glob(os.path.join(directory, "rt-*")):
+        reals[os.path.basename(w)[3:]] = _wrapped_binary(w)
+    try:
+        with open(os.path.join(directory, LOG_PATH_FILE)) as f:
+            log = f.read().strip()
+    except OSError:
+        return
+    for tag, _, argv in read_runtime_log(log):
+        real = reals.get(tag.split("/")[-1])
+        if not real or "create" not in argv:
+            continue
+        if not any(a.startswith(directory + "/") for a in argv):
+            continue  # another engine's, sharing E2E_RUNTIME_LOG
+        i = argv.index("create")
+        root = argv[argv.index("--root") + 1] if "--root" in argv[:i] else None
+        cmd = [real] + (["--root", root] if root else []) + ["delete", "--force", argv[-1]]
+        try:
+            subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL, timeout=20)
+        except (OSError, subprocess.SubprocessError):
+            pass
+
+
+def cleanup_dir(directory, roots=(), cgroup_names=(), cgroups_before=None,
+                globals_before=None, keep=False):
+    """Leaves nothing of an engine that ran in DIRECTORY: kills its processes
+    (and process groups), deletes its containers' runtime state, unmounts what
+    it mounted there, removes the top-level cgroups CGROUP_NAMES it created
+    (all of them if CGROUPS_BEFORE is None, busy ones stay), the global
+    directories it made (GLOBAL_DIRS not in GLOBAL_BEFORE, if empty), and the
+    directory itself unless KEEP."""
+    kill_owned(directory, roots)
+    delete_leftover_state(directory)
+    unmount_under(directory)
+    remove_new_cgroups(cgroups_before or {}, cgroup_names)
+    remove_stale_sockets("/run/containerd/s")
+    for d in GLOBAL_DIRS:
+        if globals_before is None or d not in globals_before:
+            if globals_before is not None and os.path.ismount(d):
+                _libc.umount2(d.encode(), MNT_DETACH)
+            remove_empty_tree(d)
+    if not keep:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
 def reap_stale():
     """Stop what a killed earlier run left: engine directories whose owner is dead."""
     for d in glob.glob(os.path.join(tempfile.gettempdir(), DIR_PREFIX + "*")):
@@ -365,9 +452,10 @@ def reap_stale():
             continue
         if owner == 0 and time.time() - os.path.getmtime(d) < 600:
             continue  # being set up right now
-        kill_owned(d)
-        unmount_under(d)
-        shutil.rmtree(d, ignore_errors=True)
+        name = os.path.basename(d)[len(DIR_PREFIX):].split("-")[0]
+        cls = {c.name: c for c in (Docker, Containerd, Podman)}.get(name, Engine)
+        names = (os.path.basename(d),) if cls is Docker else cls.cgroup_names
+        cleanup_dir(d, cgroup_names=names)
 
 
 class Engine:
@@ -389,6 +477,8 @@ class Engine:
         self.globals_before = {d for d in GLOBAL_DIRS if os.path.exists(d)}
         self.runtime_log = log or os.environ.get("E2E_RUNTIME_LOG") or os.path.join(
             self.dir, "runtime-argv.log")
+        with open(os.path.join(self.dir, LOG_PATH_FILE), "w") as f:
+            f.write(self.runtime_log)
         self.daemon_log = os.path.join(self.dir, "daemon.log")
         self.proc = None
         self.stopped = False
@@ -475,22 +565,15 @@ class Engine:
                     self.proc.wait(15)
                 except subprocess.TimeoutExpired:
                     pass
-        kill_owned(self.dir, roots)
         if self.proc is not None:
+            kill_owned(self.dir, roots)
             try:
                 self.proc.wait(5)
             except subprocess.TimeoutExpired:
                 pass
             self.logf.close()
-        unmount_under(self.dir)
-        remove_new_cgroups(self.cgroups_before, self.cgroup_names)
-        for d in GLOBAL_DIRS:
-            if d not in self.globals_before:
-                if os.path.ismount(d):
-                    _libc.umount2(d.encode(), MNT_DETACH)
-                remove_empty_tree(d)
-        if os.environ.get("E2E_KEEP_ENGINE_DIR") != "1":
-            shutil.rmtree(self.dir, ignore_errors=True)
+        cleanup_dir(self.dir, roots, self.cgroup_names, self.cgroups_before,
+                    self.globals_before, keep=os.environ.get("E2E_KEEP_ENGINE_DIR") == "1")
 
     def run(self, argv, timeout=60, env=None, input=None):
         return subprocess.run(argv, capture_output=True, text=True, timeout=timeout,

@@ -1,0 +1,253 @@
+"""The OCI lifecycle (issue 5): create/start/state/kill/delete/run/exec/ps,
+the sandbox's confinement, and bad input leaving nothing behind."""
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+
+import pytest
+
+from conftest import RUNSC, build_busybox_rootfs
+
+
+@pytest.fixture(scope="module")
+def bb_rootfs(tmp_path_factory):
+    return build_busybox_rootfs(str(tmp_path_factory.mktemp("ocirootfs") / "rootfs"))
+
+
+@pytest.fixture
+def bundle(tmp_path, bb_rootfs):
+    b = tmp_path / "bundle"
+    b.mkdir()
+    os.symlink(bb_rootfs, b / "rootfs")
+    subprocess.run([RUNSC, "spec", "--bundle", str(b)], check=True)
+    return b
+
+
+def set_args(bundle, args, **process):
+    c = json.load(open(bundle / "config.json"))
+    c["process"]["terminal"] = False
+    c["process"]["args"] = args
+    c["process"].update(process)
+    json.dump(c, open(bundle / "config.json", "w"))
+    return c
+
+
+class Runtime:
+    def __init__(self, root):
+        self.root = root
+
+    def __call__(self, *args, check=False, timeout=60, **kw):
+        # Files, not pipes: a created container keeps its stdio (the
+        # caller's) open after runsc create returns, as with runc.
+        import tempfile
+        with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+            p = subprocess.run([RUNSC, "--root", self.root] + [str(a) for a in args],
+                               stdout=out, stderr=err, text=True, timeout=timeout,
+                               stdin=subprocess.DEVNULL, **kw)
+            out.seek(0)
+            err.seek(0)
+            p.stdout, p.stderr = out.read(), err.read()
+        if check:
+            assert p.returncode == 0, (args, p.stdout, p.stderr)
+        return p
+
+    def state(self, cid):
+        return json.loads(self("state", cid, check=True).stdout)
+
+
+@pytest.fixture
+def rt(tmp_path):
+    r = Runtime(str(tmp_path / "state"))
+    yield r
+    # Nothing may be left behind, whatever the test did.
+    for c in json.loads(r("list", "--format", "json").stdout or "[]"):
+        r("delete", "--force", c["id"])
+
+
+def wait_status(rt, cid, want, timeout=10):
+    end = time.time() + timeout
+    while time.time() < end:
+        if rt.state(cid)["status"] == want:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_run_exit_code_and_output(rt, bundle):
+    set_args(bundle, ["/bin/sh", "-c", "echo out; echo err >&2; exit 3"])
+    p = rt("run", "--bundle", bundle, "c1")
+    assert p.returncode == 3
+    assert p.stdout == "out\n" and p.stderr == "err\n"
+    assert json.loads(rt("list", "--format", "json").stdout) == []
+
+
+def test_lifecycle(rt, bundle, tmp_path):
+    set_args(bundle, ["/bin/sh", "-c", "trap 'echo term; exit 7' TERM; echo up; "
+                      "while true; do sleep 0.1; done"])
+    out = open(tmp_path / "out", "w")
+    pidfile = tmp_path / "pid"
+    p = subprocess.run([RUNSC, "--root", rt.root, "create", "--bundle", str(bundle),
+                        "--pid-file", str(pidfile), "c2"], stdout=out, stderr=out,
+                       stdin=subprocess.DEVNULL, timeout=60)
+    assert p.returncode == 0
+    st = rt.state("c2")
+    assert st["status"] == "created" and st["id"] == "c2" and st["bundle"] == str(bundle)
+    pid = int(pidfile.read_text())
+    assert st["pid"] == pid
+    rt("start", "c2", check=True)
+    assert rt.state("c2")["status"] == "running"
+    p = rt("start", "c2")
+    assert p.returncode != 0 and "running" in p.stderr
+    end = time.time() + 10  # the trap is set once "up" is printed
+    while time.time() < end and "up" not in open(tmp_path / "out").read():
+        time.sleep(0.05)
+    rt("kill", "c2", "TERM", check=True)
+    assert wait_status(rt, "c2", "stopped")
+    out.close()
+    assert open(tmp_path / "out").read() == "up\nterm\n"
+    p = rt("kill", "c2", "KILL")
+    assert p.returncode != 0 and "not running" in p.stderr
+    p = rt("exec", "c2", "/bin/true")
+    assert p.returncode != 0 and "stopped" in p.stderr
+    rt("delete", "c2", check=True)
+    p = rt("state", "c2")
+    assert p.returncode != 0 and "does not exist" in p.stderr
+
+
+def sandbox_status(pid):
+    fields = {}
+    for line in open("/proc/%d/status" % pid):
+        k, _, v = line.partition(":")
+        fields[k] = v.strip()
+    return fields
+
+
+def test_sandbox_is_confined(rt, bundle, tmp_path):
+    set_args(bundle, ["/bin/sleep", "30"])
+    pidfile = tmp_path / "pid"
+    rt("create", "--bundle", bundle, "--pid-file", pidfile, "c3", check=True)
+    rt("start", "c3", check=True)
+    pid = int(pidfile.read_text())
+    f = sandbox_status(pid)
+    assert f["Uid"].split() == ["65534"] * 4
+    assert f["Gid"].split() == ["65534"] * 4
+    assert int(f["CapEff"], 16) == 0 and int(f["CapBnd"], 16) == 0
+    assert f["NoNewPrivs"] == "1" and f["Seccomp"] == "2"
+    for ns in ("user", "mnt", "pid", "net", "ipc", "uts"):
+        assert os.readlink("/proc/%d/ns/%s" % (pid, ns)) != os.readlink("/proc/self/ns/" + ns)
+    gofer = rt.state("c3")
+    st = json.load(open(os.path.join(rt.root, "c3", "state.json")))
+    g = sandbox_status(st["goferPid"])
+    assert g["Seccomp"] == "2"
+    allowed = (1 << 0) | (1 << 1) | (1 << 2) | (1 << 3) | (1 << 4) | (1 << 18)
+    assert int(g["CapEff"], 16) & ~allowed == 0
+    assert int(g["CapBnd"], 16) & ~allowed == 0
+    rt("delete", "--force", "c3", check=True)
+    assert not os.path.exists("/proc/%d" % pid) or sandbox_status(pid)["State"].startswith("Z")
+
+
+def test_exec_and_ps(rt, bundle):
+    set_args(bundle, ["/bin/sleep", "30"])
+    rt("create", "--bundle", bundle, "c4", check=True)
+    rt("start", "c4", check=True)
+    p = rt("exec", "c4", "/bin/sh", "-c", "echo in; exit 4")
+    assert p.returncode == 4 and p.stdout == "in\n"
+    p = rt("exec", "--cwd", "/etc", "--env", "X=y", "c4", "/bin/sh", "-c", "echo $PWD $X")
+    assert p.stdout == "/etc y\n", p.stderr
+    ps = rt("ps", "c4", check=True).stdout
+    assert "sleep 30" in ps
+    pids = json.loads(rt("ps", "--format", "json", "c4", check=True).stdout)
+    assert 1 in pids
+    rt("delete", "--force", "c4", check=True)
+
+
+def test_pause_resume(rt, bundle):
+    set_args(bundle, ["/bin/sleep", "30"])
+    rt("create", "--bundle", bundle, "c5", check=True)
+    rt("start", "c5", check=True)
+    rt("pause", "c5", check=True)
+    assert rt.state("c5")["status"] == "paused"
+    rt("resume", "c5", check=True)
+    assert rt.state("c5")["status"] == "running"
+    rt("delete", "--force", "c5", check=True)
+
+
+def test_hooks_get_state(rt, bundle, tmp_path):
+    c = set_args(bundle, ["/bin/true"])
+    log = tmp_path / "hooks"
+    log.mkdir()
+    hook = {"path": "/bin/sh", "args": ["sh", "-c", "cat > %s/$(date +%%s%%N)" % log]}
+    c["hooks"] = {"prestart": [hook], "poststop": [hook]}
+    json.dump(c, open(bundle / "config.json", "w"))
+    rt("run", "--bundle", bundle, "c6")
+    states = [json.load(open(log / n)) for n in sorted(os.listdir(log))]
+    assert [s["id"] for s in states] == ["c6", "c6"]
+    assert states[0]["status"] == "created" and states[1]["status"] == "stopped"
+
+
+def test_terminal_through_console_socket(rt, bundle, tmp_path):
+    set_args(bundle, ["/bin/sh", "-c", "test -t 0 && echo is-a-tty; stty size"],
+             terminal=True, consoleSize={"height": 30, "width": 100})
+    sock_path = str(tmp_path / "console.sock")
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    srv.bind(sock_path)
+    srv.listen(1)
+    p = subprocess.Popen([RUNSC, "--root", rt.root, "create", "--bundle", str(bundle),
+                          "--console-socket", sock_path, "c7"], stdin=subprocess.DEVNULL)
+    conn, _ = srv.accept()
+    msg, fds, _, _ = socket.recv_fds(conn, 1024, 1)
+    assert p.wait(timeout=60) == 0
+    master = fds[0]
+    rt("start", "c7", check=True)
+    out = b""
+    end = time.time() + 10
+    while time.time() < end and b"100" not in out:
+        try:
+            chunk = os.read(master, 1024)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+    assert b"is-a-tty" in out and b"30 100" in out, out
+    os.close(master)
+
+
+BAD = [
+    ("missing bundle", lambda b: shutil.rmtree(b), "no such file"),
+    ("bad json", lambda b: open(b / "config.json", "w").write("{bad"), "line 1"),
+    ("empty args", lambda b: set_args(b, []), "process.args"),
+]
+
+
+@pytest.mark.parametrize("name,breaker,msg", BAD, ids=[x[0] for x in BAD])
+def test_bad_bundles_leave_nothing(rt, bundle, name, breaker, msg):
+    breaker(bundle)
+    p = rt("create", "--bundle", bundle, "bad")
+    assert p.returncode != 0
+    assert msg in p.stderr.lower(), p.stderr
+    assert not os.path.exists(os.path.join(rt.root, "bad"))
+    assert json.loads(rt("list", "--format", "json").stdout) == []
+
+
+def test_duplicate_and_unknown_ids(rt, bundle):
+    set_args(bundle, ["/bin/sleep", "30"])
+    rt("create", "--bundle", bundle, "dup", check=True)
+    p = rt("create", "--bundle", bundle, "dup")
+    assert p.returncode != 0 and "already exists" in p.stderr
+    for cmd in (["start"], ["kill"], ["delete"], ["exec"], ["ps"], ["pause"]):
+        args = cmd + ["nosuch"] + (["/bin/true"] if cmd == ["exec"] else [])
+        p = rt(*args)
+        assert p.returncode != 0 and 'container "nosuch" does not exist' in p.stderr, (cmd, p)
+    p = rt("delete", "dup")
+    assert p.returncode != 0 and "not stopped" in p.stderr
+    rt("delete", "--force", "dup", check=True)
+
+
+def test_features(rt):
+    f = json.loads(rt("features", check=True).stdout)
+    assert f["ociVersionMin"].startswith("1.") and "linux" in f
