@@ -127,11 +127,22 @@ static int drop_caps(rs_error_t *err)
     return 0;
 }
 
+/* Whether root is this process's "/" already (pivot_root would refuse: EBUSY). */
+static bool is_root(const char *root)
+{
+    struct stat a, b;
+    return stat(root, &a) == 0 && stat("/", &b) == 0 && a.st_dev == b.st_dev &&
+           a.st_ino == b.st_ino;
+}
+
 int gofer_confine(const char *root, rs_error_t *err)
 {
     int result = 0;
     int own = gofer_own_mount_ns();
-    if (own == 1) {
+    if (own == 1 && is_root(root)) {
+        log_info("gofer: serving / itself: nothing to pivot_root into");
+        result = GOFER_CONFINE_NO_PIVOT;
+    } else if (own == 1) {
         if (pivot_into(root, err) < 0)
             return rs_error_wrap(err, "confining the gofer");
         log_debug("gofer: pivot_root into %s", root);

@@ -14,7 +14,8 @@
 #include "lib/error.h"
 
 /* gofer_confine's result when the gofer shares its parent's mount namespace (a pivot_root
- * would move the root of every process in it): everything but the pivot was done. */
+ * would move the root of every process in it), or serves "/" itself: everything but the
+ * pivot was done. */
 #define GOFER_CONFINE_NO_PIVOT 1
 
 /* root: the served directory (--root). Returns 0, GOFER_CONFINE_NO_PIVOT (logged), or -1

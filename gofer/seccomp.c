@@ -4,7 +4,8 @@
  * SCM_RIGHTS), and file operations relative to O_PATH fds (gofer/ops.c): openat2 /
  * openat beneath a directory fd, reopening through its /proc fd ("self/fd/N"), fstat,
  * getdents64, readlinkat, mkdirat, unlinkat, fchownat, fchmodat, ftruncate. The list was
- * checked by running the gofer unit tests and the e2e suites with GOFER_SECCOMP_LOG.
+ * checked by running the gofer unit tests and the e2e suites with GOFER_SECCOMP_LOG (and the
+ * ASan build's unit tests, which add sigaltstack).
  *
  * "A real directory fd": the dirfd argument of every *at call must be a non-negative int
  * (unsigned 64-bit comparison <= INT_MAX), so AT_FDCWD is refused however its upper bits
@@ -119,6 +120,7 @@ static const struct rule g_rules[] = {
     ANY(rt_sigaction),
     ANY(rt_sigprocmask),
     ANY(rt_sigreturn),
+    ANY(sigaltstack), /* ASan builds: a thread's alternate stack goes at exit */
     ANY(restart_syscall),
     ANY(exit),
     ANY(exit_group),

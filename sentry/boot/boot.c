@@ -307,20 +307,22 @@ static int boot(Runsc__Boot__Config *cfg, const int *io_fds, int n_io, const int
         log_stderr("%s", msg[0] ? msg : strerror(-r));
         return r == -ENOENT ? 127 : r == -EACCES || r == -ENOEXEC ? 126 : 125;
     }
-    start_signal_forwarder(k);
     g_init_task = init;
+    /* Confine before starting more threads: they inherit the empty
+     * capability sets and the seccomp filter. */
+    if (bo->setup_root) {
+        r = boot_confine(k);
+        if (r < 0) {
+            log_stderr("confining the sandbox: %s", strerror(-r));
+            return 125;
+        }
+    }
+    start_signal_forwarder(k);
     struct control_server *srv = NULL;
     if (bo->controller_fd >= 0) {
         r = boot_control_start(k, bo->controller_fd, &srv);
         if (r < 0) {
             log_stderr("starting the control server: %s", strerror(-r));
-            return 125;
-        }
-    }
-    if (bo->setup_root) {
-        r = boot_confine(k);
-        if (r < 0) {
-            log_stderr("confining the sandbox: %s", strerror(-r));
             return 125;
         }
     }

@@ -1,19 +1,21 @@
 /* Confinement of the sandbox process (confine.h): empty read-only root, no capabilities in
  * any thread, no_new_privs, the seccomp filter.
  *
- * Capabilities are per thread in Linux, and when the sentry confines itself the platform's
- * threads (ptrace: the creator thread) already run. Each thread therefore drops its own:
- * the calling thread directly, the others in a handler of CONFINE_SIGNAL (raw prctl/capset
- * only, so async-signal-safe), each reporting back through g_bc; afterwards every thread's
- * sets are read back with libcap (cap_get_pid on its tid). /proc/self/task is opened before
- * the pivot to list the threads. The seccomp filter reaches every thread through TSYNC,
- * which also gives them no_new_privs. */
+ * Capabilities are per thread in Linux. The calling thread drops its own; any other thread
+ * is made to drop its own in the handler of a real-time signal (SIGRTMAX when free; raw
+ * prctl/capset only, so async-signal-safe) and reports back through g_bc; afterwards every
+ * thread's sets are read back with libcap (cap_get_pid on its tid). A thread that blocks
+ * that signal for good cannot be reached: confine refuses (-EDEADLK) rather than leave it
+ * its capabilities (the ptrace platform's creator thread blocks every signal but SIGRTMAX
+ * for this reason). /proc/self/task is opened before the pivot to list the threads. The
+ * seccomp filter reaches every thread through TSYNC, which also gives them no_new_privs. */
 #include "sentry/boot/confine.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <execinfo.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/capability.h>
 #include <sched.h>
 #include <signal.h>
@@ -34,11 +36,11 @@
 #include "lib/log.h"
 #include "sentry/boot/seccomp.h"
 
-/* The signal that makes the other threads drop their capabilities. */
-#define CONFINE_SIGNAL SIGRTMAX
 #define MAX_THREADS 4096
-/* How long the other threads get to answer (they only need to be scheduled). */
-#define THREAD_TIMEOUT_NS (2ll * 1000 * 1000 * 1000)
+/* How long the other threads get to answer (they only need to be scheduled), and after how
+ * long one that blocks the signal is taken to block it for good. */
+#define THREAD_TIMEOUT_NS (5ll * 1000 * 1000 * 1000)
+#define GRACE_NS (100ll * 1000 * 1000)
 
 /* ---- the mount namespace -------------------------------------------------------------- */
 
@@ -155,12 +157,18 @@ static int drop_caps_this_thread(void)
     return err;
 }
 
-/* The threads told to drop theirs. tids[i] is written before n counts it; done[i] is 0
- * until the thread answered (1, or -errno). */
+/* The threads told to drop theirs. /proc may be a parent pid namespace's (the sandbox's
+ * new pid namespace keeps the host's /proc): a thread is listed under its tid there
+ * (proc_tid), and signalled with its tid here (tid, the last NSpid). t[i] is written before
+ * n counts it; done is 0 until the thread answered (1, or -errno). */
 static struct {
-    pid_t tids[MAX_THREADS];
-    int done[MAX_THREADS];
+    struct {
+        pid_t proc_tid;
+        pid_t tid;
+        int done;
+    } t[MAX_THREADS];
     int n;
+    int sig;
 } g_bc;
 
 static void confine_signal_handler(int sig)
@@ -169,43 +177,79 @@ static void confine_signal_handler(int sig)
     int r = drop_caps_this_thread();
     int n = __atomic_load_n(&g_bc.n, __ATOMIC_ACQUIRE);
     for (int i = 0; i < n; i++) {
-        if (g_bc.tids[i] == me) {
-            __atomic_store_n(&g_bc.done[i], r < 0 ? r : 1, __ATOMIC_RELEASE);
+        if (g_bc.t[i].tid == me) {
+            __atomic_store_n(&g_bc.t[i].done, r < 0 ? r : 1, __ATOMIC_RELEASE);
             break;
         }
     }
 }
 
-/* Whether thread tid blocks sig (its SigBlk line): it would never answer. */
-static bool blocks_signal(int task_fd, pid_t tid, int sig, char *comm, size_t comm_size)
+/* The signal that reaches the other threads: SIGRTMAX (the ptrace platform's creator thread,
+ * which blocks every other signal, keeps it open for this), or when something handles
+ * SIGRTMAX, the highest real-time signal left at its default action. 0 if none. */
+static int pick_signal(void)
 {
-    char path[64], buf[2048];
-    snprintf(comm, comm_size, "?");
-    snprintf(path, sizeof(path), "%d/comm", (int)tid);
-    int fd = openat(task_fd, path, O_RDONLY | O_CLOEXEC);
-    if (fd >= 0) {
-        ssize_t n = read(fd, comm, comm_size - 1);
-        comm[n > 0 ? n - 1 : 0] = '\0'; /* drops the newline */
-        close(fd);
+    for (int sig = SIGRTMAX; sig >= SIGRTMIN; sig--) {
+        struct sigaction sa;
+        if (sigaction(sig, NULL, &sa) < 0)
+            continue;
+        if (!(sa.sa_flags & SA_SIGINFO) && sa.sa_handler == SIG_DFL)
+            return sig;
     }
-    snprintf(path, sizeof(path), "%d/status", (int)tid);
-    fd = openat(task_fd, path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return false;
-    ssize_t n = read(fd, buf, sizeof(buf) - 1);
-    close(fd);
-    buf[n > 0 ? n : 0] = '\0';
-    const char *blk = strstr(buf, "\nSigBlk:");
-    if (!blk)
-        return false;
-    unsigned long long mask = strtoull(blk + 8, NULL, 16);
-    return mask & (1ull << (sig - 1));
+    return 0;
 }
 
-static bool known_tid(pid_t tid)
+/* The status file of thread proc_tid into buf. -ENOENT / -ESRCH: the thread is gone. */
+static int read_status(int task_fd, pid_t proc_tid, char *buf, size_t size)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "%d/status", (int)proc_tid);
+    int fd = openat(task_fd, path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    ssize_t n = read(fd, buf, size - 1);
+    int e = errno;
+    close(fd);
+    if (n <= 0)
+        return n < 0 ? -e : -ESRCH;
+    buf[n] = '\0';
+    return 0;
+}
+
+/* The value of "Name:" in a status file (base 16 or 10) into *out; false if absent. For
+ * NSpid, the last (innermost) one. */
+static bool status_value(const char *status, const char *name, int base, unsigned long long *out)
+{
+    char key[32];
+    snprintf(key, sizeof(key), "\n%s:", name);
+    const char *p = strstr(status, key);
+    if (!p)
+        return false;
+    p += strlen(key);
+    bool found = false;
+    for (;;) {
+        char *end;
+        unsigned long long x = strtoull(p, &end, base);
+        if (end == p)
+            break;
+        *out = x;
+        found = true;
+        p = end;
+        if (base == 16)
+            break;
+    }
+    return found;
+}
+
+static bool gone(int r)
+{
+    return r == -ENOENT || r == -ESRCH;
+}
+
+static bool known(pid_t proc_tid)
 {
     for (int i = 0; i < g_bc.n; i++)
-        if (g_bc.tids[i] == tid)
+        if (g_bc.t[i].proc_tid == proc_tid)
             return true;
     return false;
 }
@@ -217,10 +261,11 @@ static int64_t now_ns(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-/* Signals every thread of task_fd's listing not told yet. Returns how many were, or -errno. */
-static int signal_new_threads(int task_fd, pid_t pid, pid_t self)
+/* Signals every thread of task_fd's listing not told yet (self_tid excepted: it drops its
+ * own). Returns how many were, or -errno. */
+static int signal_new_threads(int task_fd, pid_t pid, pid_t self_tid)
 {
-    char buf[4096];
+    char buf[4096], status[4096];
     int sent = 0;
     if (lseek(task_fd, 0, SEEK_SET) < 0)
         return -errno;
@@ -234,26 +279,34 @@ static int signal_new_threads(int task_fd, pid_t pid, pid_t self)
             struct dirent64 *d = (struct dirent64 *)(buf + off);
             off += d->d_reclen;
             char *end;
-            long tid = strtol(d->d_name, &end, 10);
-            if (*end || tid <= 0 || tid == self || known_tid((pid_t)tid))
+            long proc_tid = strtol(d->d_name, &end, 10);
+            if (*end || proc_tid <= 0 || known((pid_t)proc_tid))
                 continue;
+            int r = read_status(task_fd, (pid_t)proc_tid, status, sizeof(status));
+            if (gone(r))
+                continue;
+            if (r < 0)
+                return r;
+            unsigned long long tid = 0;
+            if (!status_value(status, "NSpid", 10, &tid))
+                status_value(status, "Pid", 10, &tid); /* a kernel without NSpid */
+            if (tid == 0 || tid > INT_MAX)
+                return -EIO;
             if (g_bc.n == MAX_THREADS)
                 return -E2BIG;
-            char comm[32];
-            if (blocks_signal(task_fd, (pid_t)tid, CONFINE_SIGNAL, comm, sizeof(comm))) {
-                log_warn("confine: thread %ld (%s) blocks signal %d and cannot be made to drop "
-                         "its capabilities: confine before starting it",
-                         tid, comm, CONFINE_SIGNAL);
-                return -EDEADLK;
-            }
             int i = g_bc.n;
-            g_bc.tids[i] = (pid_t)tid;
-            g_bc.done[i] = 0;
+            g_bc.t[i].proc_tid = (pid_t)proc_tid;
+            g_bc.t[i].tid = (pid_t)tid;
+            g_bc.t[i].done = (pid_t)tid == self_tid ? 1 : 0;
             __atomic_store_n(&g_bc.n, i + 1, __ATOMIC_RELEASE);
-            if (syscall(SYS_tgkill, pid, (pid_t)tid, CONFINE_SIGNAL) < 0) {
-                if (errno != ESRCH)
-                    return -errno;
-                g_bc.done[i] = 1; /* gone meanwhile */
+            if ((pid_t)tid == self_tid)
+                continue;
+            if (syscall(SYS_tgkill, pid, (pid_t)tid, g_bc.sig) < 0) {
+                int e = errno;
+                if (e != ESRCH ||
+                    !gone(read_status(task_fd, (pid_t)proc_tid, status, sizeof(status))))
+                    return -e; /* listed, yet not ours to signal: never "gone" */
+                g_bc.t[i].done = 1;
             }
             sent++;
         }
@@ -261,26 +314,44 @@ static int signal_new_threads(int task_fd, pid_t pid, pid_t self)
     return sent;
 }
 
-/* Waits until every signalled thread answered or exited. */
-static int wait_threads(pid_t pid)
+/* Waits until every signalled thread answered or exited. A thread that still blocks the
+ * signal after a grace period (glibc blocks everything for a moment in a new thread) will
+ * never answer: -EDEADLK, naming it. */
+static int wait_threads(int task_fd)
 {
-    int64_t deadline = now_ns() + THREAD_TIMEOUT_NS;
+    char status[4096];
+    int64_t start = now_ns(), checked = start;
     for (;;) {
         bool pending = false;
         for (int i = 0; i < g_bc.n; i++) {
-            int d = __atomic_load_n(&g_bc.done[i], __ATOMIC_ACQUIRE);
+            int d = __atomic_load_n(&g_bc.t[i].done, __ATOMIC_ACQUIRE);
             if (d < 0)
                 return d;
-            if (d == 0 && syscall(SYS_tgkill, pid, g_bc.tids[i], 0) < 0 && errno == ESRCH)
-                __atomic_store_n(&g_bc.done[i], 1, __ATOMIC_RELEASE);
+            if (d == 0 && gone(read_status(task_fd, g_bc.t[i].proc_tid, status, sizeof(status))))
+                __atomic_store_n(&g_bc.t[i].done, 1, __ATOMIC_RELEASE);
             else if (d == 0)
                 pending = true;
         }
         if (!pending)
             return 0;
-        if (now_ns() > deadline) {
-            log_warn("confine: a thread did not drop its capabilities (blocked %d?)",
-                     CONFINE_SIGNAL);
+        int64_t now = now_ns();
+        if (now - checked > GRACE_NS) {
+            checked = now;
+            for (int i = 0; i < g_bc.n; i++) {
+                if (__atomic_load_n(&g_bc.t[i].done, __ATOMIC_ACQUIRE) != 0 ||
+                    read_status(task_fd, g_bc.t[i].proc_tid, status, sizeof(status)) < 0)
+                    continue;
+                unsigned long long blk = 0;
+                if (status_value(status, "SigBlk", 16, &blk) && (blk & (1ull << (g_bc.sig - 1)))) {
+                    log_warn("confine: thread %d blocks signal %d and cannot be made to drop "
+                             "its capabilities: confine before it starts",
+                             (int)g_bc.t[i].tid, g_bc.sig);
+                    return -EDEADLK;
+                }
+            }
+        }
+        if (now - start > THREAD_TIMEOUT_NS) {
+            log_warn("confine: a thread did not drop its capabilities in time");
             return -ETIMEDOUT;
         }
         struct timespec ms = {0, 1000000};
@@ -288,54 +359,97 @@ static int wait_threads(pid_t pid)
     }
 }
 
-/* Reads back a thread's sets (tid 0: this one): all must be empty. */
-static int check_no_caps(pid_t tid)
+/* Every thread /proc lists, this one included, has no capabilities left (the bounding set
+ * is kept only where CAP_SETPCAP was missing). */
+static int check_threads(int task_fd, bool bounding_too)
 {
-    cap_t have = tid ? cap_get_pid(tid) : cap_get_proc();
-    if (!have)
-        return errno == ESRCH ? 0 : -errno;
-    cap_t none = cap_init();
-    int diff = none ? cap_compare(have, none) : -1;
-    cap_free(none);
-    cap_free(have);
-    if (diff != 0) {
-        log_warn("confine: thread %d still has capabilities", (int)tid);
-        return -EPERM;
+    char buf[4096], status[4096];
+    if (lseek(task_fd, 0, SEEK_SET) < 0)
+        return -errno;
+    for (;;) {
+        ssize_t n = getdents64(task_fd, buf, sizeof(buf));
+        if (n < 0)
+            return -errno;
+        if (n == 0)
+            return 0;
+        for (ssize_t off = 0; off < n;) {
+            struct dirent64 *d = (struct dirent64 *)(buf + off);
+            off += d->d_reclen;
+            if (d->d_name[0] == '.')
+                continue;
+            int r = read_status(task_fd, (pid_t)atoi(d->d_name), status, sizeof(status));
+            if (gone(r))
+                continue;
+            if (r < 0)
+                return r;
+            static const char *const sets[] = {"CapInh", "CapPrm", "CapEff", "CapAmb", "CapBnd"};
+            for (size_t i = 0; i < ARRAY_SIZE(sets) - !bounding_too; i++) {
+                unsigned long long v = 1;
+                if (!status_value(status, sets[i], 16, &v) || v != 0) {
+                    log_warn("confine: thread %s still has capabilities (%s)", d->d_name, sets[i]);
+                    return -EPERM;
+                }
+            }
+        }
     }
-    return 0;
 }
 
 static int drop_caps_all_threads(int task_fd)
 {
     pid_t pid = getpid(), self = (pid_t)syscall(SYS_gettid);
+    cap_t cur = cap_get_proc();
+    if (!cur)
+        return -errno;
+    cap_flag_value_t setpcap = CAP_CLEAR;
+    cap_get_flag(cur, CAP_SETPCAP, CAP_EFFECTIVE, &setpcap);
+    cap_free(cur);
+    g_bc.n = 0;
+    g_bc.sig = pick_signal();
+    if (!g_bc.sig) {
+        log_warn("confine: no free real-time signal to reach the other threads with");
+        return -EAGAIN;
+    }
     struct sigaction sa = {.sa_handler = confine_signal_handler, .sa_flags = SA_RESTART};
     sigfillset(&sa.sa_mask);
     struct sigaction old;
-    if (sigaction(CONFINE_SIGNAL, &sa, &old) < 0)
+    if (sigaction(g_bc.sig, &sa, &old) < 0)
         return -errno;
-    g_bc.n = 0;
     int r = 0;
     /* Threads may start threads until they have answered: list again until none is new. */
     for (int round = 0; round < 100; round++) {
         r = signal_new_threads(task_fd, pid, self);
         if (r <= 0)
             break;
-        r = wait_threads(pid);
+        r = wait_threads(task_fd);
         if (r < 0)
             break;
     }
-    sigaction(CONFINE_SIGNAL, &old, NULL);
+    /* Ignoring discards what is still pending in a thread that never took it: it must not
+     * meet the default action (death) when it unblocks. */
+    if (r < 0) {
+        struct sigaction ign = {.sa_handler = SIG_IGN};
+        sigaction(g_bc.sig, &ign, NULL);
+    }
+    sigaction(g_bc.sig, &old, NULL);
     if (r < 0)
         return r;
     r = drop_caps_this_thread();
     if (r < 0)
         return r;
-    if (cap_get_bound(CAP_SYS_ADMIN) > 0)
+    if (setpcap != CAP_SET)
         log_info("confine: no CAP_SETPCAP: the bounding set is kept (execve is forbidden)");
-    r = check_no_caps(0);
-    for (int i = 0; r == 0 && i < g_bc.n; i++)
-        r = check_no_caps(g_bc.tids[i]);
-    log_debug("confine: capabilities dropped in %d threads", g_bc.n + 1);
+    /* Read back through libcap for this thread, through /proc for all. */
+    cap_t have = cap_get_proc(), none = cap_init();
+    int diff = have && none ? cap_compare(have, none) : -1;
+    cap_free(have);
+    cap_free(none);
+    if (diff != 0) {
+        log_warn("confine: this thread still has capabilities");
+        return -EPERM;
+    }
+    r = check_threads(task_fd, setpcap == CAP_SET);
+    if (r == 0)
+        log_debug("confine: capabilities dropped in %d threads", g_bc.n);
     return r;
 }
 

@@ -18,11 +18,22 @@
 #define SENTRY_CONFINE_NO_PIVOT 1
 
 /* platform_syscalls: the platform's host_syscalls (-1 terminated), for the seccomp filter.
- * May be called with several threads running: each drops its capabilities (a signal makes
- * the others do it, SIGRTMAX, handled with SA_RESTART) and the filter is synchronised to
- * all. Needs CAP_SYS_ADMIN (pivot) and CAP_SETPCAP (bounding set) where it does them.
- * Returns 0 (all done), SENTRY_CONFINE_NO_PIVOT (all but the pivot, logged), or -errno: the
- * caller must then not run applications. */
+ *
+ * When: after the memory file exists (memfd_create is not allowed afterwards), before
+ * applications run. Any thread that exists is made to drop its capabilities (through
+ * SIGRTMAX, which it must not block for good: -EDEADLK), but processes forked before keep
+ * theirs: created before confinement, the platform's stub processes (ptrace: the master
+ * stub and every address space cloned from it) run with the capabilities the sandbox
+ * started with. Confining before the platform is created avoids that: create() only makes
+ * calls its host_syscalls lists, and its stubs get the sentry's filter on top of their
+ * own; what the sentry reads by path must then be read before (procfs's /proc/cpuinfo
+ * snapshot, proc_global_init).
+ *
+ * The signal is handled with SA_RESTART (SIGRTMAX, or the highest real-time signal at its
+ * default action if something handles SIGRTMAX). Needs CAP_SYS_ADMIN (pivot) and
+ * CAP_SETPCAP (bounding set) where it does them. Returns 0 (all done),
+ * SENTRY_CONFINE_NO_PIVOT (all but the pivot, logged), or -errno (logged): the caller must
+ * then not run applications. */
 int sentry_confine(const int *platform_syscalls);
 
 /* Whether this process has a mount namespace of its own: 1 yes, 0 no (it shares its

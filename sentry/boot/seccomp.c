@@ -2,9 +2,11 @@
  *
  * The allowlist below is every host system call the sentry makes once it runs applications:
  * found by reading the code (the libc calls of sentry/, urpc/, lib/ and what glibc makes of
- * them) and checked by running the unit, syscalls and e2e suites with the filter in
- * SENTRY_SECCOMP_LOG mode (nothing was logged). The control server's libuv loop (epoll,
- * eventfd, pipe2, accept4, FIONBIO/FIOCLEX) is on it too. The platform adds its own
+ * them) and checked by running the unit, syscalls and e2e suites (also the ASan build) with
+ * the filter in SENTRY_SECCOMP_LOG mode: the only calls logged were the opens of
+ * /proc/cpuinfo (procfs's snapshot) and of libgcc_s (pthread_exit), which sentry_confine's
+ * ordering and preloading take care of. The control server's libuv loop (epoll, eventfd,
+ * pipe2, accept4, FIONBIO/FIOCLEX) is on it too. The platform adds its own
  * (platform_ops.host_syscalls: ptrace, wait4, kill, process_vm_readv, ...).
  *
  * Argument checks are on the values a compromised sentry would want and the sentry never

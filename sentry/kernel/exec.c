@@ -10,6 +10,7 @@
 #include "sentry/kernel/futex.h"
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/process.h"
+#include "sentry/kernel/timer.h"
 #include "sentry/loader/loader.h"
 
 #define MAX_INTERP_DEPTH 4
@@ -226,6 +227,7 @@ long task_execve(struct task *t, const char *path, char *const argv[], char *con
         fdt_put(old_fdt);
     fdt_close_on_exec(t->fdt);
     signal_exec_reset(t);
+    timer_tg_exec(t->tg);
     const char *base = strrchr(path, '/');
     snprintf(t->comm, sizeof(t->comm), "%s", base ? base + 1 : path);
     char *exe = abs_path(t, file);

@@ -207,6 +207,7 @@ static long requeue(struct task *t, uint64_t uaddr, uint64_t uaddr2, bool privat
         }
     }
     int woken = 0, moved = 0;
+    struct fwaiter *moved_head = NULL; /* put on b2 after the walk (b2 may be b1) */
     for (struct fwaiter **pp = &b1->head; *pp;) {
         struct fwaiter *w = *pp;
         if (!key_eq(w, &k1)) {
@@ -225,11 +226,17 @@ static long requeue(struct task *t, uint64_t uaddr, uint64_t uaddr2, bool privat
         *pp = w->next;
         w->key1 = k2.k1;
         w->key2 = k2.k2;
-        w->next = b2->head;
-        b2->head = w;
+        w->next = moved_head;
+        moved_head = w;
         moved++;
     }
-    ret = woken + (cmp ? moved : 0);
+    while (moved_head) {
+        struct fwaiter *w = moved_head;
+        moved_head = w->next;
+        w->next = b2->head;
+        b2->head = w;
+    }
+    ret = woken + moved; /* FUTEX_REQUEUE too (Linux) */
 out:
     if (hi != lo)
         pthread_mutex_unlock(&hi->lock);

@@ -11,6 +11,7 @@
 
 #include "lib/log.h"
 #include "sentry/kernel/pidfd.h"
+#include "sentry/kernel/timer.h"
 
 #ifndef CLONE_PIDFD
 #define CLONE_PIDFD 0x00001000
@@ -141,13 +142,17 @@ void process_thread_gone(struct task *t)
     bool last = --tg->nr_threads == 0;
     t->state = TASK_ZOMBIE;
     if (!last) {
+        /* Decided under kernel.lock: de_thread may make another thread the
+         * leader (and free this one) as soon as the lock is dropped. */
+        bool free_self = t != tg->leader;
         pthread_cond_broadcast(&k->cond);
         pthread_mutex_unlock(&k->lock);
-        if (t != tg->leader)
+        if (free_self)
             task_free(t);
         return;
     }
     tg->state = TG_ZOMBIE;
+    timer_tg_exit(tg);
     waitq_wake(&tg->exit_wait, 0, 0);
     if (t != tg->leader) {
         /* The leader struct stays for wait and /proc; this one goes. */

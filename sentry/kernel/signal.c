@@ -137,9 +137,16 @@ bool task_signal_pending(struct task *t)
     return p;
 }
 
-/* Whether sig would be dropped at send time (siglock held). */
-static bool sig_ignored(struct thread_group *tg, int sig, bool forced)
+/* Whether sig would be dropped at send time (siglock held). A signal the
+ * receiving thread blocks is never ignored (its handler may change before
+ * it is unblocked; sigwait and signalfd take it): for a group signal that
+ * is the group's leader (or first thread), as Linux checks the task the
+ * pid names. */
+static bool sig_ignored(struct thread_group *tg, struct task *target, int sig, bool forced)
 {
+    struct task *rcv = target ? target : (tg->leader ? tg->leader : tg->tasks);
+    if (sig != SIGKILL && sig != SIGSTOP && rcv && !rcv->exiting && (rcv->sigmask & SIGBIT(sig)))
+        return false;
     uint64_t h = tg->sighand->actions[sig - 1].handler;
     if (sig == SIGKILL || sig == SIGSTOP)
         return tg->is_init && !forced; /* init cannot be killed from inside */
@@ -187,8 +194,10 @@ static int send_locked(struct thread_group *tg, struct task *target, int sig, co
         for (struct task *t = tg->tasks; t; t = t->tg_next)
             t->pending.set &= ~SIGBIT(SIGCONT);
     }
-    if (sig_ignored(tg, sig, forced))
+    if (sig_ignored(tg, target, sig, forced))
         return 0;
+    /* signalfd readers and pollers, sigtimedwait (blocked signals too). */
+    waitq_wake(&tg->sigqueue_wq, POLLIN, 0);
     if (sig == SIGKILL) {
         /* Nothing stops SIGKILL: the whole group dies now. */
         tg->stopped = false;
@@ -561,6 +570,17 @@ void signal_deliver(struct task *t, bool after_syscall, long ret)
         }
         if (act.handler == SIG_DFL_V) {
             enum sig_default d = default_action(sig);
+            /* init: a default action that was queued while blocked is
+             * dropped at delivery (Linux's SIGNAL_UNKILLABLE), unless the
+             * kernel forced it (a fault; approximated here by a positive
+             * si_code on a synchronous signal: better, mark forced sigqs). */
+            bool fault = info.si_code > 0 && info.si_code < SI_KERNEL &&
+                         (sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGTRAP ||
+                          sig == SIGFPE || sig == SIGSYS);
+            if (tg->is_init && !fault) {
+                pthread_mutex_unlock(&tg->siglock);
+                continue;
+            }
             if (d == ACT_IGNORE || d == ACT_CONT) {
                 pthread_mutex_unlock(&tg->siglock);
                 continue;

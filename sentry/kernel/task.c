@@ -191,6 +191,7 @@ struct thread_group *tg_alloc(void)
     pthread_mutex_init(&tg->siglock, NULL);
     waitq_init(&tg->child_wait);
     waitq_init(&tg->exit_wait);
+    waitq_init(&tg->sigqueue_wq);
     waitq_init(&tg->vfork_wait);
     tg->refs = 1;
     tg->exit_signal = SIGCHLD;

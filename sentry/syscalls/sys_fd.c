@@ -2,6 +2,7 @@
 #include <fcntl.h>
 #include <sys/ioctl.h>
 
+#include "sentry/fsimpl/anon/anon.h"
 #include "sentry/fsimpl/pipe/pipe.h"
 #include "sentry/syscalls/internal.h"
 
@@ -84,8 +85,9 @@ long sys_fcntl(struct task *t, const struct syscall_args *args)
         break;
     case F_GETFL:
         r = f->flags & ~O_CLOEXEC;
-        /* Anonymous pipes are made without O_LARGEFILE, as in Linux. */
-        if (!(r & O_PATH) && !(pipe_is_file(f) && !f->path.d))
+        /* Anonymous pipes and anonymous-inode files (signalfd...) are made
+         * without O_LARGEFILE, as in Linux. */
+        if (!(r & O_PATH) && !(pipe_is_file(f) && !f->path.d) && !anon_file_name(f))
             r |= 0100000; /* the kernel's O_LARGEFILE (glibc defines it as 0) */
         break;
     case F_SETFL:

@@ -219,34 +219,32 @@ long sys_rt_sigtimedwait(struct task *t, const struct syscall_args *args)
         deadline_after(&deadline, &ts);
         dl = &deadline;
     }
+    /* Wait on the group's sigqueue_wq (woken whenever a signal is queued,
+     * blocked or not) rather than unblocking the set: the set stays blocked,
+     * so its signals are never dropped as ignored (pid 1, SIG_DFL). */
     siginfo_t info;
     int sig = 0;
-    pthread_mutex_lock(&t->tg->siglock);
-    uint64_t saved = t->sigmask;
+    struct waiter w = {.t = t, .events = POLLIN};
+    waitq_add(&t->tg->sigqueue_wq, &w);
     for (;;) {
-        sig = take_from(t, set, &info);
-        if (sig)
-            break;
-        /* Let the awaited signals wake us while we wait. */
-        t->sigmask = saved & ~set;
-        pthread_mutex_unlock(&t->tg->siglock);
-        r = task_block(t, dl);
         pthread_mutex_lock(&t->tg->siglock);
-        t->sigmask = saved;
         sig = take_from(t, set, &info);
+        pthread_mutex_unlock(&t->tg->siglock);
         if (sig)
             break;
-        if (r == -ETIMEDOUT) {
+        r = task_block(t, dl);
+        if (r == -ETIMEDOUT || r == -EINTR) {
+            pthread_mutex_lock(&t->tg->siglock);
+            sig = take_from(t, set, &info);
             pthread_mutex_unlock(&t->tg->siglock);
-            return -EAGAIN;
-        }
-        if (r == -EINTR) {
-            pthread_mutex_unlock(&t->tg->siglock);
-            return -EINTR;
+            if (!sig) {
+                waitq_remove(&t->tg->sigqueue_wq, &w);
+                return r == -ETIMEDOUT ? -EAGAIN : -EINTR;
+            }
+            break;
         }
     }
-    t->sigmask = saved;
-    pthread_mutex_unlock(&t->tg->siglock);
+    waitq_remove(&t->tg->sigqueue_wq, &w);
     if (ARG_U64(1)) {
         r = mm_copy_out(t->mm, ARG_U64(1), &info, sizeof(info));
         if (r < 0)

@@ -59,7 +59,8 @@ OWNER_FILE = "owner.pid"
 CGROUP_ROOT = "/sys/fs/cgroup"
 # Directories the engines create outside their own directory whatever they are
 # told; removed after a stop only if they did not exist before and are empty.
-GLOBAL_DIRS = ("/run/containerd", "/run/docker", "/run/libpod", "/run/runc", "/run/netns")
+GLOBAL_DIRS = ("/run/containerd", "/run/docker", "/run/libpod", "/run/runc", "/run/runsc",
+               "/run/netns")
 
 MNT_DETACH = 2
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -562,7 +563,7 @@ class Engine:
             if self.proc.poll() is None:
                 self.proc.send_signal(signal.SIGTERM)
                 try:
-                    self.proc.wait(15)
+                    self.proc.wait(10)
                 except subprocess.TimeoutExpired:
                     pass
         if self.proc is not None:
@@ -646,7 +647,7 @@ class Docker(Engine):
     def remove_containers(self):
         ids = self.docker("ps", "-aq", timeout=20).stdout.split()
         if ids:
-            self.docker("rm", "-f", *ids, timeout=60)
+            self.docker("rm", "-f", *ids, timeout=30)
 
 
 CONTAINERD_CONFIG = """version = 2
@@ -762,7 +763,7 @@ class Podman(Engine):
 
 # ---------------------------------------------------------------- terminals
 
-def run_in_pty(argv, env=None, timeout=60, rows=33, cols=101):
+def run_in_pty(argv, env=None, timeout=30, rows=33, cols=101):
     """Runs ARGV with a new pty as its controlling terminal and stdio (window
     size ROWS x COLS); returns (status, everything written to the terminal)."""
     import fcntl

@@ -92,16 +92,29 @@ def test_gofer_is_confined(sleeping):
             assert int(st["CapBnd"], 16) == GOFER_CAPS, (tid, st["CapBnd"])
 
 
-@pytest.mark.xfail(reason="runsc boot does not call sentry_confine() yet: the lead wires it in "
-                          "sentry/boot/boot.c (then remove this mark)", strict=False)
+def check_no_caps(pid):
+    for tid, st in threads(pid).items():
+        who = "%s %d/%d" % (argv0(pid) or "stub", pid, tid)
+        assert st["Seccomp"] == "2", (who, st["Seccomp"])
+        assert st["NoNewPrivs"] == "1", who
+        for k in ("CapEff", "CapPrm", "CapInh", "CapAmb", "CapBnd"):
+            assert int(st[k], 16) == 0, (who, k, st[k])
+
+
+@pytest.mark.xfail(reason="runsc do does not pass --setup-root to runsc boot, so the sentry "
+                          "does not call sentry_confine() (remove this mark when it does)",
+                   strict=False)
 def test_sandbox_is_confined(sleeping):
     sandbox, _ = sleeping
-    # Every thread of the sentry, and its stub processes (forked after confinement).
-    pids = [sandbox] + children(sandbox)
-    for pid in pids:
-        for tid, st in threads(pid).items():
-            who = "%s %d/%d" % (argv0(pid) or "stub", pid, tid)
-            assert st["Seccomp"] == "2", (who, st["Seccomp"])
-            assert st["NoNewPrivs"] == "1", who
-            for k in ("CapEff", "CapPrm", "CapInh", "CapAmb", "CapBnd"):
-                assert int(st[k], 16) == 0, (who, k, st[k])
+    check_no_caps(sandbox)  # every thread of the sentry
+
+
+@pytest.mark.xfail(reason="the stubs are forked by the platform before runsc boot confines "
+                          "the sentry, and keep its capabilities; confine before the platform "
+                          "is created (sentry/boot/confine.h)", strict=False)
+def test_sandbox_stubs_are_confined(sleeping):
+    sandbox, _ = sleeping
+    stubs = children(sandbox)
+    assert stubs
+    for pid in stubs:
+        check_no_caps(pid)

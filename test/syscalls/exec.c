@@ -17,8 +17,8 @@
 
 #include <fcntl.h>
 #include <libgen.h>
-#include <stdbool.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <sys/wait.h>
 
 extern char **environ;

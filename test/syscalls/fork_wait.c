@@ -227,6 +227,9 @@ static void sigchld_ignored(void)
      * gone, then fails with ECHILD. */
     int status;
     CHECK_ERR(waitpid(pid, &status, 0), ECHILD);
+    /* Gone (Linux may free the pid just after wait gives up). */
+    for (int i = 0; i < 1000 && kill(pid, 0) == 0; i++)
+        sleep_ms(1);
     CHECK_ERR(kill(pid, 0), ESRCH);
     /* SA_NOCLDWAIT does the same with a handler. */
     sa.sa_handler = SIG_DFL;
@@ -295,8 +298,8 @@ static pid_t clone_child(int exit_signal, long code, char *stack, size_t size)
 static void wclone(void)
 {
     size_t size = 64 * 1024;
-    char *stack = CHECK_PTR(mmap(NULL, size, PROT_READ | PROT_WRITE,
-                                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0));
+    char *stack = CHECK_PTR(
+        mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0));
     sigset_t usr1, pend;
     sigemptyset(&usr1);
     sigaddset(&usr1, SIGUSR1);

@@ -199,8 +199,8 @@ static void realtime_abs(void)
 
 static void shared_across_fork(void)
 {
-    uint32_t *shm = CHECK_PTR(
-        mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0));
+    uint32_t *shm =
+        CHECK_PTR(mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0));
     shm[0] = 0;
     pid_t pid = CHECK_OK(fork());
     if (pid == 0) {
@@ -325,8 +325,8 @@ static void robust(void)
     CHECK_EQ(pthread_mutex_unlock(&m), 0);
 
     /* The same across processes, with a waiter blocked when the owner dies. */
-    pthread_mutex_t *sm = CHECK_PTR(
-        mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0));
+    pthread_mutex_t *sm =
+        CHECK_PTR(mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0));
     robust_init(sm, true);
     int p[2];
     CHECK_OK(pipe(p));

@@ -48,7 +48,7 @@ static void on_plain(int sig)
     record(sig, NULL, NULL);
 }
 
-static void catch(int sig, int flags, const sigset_t *mask)
+static void catch (int sig, int flags, const sigset_t *mask)
 {
     struct sigaction sa = {0};
     sa.sa_sigaction = record;
@@ -92,7 +92,7 @@ static void sleep_ms(long ms)
 
 static void siginfo_sources(void)
 {
-    catch(SIGUSR1, 0, NULL);
+    catch (SIGUSR1, 0, NULL);
     g_nseen = 0;
     CHECK_OK(kill(getpid(), SIGUSR1));
     CHECK_EQ(g_nseen, 1);
@@ -142,7 +142,7 @@ static void handler_masks(void)
     /* Without SA_NODEFER the signal is blocked in its handler, and so is
      * sa_mask; both are restored afterwards. */
     sigset_t m = one(SIGUSR2);
-    catch(SIGUSR1, 0, &m);
+    catch (SIGUSR1, 0, &m);
     g_nseen = 0;
     CHECK_OK(raise(SIGUSR1));
     CHECK_EQ(g_nseen, 1);
@@ -153,14 +153,14 @@ static void handler_masks(void)
     CHECK(!sigismember(&cur, SIGUSR1));
     CHECK(!sigismember(&cur, SIGUSR2));
 
-    catch(SIGUSR1, SA_NODEFER, NULL);
+    catch (SIGUSR1, SA_NODEFER, NULL);
     CHECK_OK(raise(SIGUSR1));
     CHECK_EQ(g_nseen, 2);
     CHECK(!g_seen_blocked_self[1]);
     CHECK(!g_seen_blocked_usr2[1]);
 
     /* SA_RESETHAND: once, then SIG_DFL. */
-    catch(SIGUSR1, SA_RESETHAND, NULL);
+    catch (SIGUSR1, SA_RESETHAND, NULL);
     CHECK_OK(raise(SIGUSR1));
     CHECK_EQ(g_nseen, 3);
     struct sigaction sa;
@@ -177,13 +177,13 @@ static void altstack(void)
     CHECK(old.ss_flags & SS_DISABLE);
     g_alt_lo = mem;
     g_alt_hi = mem + size;
-    catch(SIGUSR1, SA_ONSTACK, NULL);
+    catch (SIGUSR1, SA_ONSTACK, NULL);
     g_nseen = 0;
     CHECK_OK(raise(SIGUSR1));
     CHECK_EQ(g_nseen, 1);
     CHECK(g_seen_onstack[0]);
     /* Without SA_ONSTACK the handler runs on the normal stack. */
-    catch(SIGUSR1, 0, NULL);
+    catch (SIGUSR1, 0, NULL);
     CHECK_OK(raise(SIGUSR1));
     CHECK_EQ(g_nseen, 2);
     CHECK(!g_seen_onstack[1]);
@@ -203,7 +203,7 @@ static void altstack(void)
 
 static void sigsuspend_waits(void)
 {
-    catch(SIGUSR1, 0, NULL);
+    catch (SIGUSR1, 0, NULL);
     block(SIGUSR1);
     g_nseen = 0;
     CHECK_OK(raise(SIGUSR1));
@@ -284,7 +284,7 @@ static void restart_vs_eintr(void)
 {
     int p[2];
     CHECK_OK(pipe(p));
-    catch(SIGALRM, 0, NULL);
+    catch (SIGALRM, 0, NULL);
     g_nseen = 0;
     struct itimerval it = {{0, 0}, {0, 20000}};
     CHECK_OK(setitimer(ITIMER_REAL, &it, NULL));
@@ -293,7 +293,7 @@ static void restart_vs_eintr(void)
     CHECK_EQ(g_nseen, 1);
     CHECK_EQ(g_seen_sig[0], SIGALRM);
 
-    catch(SIGALRM, SA_RESTART, NULL);
+    catch (SIGALRM, SA_RESTART, NULL);
     pid_t pid = CHECK_OK(fork());
     if (pid == 0) {
         sleep_ms(100);
@@ -347,8 +347,8 @@ static void sigchld_info(void)
 
 static void pending_and_queueing(void)
 {
-    catch(SIGUSR1, 0, NULL);
-    catch(SIGRTMIN + 1, 0, NULL);
+    catch (SIGUSR1, 0, NULL);
+    catch (SIGRTMIN + 1, 0, NULL);
     block(SIGUSR1);
     block(SIGRTMIN + 1);
     g_nseen = 0;

@@ -67,7 +67,10 @@ static void create_join(void)
     CHECK_NE(g_tid_seen, gettid());
     CHECK_NE(g_tid_seen, getpid());
     CHECK_EQ(gettid(), getpid()); /* the main thread */
-    /* The thread is gone: tgkill finds nothing. */
+    /* The thread is gone (join returns when its tid is cleared, which is
+     * just before the kernel is done with it): tgkill finds nothing. */
+    for (int i = 0; i < 1000 && syscall(SYS_tgkill, getpid(), g_tid_seen, 0) == 0; i++)
+        sleep_ms(1);
     CHECK_ERR(syscall(SYS_tgkill, getpid(), g_tid_seen, 0), ESRCH);
 }
 
@@ -106,14 +109,14 @@ static int raw_thread(void *arg)
 static void child_cleartid(void)
 {
     size_t size = 64 * 1024;
-    char *stack = CHECK_PTR(mmap(NULL, size, PROT_READ | PROT_WRITE,
-                                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0));
-    int flags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD |
-                CLONE_SYSVSEM | CLONE_PARENT_SETTID | CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID;
+    char *stack = CHECK_PTR(
+        mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0));
+    int flags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM |
+                CLONE_PARENT_SETTID | CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID;
     atomic_store(&g_go, 0);
     g_ctid = g_ptid = 0;
-    int tid = CHECK_OK(clone(raw_thread, stack + size, flags, NULL, (pid_t *)&g_ptid, NULL,
-                             (pid_t *)&g_ctid));
+    int tid = CHECK_OK(
+        clone(raw_thread, stack + size, flags, NULL, (pid_t *)&g_ptid, NULL, (pid_t *)&g_ctid));
     CHECK_EQ(g_ptid, (uint32_t)tid);
     /* CHILD_SETTID writes it in the child's memory (ours) before the child
      * returns to user space. */

@@ -59,8 +59,8 @@ static struct inode *kind_inode(const char *name)
     struct anon_kind *k = calloc(1, sizeof(*k));
     if (!k)
         return NULL;
-    k->inode = vfs_inode_new(&g_anon.fs, &g_anon_inode_ops, g_anon.next_ino++,
-                             S_IRUSR | S_IWUSR, (void *)name);
+    k->inode = vfs_inode_new(&g_anon.fs, &g_anon_inode_ops, g_anon.next_ino++, S_IRUSR | S_IWUSR,
+                             (void *)name);
     if (!k->inode) {
         free(k);
         return NULL;

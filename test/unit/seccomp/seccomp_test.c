@@ -597,13 +597,15 @@ static int root_entries(pid_t pid, const char *expect_name)
 /* ---- sentry_confine ------------------------------------------------------------------ */
 
 struct confine_child {
-    int ready[2]; /* child -> parent: the result of sentry_confine, as an int */
-    int go[2];    /* parent -> child: checks done */
-    int ns;       /* 0: as is; CLONE_NEWNS; CLONE_NEWNS | CLONE_NEWUSER */
-    bool blocker; /* start a thread that blocks every signal (like ptrace's creator) */
+    int ready[2];   /* child -> parent: the result of sentry_confine, as an int */
+    int go[2];      /* parent -> child: checks done */
+    int ns;         /* 0: as is; CLONE_NEWNS; CLONE_NEWNS | CLONE_NEWUSER */
+    bool blocker;   /* start a thread that blocks every signal (like ptrace's creator) */
+    pid_t confined; /* the process that confined itself (not the child with CLONE_NEWPID) */
 };
 
 static int g_park[2];
+static int g_started[2]; /* a byte per thread that runs (with its signal mask set) */
 
 static void *parked(void *arg)
 {
@@ -612,6 +614,7 @@ static void *parked(void *arg)
         sigfillset(&all);
         pthread_sigmask(SIG_BLOCK, &all, NULL);
     }
+    CHECK_INT(write(g_started[1], "s", 1), ==, 1);
     char c;
     while (read(g_park[0], &c, 1) < 0 && errno == EINTR) {
     }
@@ -620,6 +623,7 @@ static void *parked(void *arg)
 
 static void *sleeper(void *arg)
 {
+    CHECK_INT(write(g_started[1], "s", 1), ==, 1);
     for (;;) {
         struct timespec ts = {0, 5 * 1000 * 1000};
         nanosleep(&ts, NULL);
@@ -657,15 +661,38 @@ static void confine_child_main(const void *arg)
             snprintf(map, sizeof(map), "0 %d 1", (int)gid);
             write_file("/proc/self/gid_map", map);
         }
+        if (cc->ns & CLONE_NEWPID) {
+            /* The child is pid 1 of the new namespace; /proc stays the host's, as in the
+             * sandbox runsc starts. This process only passes the exit status on. */
+            pid_t inner = fork();
+            CHECK(inner >= 0);
+            if (inner > 0) {
+                close(cc->ready[1]);
+                close(cc->go[0]);
+                int st;
+                CHECK_INT(waitpid(inner, &st, 0), ==, inner);
+                _exit(WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+            }
+            CHECK_INT(getpid(), ==, 1);
+        }
     }
     CHECK_INT(pipe2(g_park, O_CLOEXEC), ==, 0);
+    CHECK_INT(pipe2(g_started, O_CLOEXEC), ==, 0);
     pthread_t th;
     CHECK_INT(pthread_create(&th, NULL, parked, NULL), ==, 0);
     CHECK_INT(pthread_create(&th, NULL, sleeper, NULL), ==, 0);
     if (cc->blocker)
         CHECK_INT(pthread_create(&th, NULL, parked, (void *)1), ==, 0);
+    for (int i = 0; i < (cc->blocker ? 3 : 2); i++) {
+        char s;
+        CHECK_INT(read(g_started[0], &s, 1), ==, 1);
+    }
+    /* Our pid as the test sees it: /proc/self is resolved in /proc's pid namespace. */
+    char self[32] = {0};
+    CHECK(readlink("/proc/self", self, sizeof(self) - 1) > 0);
     int r = sentry_confine(ptrace_syscalls());
-    CHECK_INT(write(cc->ready[1], &r, sizeof(r)), ==, sizeof(r));
+    int msg[2] = {r, atoi(self)};
+    CHECK_INT(write(cc->ready[1], msg, sizeof(msg)), ==, sizeof(msg));
     if (r < 0)
         _exit(6);
     char c;
@@ -694,8 +721,9 @@ static pid_t start_confined(struct confine_child *cc, int *result)
     }
     close(cc->ready[1]);
     close(cc->go[0]);
-    ssize_t n = read(cc->ready[0], result, sizeof(*result));
-    if (n != sizeof(*result)) {
+    int msg[2];
+    ssize_t n = read(cc->ready[0], msg, sizeof(msg));
+    if (n != sizeof(msg)) {
         int st;
         waitpid(pid, &st, 0);
         if (WIFEXITED(st) && WEXITSTATUS(st) == CHILD_SKIP)
@@ -703,6 +731,8 @@ static pid_t start_confined(struct confine_child *cc, int *result)
         check_exit0(st, "the confining child");
         ut_fail(__FILE__, __LINE__, "the child said nothing");
     }
+    *result = msg[0];
+    cc->confined = msg[1];
     return pid;
 }
 
@@ -732,8 +762,8 @@ TEST(sentry_confine_in_own_mount_ns)
     int r;
     pid_t pid = start_confined(&cc, &r);
     CHECK_INT(r, ==, 0);
-    CHECK_INT(check_confined(pid, 0, true), ==, 3);
-    check_empty_ro_root(pid);
+    CHECK_INT(check_confined(cc.confined, 0, true), ==, 3);
+    check_empty_ro_root(cc.confined);
     finish_confined(&cc, pid);
 }
 
@@ -745,8 +775,21 @@ TEST(sentry_confine_in_user_ns)
     int r;
     pid_t pid = start_confined(&cc, &r);
     CHECK_INT(r, ==, 0);
-    CHECK_INT(check_confined(pid, 0, true), ==, 3);
-    check_empty_ro_root(pid);
+    CHECK_INT(check_confined(cc.confined, 0, true), ==, 3);
+    check_empty_ro_root(cc.confined);
+    finish_confined(&cc, pid);
+}
+
+/* As runsc starts the sandbox: new user, mount and pid namespaces, the host's /proc (whose
+ * thread ids are not the sandbox's). */
+TEST(sentry_confine_in_user_and_pid_ns)
+{
+    struct confine_child cc = {.ns = CLONE_NEWNS | CLONE_NEWUSER | CLONE_NEWPID};
+    int r;
+    pid_t pid = start_confined(&cc, &r);
+    CHECK_INT(r, ==, 0);
+    CHECK_INT(check_confined(cc.confined, 0, true), ==, 3);
+    check_empty_ro_root(cc.confined);
     finish_confined(&cc, pid);
 }
 
@@ -758,8 +801,8 @@ TEST(sentry_confine_without_own_mount_ns)
     int r;
     pid_t pid = start_confined(&cc, &r);
     CHECK_INT(r, ==, SENTRY_CONFINE_NO_PIVOT);
-    CHECK_INT(check_confined(pid, 0, true), ==, 3);
-    CHECK(root_entries(pid, "proc") > 3); /* still the host's / */
+    CHECK_INT(check_confined(cc.confined, 0, true), ==, 3);
+    CHECK(root_entries(cc.confined, "proc") > 3); /* still the host's / */
     finish_confined(&cc, pid);
 }
 
@@ -897,4 +940,48 @@ TEST(gofer_confine_pivots_and_serves)
 TEST(gofer_confine_without_own_mount_ns)
 {
     gofer_confine_case(false);
+}
+
+/* Serving the host's "/" in a mount namespace of its own: nothing to pivot into (pivot_root
+ * would say EBUSY), the rest of the confinement still holds. */
+TEST(gofer_confine_serving_slash)
+{
+    if (geteuid() != 0)
+        SKIP("needs root");
+    int sv[2];
+    CHECK_INT(urpc_socketpair(sv), ==, 0);
+    struct gofer_child gch = {.root = "/", .sock = sv[1], .own_ns = true};
+    fflush(NULL);
+    pid_t pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        alarm(30);
+        close(sv[0]);
+        gofer_child_main(&gch);
+    }
+    close(sv[1]);
+    struct gofer_client *c;
+    CHECK_INT(gofer_client_new(sv[0], &c), ==, 0);
+    uint64_t rootfid;
+    struct gofer_attr attr;
+    bool ro;
+    int r = gofer_mount(c, &rootfid, &attr, &ro);
+    if (r < 0) {
+        int st;
+        waitpid(pid, &st, 0);
+        if (WIFEXITED(st) && WEXITSTATUS(st) == CHILD_SKIP)
+            SKIP("cannot make a mount namespace");
+        check_exit0(st, "the gofer");
+        ut_fail(__FILE__, __LINE__, "mount: %s", strerror(-r));
+    }
+    CHECK_INT(check_confined(pid, GOFER_CAPS, true), ==, 1);
+    const char *names[] = {"proc"};
+    uint64_t fid;
+    size_t walked;
+    CHECK_INT(gofer_walk(c, rootfid, names, 1, &fid, &attr, &walked), ==, 0);
+    CHECK_INT(walked, ==, 1);
+    gofer_client_free(c);
+    int st;
+    CHECK_INT(waitpid(pid, &st, 0), ==, pid);
+    check_exit0(st, "the gofer");
 }
