@@ -287,7 +287,7 @@ static const int g_host_syscalls[] = {
     SYS_rt_sigprocmask, SYS_set_robust_list, SYS_rseq,
     /* the forked master until its own filter is in place */
     SYS_prctl, SYS_getppid, SYS_setsid, SYS_chdir, SYS_rt_sigaction, SYS_sigaltstack, SYS_dup3,
-    SYS_close_range, SYS_seccomp, SYS_exit_group, SYS_exit, SYS_pause, -1};
+    SYS_close_range, SYS_seccomp, SYS_capset, SYS_exit_group, SYS_exit, SYS_pause, -1};
 
 const struct platform_ops ptrace_platform_ops = {
     .name = "ptrace",

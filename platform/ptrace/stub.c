@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/audit.h>
+#include <linux/capability.h>
 #include <linux/seccomp.h>
 #include <pthread.h>
 #include <signal.h>
@@ -268,6 +269,15 @@ static __attribute__((noreturn)) void stub_child(const struct ptrace_stub *s, in
     }
     syscall(SYS_close_range, 0, PTRACE_STUB_MEMFD - 1, 0);
     syscall(SYS_close_range, PTRACE_STUB_MEMFD + 1, ~0u, 0);
+
+    /* No capabilities: a stub must never hold more than the (confined,
+     * capability-less) sentry threads that trace it, or ptrace's
+     * permission check refuses them. */
+    syscall(SYS_prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+    struct __user_cap_header_struct caphdr = {_LINUX_CAPABILITY_VERSION_3, 0};
+    struct __user_cap_data_struct capdata[2];
+    memset(capdata, 0, sizeof(capdata));
+    syscall(SYS_capset, &caphdr, capdata);
 
     if (syscall(SYS_ptrace, PTRACE_TRACEME, 0, 0, 0) < 0)
         syscall(SYS_exit_group, 3);
