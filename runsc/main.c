@@ -19,8 +19,10 @@
 
 static const struct runsc_command g_commands[] = {
     {"boot", "start the sandbox (internal)", CMD_BOOT_USAGE, cmd_boot, true},
-    {"create", "create a container", "runsc create [--bundle DIR] [--pid-file F] "
-     "[--console-socket S] ID", cmd_create, false},
+    {"create", "create a container",
+     "runsc create [--bundle DIR] [--pid-file F] "
+     "[--console-socket S] ID",
+     cmd_create, false},
     {"delete", "delete a container", "runsc delete [--force] ID", cmd_delete, false},
     {"do", "run a program in a sandbox (no bundle needed)", CMD_DO_USAGE, cmd_do, false},
     {"events", "container statistics", "runsc events [--stats] [--interval N] ID", cmd_events,
@@ -38,16 +40,14 @@ static const struct runsc_command g_commands[] = {
     {"ps", "processes of a container", "runsc ps [--format table|json] ID", cmd_ps, false},
     {"resume", "resume a paused container", "runsc resume ID", cmd_resume, false},
     {"run", "create and start a container, then wait for it",
-     "runsc run [--bundle DIR] [--detach] [--pid-file F] [--console-socket S] ID", cmd_run,
-     false},
+     "runsc run [--bundle DIR] [--detach] [--pid-file F] [--console-socket S] ID", cmd_run, false},
     {"spec", "create a new specification file", CMD_SPEC_USAGE, cmd_spec, false},
     {"start", "start a created container", "runsc start ID", cmd_start, false},
     {"state", "output the state of a container", CMD_STATE_USAGE, cmd_state, false},
     {"update", "update resources (accepted; see docs/runsc.md)", "runsc update [--resources F] ID",
      cmd_update, false},
     {"version", "print the version", "runsc version", cmd_version, false},
-    {"wait", "wait for a container's init and print its status", "runsc wait ID", cmd_wait,
-     false},
+    {"wait", "wait for a container's init and print its status", "runsc wait ID", cmd_wait, false},
 };
 
 const struct runsc_command *runsc_find_command(const char *name)

@@ -25,6 +25,7 @@
 #include "lib/fileutil.h"
 #include "lib/log.h"
 #include "runsc/container/bootcfg.h"
+#include "runsc/container/cgroup.h"
 #include "runsc/container/state.h"
 #include "runsc/sandbox/control_client.h"
 #include "runsc/sandbox/launch.h"
@@ -192,6 +193,7 @@ static int connect_sandbox(const struct container_state *st, struct control_clie
 struct created {
     pid_t sandbox, gofer;
     char *sock;
+    char *cgroup;
     int sync_r;
 };
 
@@ -199,6 +201,8 @@ static void undo_create(struct runsc_globals *g, const char *id, struct created 
 {
     kill_and_wait(c->sandbox);
     kill_and_wait(c->gofer);
+    if (c->cgroup)
+        cgroup_destroy(c->cgroup);
     if (c->sock)
         unlink(c->sock);
     cleanup_free char *dir = xasprintf("%s/%s", g->root, id);
@@ -275,6 +279,10 @@ static int do_create(struct runsc_globals *g, const struct create_opts *o, struc
         master = -1;
         stdio[0] = stdio[1] = stdio[2] = slave;
     }
+    /* The cgroup (not rootless: no permission there). */
+    c.cgroup = g->rootless ? NULL : cgroup_path_of(s);
+    if (c.cgroup && cgroup_create(c.cgroup, s, err) < 0)
+        goto fail;
     /* The gofer. */
     struct donation gd;
     donation_init(&gd);
@@ -283,6 +291,8 @@ static int do_create(struct runsc_globals *g, const struct create_opts *o, struc
     if (log_fd() >= 0)
         donation_add(&gd, "log-fd", dup(log_fd()));
     if (gofer_launch(g, s->root.abs_path, s->root.readonly, &gd, &c.gofer, err) < 0)
+        goto fail;
+    if (c.cgroup && cgroup_add(c.cgroup, c.gofer, err) < 0)
         goto fail;
     /* The sandbox. */
     struct donation sd;
@@ -308,6 +318,7 @@ static int do_create(struct runsc_globals *g, const struct create_opts *o, struc
         .new_netns = strcmp(g->network, "host") != 0 && (!net || !net->path),
         .join_netns = strcmp(g->network, "host") != 0 && net ? net->path : NULL,
         .rootless = g->rootless,
+        .cgroup = c.cgroup,
     };
     static const char *const boot_args[] = {"--setup-root", NULL};
     lo.boot_args = boot_args;
@@ -340,6 +351,7 @@ static int do_create(struct runsc_globals *g, const struct create_opts *o, struc
     st.created = state_now_rfc3339();
     st.owner = owner_name();
     st.control_socket = xstrdup(c.sock);
+    st.cgroup_path = xstrdup(c.cgroup ? c.cgroup : "");
     json_t *ann = json_object();
     for (size_t i = 0; i < s->annotations_count; i++)
         json_object_set_new(ann, s->annotations[i].key, json_string(s->annotations[i].value));
@@ -365,11 +377,13 @@ static int do_create(struct runsc_globals *g, const struct create_opts *o, struc
     close(sync[0]);
     sync[0] = -1;
     free(c.sock);
+    free(c.cgroup);
     close(lock);
     return 0;
 fail:
     undo_create(g, o->id, &c);
     free(c.sock);
+    free(c.cgroup);
     if (gofer_sp[0] >= 0)
         close(gofer_sp[0]);
     if (gofer_sp[1] >= 0)
@@ -487,8 +501,20 @@ int container_delete(struct runsc_globals *g, const char *id, bool force, rs_err
 {
     int lock = -1;
     struct container_state st;
-    if (load_locked(g, id, LOCK_EX, &lock, &st, err) < 0)
+    if (load_locked(g, id, LOCK_EX, &lock, &st, err) < 0) {
+        /* runc: deleting a container that is already gone is not an error
+         * with --force (an engine's clean-up after an aborted start). */
+        rs_error_t idcheck = NULL;
+        bool valid = state_check_id(id, &idcheck) == 0;
+        rs_error_release(&idcheck);
+        if (force && valid && (*err)->status == 0 && strstr((*err)->msg, "does not exist")) {
+            rs_error_release(err);
+            cleanup_free char *dir = xasprintf("%s/%s", g->root, id);
+            rmdir(dir);
+            return 0;
+        }
         return -1;
+    }
     if (strcmp(st.status, "stopped") != 0 && !force) {
         rs_error(err, 0, "cannot delete container \"%s\" that is not stopped: %s", id, st.status);
         state_release(&st);
@@ -497,6 +523,16 @@ int container_delete(struct runsc_globals *g, const char *id, bool force, rs_err
     }
     kill_and_wait(st.sandbox_pid);
     kill_and_wait(st.gofer_pid);
+    if (st.cgroup_path && st.cgroup_path[0]) {
+        /* Stubs left by a killed sandbox die with it; then the cgroup is empty. */
+        pid_t *left = NULL;
+        size_t n = 0;
+        if (cgroup_pids(st.cgroup_path, &left, &n) == 0)
+            for (size_t i = 0; i < n; i++)
+                kill_and_wait(left[i]);
+        free(left);
+        cgroup_destroy(st.cgroup_path);
+    }
     if (st.control_socket && st.control_socket[0])
         unlink(st.control_socket);
     struct spec *s = NULL;
@@ -740,11 +776,22 @@ int container_ps(struct runsc_globals *g, const char *id, bool json, rs_error_t 
     control_close(c);
     if (r == 0) {
         if (json) {
-            /* runc prints the pids; the sandbox's are its own. */
+            /* runc prints the host pids of the container's processes (dockerd
+             * then shows their `ps -ef` rows): here the host processes that
+             * run the sandbox, i.e. those of the container's cgroup. */
+            pid_t *hp = NULL;
+            size_t hn = 0;
+            if (!st.cgroup_path || !st.cgroup_path[0] ||
+                cgroup_pids(st.cgroup_path, &hp, &hn) < 0) {
+                hp = xmalloc(sizeof(pid_t));
+                hp[0] = st.sandbox_pid;
+                hn = 1;
+            }
             printf("[");
-            for (size_t i = 0; i < n; i++)
-                printf("%s%d", i ? "," : "", ps[i].pid);
+            for (size_t i = 0; i < hn; i++)
+                printf("%s%d", i ? "," : "", (int)hp[i]);
             printf("]\n");
+            free(hp);
         } else {
             printf("%-8s %-6s %-6s %-5s %s\n", "UID", "PID", "PPID", "STAT", "CMD");
             for (size_t i = 0; i < n; i++)

@@ -101,6 +101,7 @@ int state_save(const char *root, const struct container_state *st, rs_error_t *e
     json_object_set_new(o, "goferPid", json_integer(st->gofer_pid));
     json_object_set_new(o, "controlSocket",
                         json_string(st->control_socket ? st->control_socket : ""));
+    json_object_set_new(o, "cgroupPath", json_string(st->cgroup_path ? st->cgroup_path : ""));
     char *text = json_dumps(o, JSON_INDENT(2) | JSON_SORT_KEYS);
     json_decref(o);
     if (!text)
@@ -158,6 +159,7 @@ int state_load(const char *root, const char *id, struct container_state *st, rs_
     st->created = xstrdup(str_or(o, "created", ""));
     st->owner = xstrdup(str_or(o, "owner", ""));
     st->control_socket = xstrdup(str_or(o, "controlSocket", ""));
+    st->cgroup_path = xstrdup(str_or(o, "cgroupPath", ""));
     st->pid = (pid_t)json_integer_value(json_object_get(o, "pid"));
     st->sandbox_pid = (pid_t)json_integer_value(json_object_get(o, "sandboxPid"));
     st->gofer_pid = (pid_t)json_integer_value(json_object_get(o, "goferPid"));
@@ -229,6 +231,7 @@ void state_release(struct container_state *st)
     free(st->owner);
     free(st->annotations_json);
     free(st->control_socket);
+    free(st->cgroup_path);
     memset(st, 0, sizeof(*st));
 }
 

@@ -23,6 +23,7 @@ struct container_state {
     pid_t sandbox_pid;
     pid_t gofer_pid;
     char *control_socket;
+    char *cgroup_path; /* NULL/"" when the container has no cgroup */
 };
 
 /* Container ids: [A-Za-z0-9_+.-]+, not "." or "..", at most 1024 bytes. */

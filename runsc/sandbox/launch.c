@@ -18,6 +18,7 @@
 #include "lib/cleanup.h"
 #include "lib/fileutil.h"
 #include "lib/log.h"
+#include "runsc/container/cgroup.h"
 
 #define NOBODY 65534
 
@@ -215,6 +216,14 @@ int sandbox_launch(struct runsc_globals *g, const struct launch_opts *o, struct 
         close(sync[1]);
         munmap(stack, stack_size);
         return rs_error(err, -r, "writing the sandbox's user namespace maps");
+    }
+    /* Into the container's cgroup before it runs (its stubs follow it). */
+    if (o->cgroup && cgroup_add(o->cgroup, p, err) < 0) {
+        kill(p, SIGKILL);
+        waitpid(p, NULL, 0);
+        close(sync[1]);
+        munmap(stack, stack_size);
+        return -1;
     }
     if (write(sync[1], "x", 1) != 1) {
         close(sync[1]);

@@ -17,6 +17,7 @@ struct launch_opts {
     const char *join_netns; /* path of a network namespace to join, or NULL */
     bool rootless;
     const char *const *boot_args; /* extra "runsc boot" flags (NULL-terminated) */
+    const char *cgroup;           /* cgroup path the sandbox joins before it runs, or NULL */
 };
 
 /* Starts runsc boot with the donated fds. The child is ours (waitpid). */

@@ -354,9 +354,9 @@ def oci_archive(layer_tar, out, ref=CTR_IMAGE, workdir=None):
         ldigest = _sha256_file(layer_tar)
         shutil.copyfile(layer_tar, os.path.join(blobs, ldigest))
         lsize = os.path.getsize(layer_tar)
+        path = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
         config = json.dumps({
-            "architecture": "amd64", "os": "linux",
-            "config": {"Env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]},
+            "architecture": "amd64", "os": "linux", "config": {"Env": [path]},
             "rootfs": {"type": "layers", "diff_ids": ["sha256:" + ldigest]},
         }).encode()
         cdigest, csize = put(config)

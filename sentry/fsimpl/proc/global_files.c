@@ -24,6 +24,7 @@
 #define TABLE_SYS_VM 9
 #define TABLE_SYS_FS 10
 #define TABLE_SYS_RANDOM 11
+#define TABLE_NET 31
 
 static char *g_cpuinfo;
 static size_t g_cpuinfo_len;
@@ -304,6 +305,17 @@ static int gen_filesystems(const struct proc_node *n, struct file *f, FILE *out)
     return 0;
 }
 
+/* The sandbox has no network devices yet (no network stack): the header
+ * Linux prints, and no interface lines. */
+static int gen_net_dev(const struct proc_node *n, struct file *f, FILE *out)
+{
+    fputs("Inter-|   Receive                                                |  Transmit\n"
+          " face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets "
+          "errs drop fifo colls carrier compressed\n",
+          out);
+    return 0;
+}
+
 /* Mount point names with the characters /proc/mounts escapes. */
 static void put_escaped(FILE *out, const char *s)
 {
@@ -536,12 +548,18 @@ static const struct proc_ent g_sys_ents[] = {
 };
 static const struct proc_dir g_sys_dir = TABLE(TABLE_SYS, g_sys_ents);
 
+static const struct proc_ent g_net_ents[] = {
+    FILE_ENT("dev", gen_net_dev),
+};
+static const struct proc_dir g_net_dir = TABLE(TABLE_NET, g_net_ents);
+
 static const struct proc_ent g_root_ents[] = {
     FILE_ENT("cpuinfo", gen_cpuinfo),
     FILE_ENT("filesystems", gen_filesystems),
     FILE_ENT("loadavg", gen_loadavg),
     FILE_ENT("meminfo", gen_meminfo),
     {.name = "mounts", .mode = S_IFLNK | 0777, .link = link_mounts},
+    DIR_ENT("net", &g_net_dir),
     {.name = "self", .mode = S_IFLNK | 0777, .link = link_self},
     FILE_ENT("stat", gen_stat),
     DIR_ENT("sys", &g_sys_dir),
