@@ -230,6 +230,11 @@ static int do_create(struct runsc_globals *g, const struct create_opts *o, struc
         spec_free(s);
         return rs_error(err, e, "root.path %s", s->root.abs_path);
     }
+    if (s->lx.seccomp)
+        log_warn("linux.seccomp is not applied yet: the application's system calls are served "
+                 "by the sentry, which the sandbox's own seccomp filter confines");
+    if (s->mounts_count)
+        log_debug("spec mounts beyond /dev, /proc and /sys are not applied yet (docs/runsc.md)");
     if (s->process->terminal && !o->console_socket) {
         spec_free(s);
         return rs_error(err, 0, "process.terminal is set but --console-socket was not given");
@@ -309,21 +314,22 @@ static int do_create(struct runsc_globals *g, const struct create_opts *o, struc
     donation_add_list(&sd, "stdio-fds", sfds, 3);
     if (log_fd() >= 0)
         donation_add(&sd, "log-fd", dup(log_fd()));
-    if (slave >= 0) {
-        close(slave);
-        slave = -1;
-    }
     const struct spec_namespace *net = spec_find_namespace(s, SPEC_NS_NETWORK);
     struct launch_opts lo = {
         .new_netns = strcmp(g->network, "host") != 0 && (!net || !net->path),
         .join_netns = strcmp(g->network, "host") != 0 && net ? net->path : NULL,
         .rootless = g->rootless,
         .cgroup = c.cgroup,
+        .stdio = {stdio[0], stdio[1], stdio[2]},
     };
     static const char *const boot_args[] = {"--setup-root", NULL};
     lo.boot_args = boot_args;
     if (sandbox_launch(g, &lo, &sd, &c.sandbox, err) < 0)
         goto fail;
+    if (slave >= 0) {
+        close(slave); /* the sandbox has it now */
+        slave = -1;
+    }
     /* Wait for the sandbox to be ready (one byte) or to die (EOF). */
     char b;
     ssize_t n;

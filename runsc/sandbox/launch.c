@@ -23,7 +23,8 @@
 #define NOBODY 65534
 
 struct child_arg {
-    int sync_fd; /* the parent writes one byte when the id maps are set */
+    int sync_fd;
+    const int *stdio; /* the parent writes one byte when the id maps are set */
     char *const *argv;
     struct donation *d;
     const char *exe;
@@ -82,6 +83,11 @@ static int sandbox_child(void *p)
         }
     }
     signal(SIGPIPE, SIG_DFL);
+    /* The container's stdio (e.g. a terminal) replaces runsc's own: an
+     * engine waiting for EOF on runsc create's pipes must get it. */
+    for (int i = 0; i < 3; i++)
+        if (a->stdio[i] != i && dup2(a->stdio[i], i) < 0)
+            _exit(125);
     if (donation_apply(a->d) < 0)
         _exit(125);
     char *envp[] = {NULL};
@@ -168,6 +174,7 @@ int sandbox_launch(struct runsc_globals *g, const struct launch_opts *o, struct 
         return rs_error(err, errno, "pipe");
     struct child_arg ca = {
         .sync_fd = sync[0],
+        .stdio = o->stdio,
         .argv = argv,
         .d = d,
         .exe = exe,
@@ -271,6 +278,11 @@ int gofer_launch(struct runsc_globals *g, const char *root, bool readonly, struc
             _exit(125);
         }
         signal(SIGPIPE, SIG_DFL);
+        /* Not the engine's pipes: the gofer reports to its log. */
+        int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+        if (null >= 0)
+            for (int i = 0; i < 3; i++)
+                dup2(null, i);
         if (donation_apply(d) < 0)
             _exit(125);
         char *envp[] = {NULL};

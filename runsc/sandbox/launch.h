@@ -18,6 +18,7 @@ struct launch_opts {
     bool rootless;
     const char *const *boot_args; /* extra "runsc boot" flags (NULL-terminated) */
     const char *cgroup;           /* cgroup path the sandbox joins before it runs, or NULL */
+    int stdio[3];                 /* become the sandbox's fds 0, 1, 2 (the container's stdio) */
 };
 
 /* Starts runsc boot with the donated fds. The child is ours (waitpid). */
