@@ -274,6 +274,8 @@ static __attribute__((noreturn)) void stub_child(const struct ptrace_stub *s, in
      * capability-less) sentry threads that trace it, or ptrace's
      * permission check refuses them. */
     syscall(SYS_prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+    for (int cap = 0; cap < 64; cap++) /* EINVAL past the last one: harmless */
+        syscall(SYS_prctl, PR_CAPBSET_DROP, cap, 0, 0, 0);
     struct __user_cap_header_struct caphdr = {_LINUX_CAPABILITY_VERSION_3, 0};
     struct __user_cap_data_struct capdata[2];
     memset(capdata, 0, sizeof(capdata));

@@ -137,7 +137,9 @@ int container_do(struct runsc_globals *g, const struct do_options *o, rs_error_t
     if (lfd >= 0) {
         donation_add(&sd, "log-fd", dup(lfd));
     }
-    const char *boot_args[] = {"--stdio-fds=0,1,2",
+    /* Confined as under create (capabilities, seccomp); without a mount
+     * namespace of its own the sandbox skips only the pivot. */
+    const char *boot_args[] = {"--stdio-fds=0,1,2", "--setup-root",
                                log_get_format() == LOG_FORMAT_JSON ? "--log-format=json" : NULL,
                                NULL};
     pid_t boot_pid;

@@ -101,17 +101,11 @@ def check_no_caps(pid):
             assert int(st[k], 16) == 0, (who, k, st[k])
 
 
-@pytest.mark.xfail(reason="runsc do does not pass --setup-root to runsc boot, so the sentry "
-                          "does not call sentry_confine() (remove this mark when it does)",
-                   strict=False)
 def test_sandbox_is_confined(sleeping):
     sandbox, _ = sleeping
     check_no_caps(sandbox)  # every thread of the sentry
 
 
-@pytest.mark.xfail(reason="the stubs are forked by the platform before runsc boot confines "
-                          "the sentry, and keep its capabilities; confine before the platform "
-                          "is created (sentry/boot/confine.h)", strict=False)
 def test_sandbox_stubs_are_confined(sleeping):
     sandbox, _ = sleeping
     stubs = children(sandbox)
