@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/capability.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -88,6 +89,11 @@ static int sandbox_child(void *p)
     for (int i = 0; i < 3; i++)
         if (a->stdio[i] != i && dup2(a->stdio[i], i) < 0)
             _exit(125);
+    /* A container terminal becomes the sandbox's controlling terminal, so
+     * ^C and window changes reach it (and through the sentry the
+     * application's foreground process group). */
+    if (isatty(0))
+        ioctl(0, TIOCSCTTY, 0);
     if (donation_apply(a->d) < 0)
         _exit(125);
     char *envp[] = {NULL};

@@ -191,7 +191,8 @@ def test_hooks_get_state(rt, bundle, tmp_path):
 
 
 def test_terminal_through_console_socket(rt, bundle, tmp_path):
-    set_args(bundle, ["/bin/sh", "-c", "test -t 0 && echo is-a-tty; stty size"],
+    set_args(bundle, ["/bin/sh", "-c", "trap 'echo got-int; exit 0' INT; test -t 0 && "
+                      "echo is-a-tty; stty size; while true; do sleep 0.1; done"],
              terminal=True, consoleSize={"height": 30, "width": 100})
     sock_path = str(tmp_path / "console.sock")
     srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -215,6 +216,14 @@ def test_terminal_through_console_socket(rt, bundle, tmp_path):
             break
         out += chunk
     assert b"is-a-tty" in out and b"30 100" in out, out
+    os.write(master, b"\x03")  # ^C reaches the application
+    end = time.time() + 10
+    while time.time() < end and b"got-int" not in out:
+        r = os.read(master, 1024)
+        if not r:
+            break
+        out += r
+    assert b"got-int" in out, out
     os.close(master)
 
 
