@@ -269,6 +269,9 @@ void task_interrupt(struct task *t);
 /* Resets handlers on execve (caught -> default; ignored stays). */
 void signal_exec_reset(struct task *t);
 void sigpending_clear(struct sigpending *p);
+/* Takes the lowest pending signal in set, the thread's own before the
+ * group's, with its siginfo (siglock held). Returns it, or 0 if none. */
+int signal_dequeue(struct task *t, uint64_t set, siginfo_t *info);
 
 /* Process lifecycle (process.c, exec.c). */
 /* clone(2): returns the child's tid or -errno. */

@@ -297,6 +297,20 @@ void signal_exec_reset(struct task *t)
     pthread_mutex_unlock(&tg->siglock);
 }
 
+int signal_dequeue(struct task *t, uint64_t set, siginfo_t *info)
+{
+    struct sigpending *lists[2] = {&t->pending, &t->tg->shared_pending};
+    for (int l = 0; l < 2; l++) {
+        uint64_t m = lists[l]->set & set;
+        if (!m)
+            continue;
+        int sig = __builtin_ctzll(m) + 1;
+        sigpending_take(lists[l], sig, info);
+        return sig;
+    }
+    return 0;
+}
+
 /* ---- delivery ------------------------------------------------------------ */
 
 /* Next deliverable signal (siglock held): SIGKILL first, then synchronous

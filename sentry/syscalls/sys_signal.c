@@ -163,42 +163,6 @@ long sys_rt_sigsuspend(struct task *t, const struct syscall_args *args)
     return wait_for_signal(t);
 }
 
-/* Dequeues a pending signal in set (siglock held). */
-static int take_from(struct task *t, uint64_t set, siginfo_t *info)
-{
-    struct sigpending *lists[2] = {&t->pending, &t->tg->shared_pending};
-    for (int l = 0; l < 2; l++) {
-        uint64_t m = lists[l]->set & set;
-        if (!m)
-            continue;
-        int sig = __builtin_ctzll(m) + 1;
-        /* Find the first queued siginfo for sig. */
-        bool more = false, found = false;
-        for (struct sigq **pp = &lists[l]->head; *pp;) {
-            struct sigq *q = *pp;
-            if (q->info.si_signo == sig) {
-                if (!found) {
-                    *info = q->info;
-                    *pp = q->next;
-                    free(q);
-                    found = true;
-                    continue;
-                }
-                more = true;
-            }
-            pp = &q->next;
-        }
-        if (!found) {
-            memset(info, 0, sizeof(*info));
-            info->si_signo = sig;
-        }
-        if (!more)
-            lists[l]->set &= ~SIGBIT(sig);
-        return sig;
-    }
-    return 0;
-}
-
 long sys_rt_sigtimedwait(struct task *t, const struct syscall_args *args)
 {
     if (ARG_U64(3) != 8)
@@ -228,14 +192,14 @@ long sys_rt_sigtimedwait(struct task *t, const struct syscall_args *args)
     waitq_add(&t->tg->sigqueue_wq, &w);
     for (;;) {
         pthread_mutex_lock(&t->tg->siglock);
-        sig = take_from(t, set, &info);
+        sig = signal_dequeue(t, set, &info);
         pthread_mutex_unlock(&t->tg->siglock);
         if (sig)
             break;
         r = task_block(t, dl);
         if (r == -ETIMEDOUT || r == -EINTR) {
             pthread_mutex_lock(&t->tg->siglock);
-            sig = take_from(t, set, &info);
+            sig = signal_dequeue(t, set, &info);
             pthread_mutex_unlock(&t->tg->siglock);
             if (!sig) {
                 waitq_remove(&t->tg->sigqueue_wq, &w);

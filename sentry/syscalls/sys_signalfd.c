@@ -34,46 +34,6 @@ static const struct file_ops g_signalfd_ops;
 
 /* ---- dequeueing ------------------------------------------------------------ */
 
-/* Takes the first queued siginfo of the lowest signal of p in set (siglock
- * held); 0 if none. */
-static int take_one(struct sigpending *p, uint64_t set, siginfo_t *info)
-{
-    uint64_t m = p->set & set;
-    if (!m)
-        return 0;
-    int sig = __builtin_ctzll(m) + 1;
-    bool found = false, more = false;
-    for (struct sigq **pp = &p->head; *pp;) {
-        struct sigq *q = *pp;
-        if (q->info.si_signo == sig) {
-            if (!found) {
-                *info = q->info;
-                *pp = q->next;
-                free(q);
-                found = true;
-                continue;
-            }
-            more = true;
-        }
-        pp = &q->next;
-    }
-    if (!found) {
-        memset(info, 0, sizeof(*info));
-        info->si_signo = sig;
-        info->si_code = SI_KERNEL;
-    }
-    if (!more)
-        p->set &= ~SIGBIT(sig);
-    return sig;
-}
-
-/* The task's own signals first, then the group's (siglock held). */
-static int dequeue(struct task *t, uint64_t set, siginfo_t *info)
-{
-    int sig = take_one(&t->pending, set, info);
-    return sig ? sig : take_one(&t->tg->shared_pending, set, info);
-}
-
 /* Linux's siginfo_layout(), for which fields a record carries. */
 enum layout { L_KILL, L_TIMER, L_POLL, L_FAULT, L_CHLD, L_RT, L_SYS };
 
@@ -162,14 +122,14 @@ static int wait_dequeue(struct task *t, uint64_t mask, siginfo_t *info)
     int sig;
     for (;;) {
         pthread_mutex_lock(&tg->siglock);
-        sig = dequeue(t, mask, info);
+        sig = signal_dequeue(t, mask, info);
         pthread_mutex_unlock(&tg->siglock);
         if (sig)
             break;
         if (task_block(t, NULL) == -EINTR) {
             /* The signal that interrupts may be one of ours (unblocked). */
             pthread_mutex_lock(&tg->siglock);
-            sig = dequeue(t, mask, info);
+            sig = signal_dequeue(t, mask, info);
             pthread_mutex_unlock(&tg->siglock);
             if (!sig)
                 sig = -ERESTARTSYS;
@@ -195,7 +155,7 @@ static ssize_t signalfd_read(struct file *f, void *buf, size_t len, int64_t off)
     siginfo_t info;
     /* The first record may wait; the others are only what is pending. */
     pthread_mutex_lock(&t->tg->siglock);
-    while (n < count && dequeue(t, mask, &info))
+    while (n < count && signal_dequeue(t, mask, &info))
         to_record(&info, &out[n++]);
     pthread_mutex_unlock(&t->tg->siglock);
     if (n)
@@ -207,7 +167,7 @@ static ssize_t signalfd_read(struct file *f, void *buf, size_t len, int64_t off)
         return sig;
     to_record(&info, &out[n++]);
     pthread_mutex_lock(&t->tg->siglock);
-    while (n < count && dequeue(t, mask, &info))
+    while (n < count && signal_dequeue(t, mask, &info))
         to_record(&info, &out[n++]);
     pthread_mutex_unlock(&t->tg->siglock);
     return (ssize_t)(n * sizeof(*out));
