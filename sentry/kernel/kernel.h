@@ -154,6 +154,7 @@ struct task {
     uint64_t saved_sigmask; /* restored after sigsuspend-style waits */
     bool restore_sigmask;
     struct sigpending pending; /* private to this thread */
+    uint64_t forced_sigs;      /* pending signals the kernel forced (faults) */
     stack_t altstack;
     int pdeath_signal;
     /* Blocking. */

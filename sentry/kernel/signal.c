@@ -267,6 +267,7 @@ void signal_force(struct task *t, int sig, const siginfo_t *info)
         t->sigmask &= ~SIGBIT(sig);
     }
     sigpending_add(&t->pending, sig, info);
+    t->forced_sigs |= SIGBIT(sig);
     pthread_mutex_unlock(&tg->siglock);
 }
 
@@ -573,6 +574,8 @@ void signal_deliver(struct task *t, bool after_syscall, long ret)
             pthread_mutex_unlock(&tg->siglock);
             break;
         }
+        bool forced = (t->forced_sigs & SIGBIT(sig)) != 0;
+        t->forced_sigs &= ~SIGBIT(sig);
         struct ksigaction act = tg->sighand->actions[sig - 1];
         if (sig == SIGKILL) {
             pthread_mutex_unlock(&tg->siglock);
@@ -586,11 +589,8 @@ void signal_deliver(struct task *t, bool after_syscall, long ret)
             enum sig_default d = default_action(sig);
             /* init: a default action that was queued while blocked is
              * dropped at delivery (Linux's SIGNAL_UNKILLABLE), unless the
-             * kernel forced it (a fault; approximated here by a positive
-             * si_code on a synchronous signal: better, mark forced sigqs). */
-            bool fault = info.si_code > 0 && info.si_code < SI_KERNEL &&
-                         (sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGTRAP ||
-                          sig == SIGFPE || sig == SIGSYS);
+             * kernel forced it (a fault: signal_force marks those). */
+            bool fault = forced;
             if (tg->is_init && !fault) {
                 pthread_mutex_unlock(&tg->siglock);
                 continue;

@@ -76,7 +76,7 @@ def test_ps_lists_shell_and_children(rootfs):
 def progs(tmp_path_factory):
     d = tmp_path_factory.mktemp("pprogs")
     out = {}
-    for name in ("threads", "cowfork", "segv", "sleepers"):
+    for name in ("threads", "cowfork", "segv", "sleepers", "abort"):
         out[name] = compile_static(os.path.join(PROGS, name + ".c"), str(d / name),
                                    extra=["-pthread"])
     return out
@@ -178,3 +178,11 @@ def test_sleeping_threads_use_no_cpu(progs):
         if p.poll() is None:
             p.kill()
             p.wait()
+
+
+def test_abort_as_pid1_matches_linux(progs):
+    native = subprocess.run(["unshare", "-fp", "--mount-proc", progs["abort"]],
+                            capture_output=True, text=True, timeout=60)
+    p = run(progs["abort"], timeout=60)
+    assert p.stdout == "aborting\n"
+    assert p.returncode == 128 + 11 and native.returncode in (128 + 11, -11), (p, native)
