@@ -241,6 +241,20 @@ int main(int argc, char **argv)
                                  g.network);
     if (!g.root[0])
         return runsc_usage_error(NULL, "flag --root: must not be empty");
+    /* Not root: rootless, with a state root the caller can write (runc's
+     * $XDG_RUNTIME_DIR rule). */
+    char rootless_root[4096];
+    if (geteuid() != 0) {
+        g.rootless = true;
+        if (strcmp(g.root, RUNSC_DEFAULT_ROOT) == 0) {
+            const char *xdg = getenv("XDG_RUNTIME_DIR");
+            if (xdg && xdg[0])
+                snprintf(rootless_root, sizeof(rootless_root), "%s/runsc", xdg);
+            else
+                snprintf(rootless_root, sizeof(rootless_root), "/tmp/runsc-%d", (int)geteuid());
+            g.root = rootless_root;
+        }
+    }
 
     if (optind >= argc) {
         runsc_print_usage(stderr);

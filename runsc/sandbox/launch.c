@@ -279,9 +279,29 @@ int gofer_launch(struct runsc_globals *g, const char *root, bool readonly, struc
     }
     if (p == 0) {
         setsid();
-        if (unshare(CLONE_NEWNS) < 0) {
+        uid_t uid = geteuid();
+        gid_t gid = getegid();
+        /* Rootless: a user namespace of its own, where the caller is root,
+         * gives the gofer the capabilities its confinement needs. */
+        int flags = CLONE_NEWNS | (uid != 0 ? CLONE_NEWUSER : 0);
+        if (unshare(flags) < 0) {
             dprintf(2, "runsc: gofer: new mount namespace: %s\n", strerror(errno));
             _exit(125);
+        }
+        if (uid != 0) {
+            char map[64];
+            snprintf(map, sizeof(map), "0 %d 1\n", (int)uid);
+            int r1 = write_file("/proc/self/setgroups", "deny");
+            int r2 = write_file("/proc/self/uid_map", map);
+            snprintf(map, sizeof(map), "0 %d 1\n", (int)gid);
+            int r3 = write_file("/proc/self/gid_map", map);
+            if (r1 < 0 || r2 < 0 || r3 < 0) {
+                dprintf(2, "runsc: gofer: user namespace maps: %s\n",
+                        strerror(-(r2 < 0   ? r2
+                                   : r3 < 0 ? r3
+                                            : r1)));
+                _exit(125);
+            }
         }
         signal(SIGPIPE, SIG_DFL);
         /* Not the engine's pipes: the gofer reports to its log. */

@@ -262,3 +262,31 @@ def test_duplicate_and_unknown_ids(rt, bundle):
 def test_features(rt):
     f = json.loads(rt("features", check=True).stdout)
     assert f["ociVersionMin"].startswith("1.") and "linux" in f
+
+
+def test_rootless_as_an_unprivileged_user():
+    """euid != 0: rootless (the sandbox maps to the caller; no cgroups)."""
+    import tempfile
+    if not shutil.which("setpriv"):
+        pytest.skip("setpriv (util-linux) is not installed")
+    d = tempfile.mkdtemp(prefix="runsc-rootless-")
+    try:
+        os.chmod(d, 0o755)
+        build_busybox_rootfs(os.path.join(d, "rootfs"))
+        subprocess.run([RUNSC, "spec", "--rootless", "--bundle", d], check=True)
+        c = json.load(open(os.path.join(d, "config.json")))
+        c["process"]["terminal"] = False
+        c["process"]["args"] = ["/bin/sh", "-c", "echo rootless $(id -u); exit 5"]
+        json.dump(c, open(os.path.join(d, "config.json"), "w"))
+        for root, dirs, files in os.walk(d):
+            for n in dirs + files:
+                os.lchown(os.path.join(root, n), 65534, 65534)
+        os.lchown(d, 65534, 65534)
+        p = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                            RUNSC, "--root", os.path.join(d, "state"), "run", "--bundle", d,
+                            "rl"], capture_output=True, text=True, timeout=60,
+                           stdin=subprocess.DEVNULL)
+        assert p.returncode == 5, p.stderr
+        assert p.stdout == "rootless 0\n"
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
