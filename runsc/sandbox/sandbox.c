@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -41,6 +42,11 @@ int sandbox_spawn(struct runsc_globals *g, const char *argv0, const char *cmd,
         return rs_error(err, e, "fork");
     }
     if (p == 0) {
+        /* runsc do's children end with it (killed runsc do: no orphaned
+         * sandbox or gofer). */
+        prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+        if (getppid() == 1)
+            _exit(125); /* the parent is already gone */
         signal(SIGPIPE, SIG_DFL);
         if (donation_apply(d) < 0)
             _exit(125);

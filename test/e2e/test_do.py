@@ -237,3 +237,24 @@ def test_help_syscalls_table(runsc):
     assert rows["io_setup"] == "ENOSYS"
     assert rows["rseq"] == "ENOSYS"
     assert rows["mremap"] == "PARTIAL"
+
+
+def test_killed_runsc_do_leaves_nothing(progs):
+    """Killing runsc do takes the sandbox, its stubs and the gofer with it."""
+    p = subprocess.Popen([RUNSC, "do", "--", progs["bigmap"]], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    assert p.stdout.readline() == "before\n"
+    sandbox = find_sandbox(p.pid)
+    p.kill()
+    p.wait()
+    for _ in range(100):
+        if not os.path.exists("/proc/%d" % sandbox):
+            break
+        try:
+            if open("/proc/%d/stat" % sandbox).read().rsplit(")", 1)[1].split()[0] == "Z":
+                break
+        except OSError:
+            break
+        time.sleep(0.05)
+    else:
+        raise AssertionError("sandbox %d outlived runsc do" % sandbox)
