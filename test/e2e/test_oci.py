@@ -290,3 +290,17 @@ def test_rootless_as_an_unprivileged_user():
         assert p.stdout == "rootless 0\n"
     finally:
         shutil.rmtree(d, ignore_errors=True)
+
+
+def test_runsc_not_executable_by_nobody(rt, bundle, tmp_path):
+    """The sandbox runs as uid 65534: create says so when it cannot exec runsc."""
+    d = tmp_path / "private"
+    d.mkdir(mode=0o700)
+    exe = d / "runsc"
+    shutil.copy2(os.path.realpath(RUNSC), exe)
+    set_args(bundle, ["/bin/true"])
+    p = subprocess.run([str(exe), "--root", rt.root, "create", "--bundle", str(bundle), "nx"],
+                       capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert p.returncode != 0
+    assert "65534" in p.stderr and "chmod o+x" in p.stderr, p.stderr
+    assert not os.path.exists(os.path.join(rt.root, "nx"))
