@@ -21,6 +21,11 @@
 static const cap_value_t g_keep[] = {CAP_CHOWN,  CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH,
                                      CAP_FOWNER, CAP_FSETID,       CAP_SYS_CHROOT};
 
+/* same_ns and gofer_own_mount_ns are a deliberate copy of sentry_own_mount_ns
+ * (sentry/boot/confine.c): gofer/ and sentry/ may not include each other, and
+ * neither lib/ nor urpc/ is the place for mount namespace policy. Keep both
+ * in step. */
+
 /* 1 when path names the same namespace as *self, 0 when another, -errno. */
 static int same_ns(const char *path, const struct stat *self)
 {

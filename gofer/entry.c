@@ -49,6 +49,9 @@ static int parse_io_fds(const char *arg, struct gofer_opts *o, rs_error_t *err)
         int fd;
         if (parse_fd(tok, &fd) < 0)
             return rs_error(err, 0, "--io-fds: bad fd \"%s\"", tok);
+        for (size_t i = 0; i < o->io_fd_count; i++)
+            if (o->io_fds[i] == fd)
+                return rs_error(err, 0, "--io-fds: fd %d given twice", fd);
         o->io_fds[o->io_fd_count++] = fd;
     }
     return 0;
@@ -154,20 +157,17 @@ int gofer_main(int argc, char **argv)
     rs_error_t err = NULL;
     struct gofer_opts o = {.log_fd = -1};
     log_set_prefix("gofer");
-    if (parse_args(argc, argv, &o, &err) < 0) {
-        rs_error_wrap(&err, "gofer");
+    /* Errors are reported under the "gofer" prefix: no rs_error_wrap. */
+    if (parse_args(argc, argv, &o, &err) < 0)
         return rs_error_report(&err);
-    }
     if (o.log_fd >= 0 && fcntl(o.log_fd, F_GETFD) < 0) {
-        rs_error(&err, errno, "gofer: --log-fd %d", o.log_fd);
+        rs_error(&err, errno, "--log-fd %d", o.log_fd);
         return rs_error_report(&err);
     }
     enum log_level level = o.debug ? LOG_LEVEL_DEBUG : log_get_level();
     log_init(o.log_fd >= 0 ? o.log_fd : log_fd(), log_get_format(), level);
     raise_nofile();
-    if (serve(&o, &err) < 0) {
-        rs_error_wrap(&err, "gofer");
+    if (serve(&o, &err) < 0)
         return rs_error_report(&err);
-    }
     return 0;
 }

@@ -26,6 +26,11 @@
 
 #include "lib/cleanup.h"
 
+/* struct rule and the A_* / ANY / IF1 macros are a deliberate copy of those in
+ * sentry/boot/seccomp.c: gofer/ and sentry/ may not include each other, and the
+ * shared places (lib/: libc only, urpc/) may not use libseccomp. */
+
+/* One allowed form of a syscall: all of args[0..argc) must hold. */
 struct rule {
     int nr;
     unsigned int argc;

@@ -1,7 +1,7 @@
 /* The gofer server: connections, their fid tables, and the poll() loop.
  *
- * urpc_server provides the method table and the dispatch of a frame into a
- * reply (urpc_server_on_readable); the loop is ours because the gofer must
+ * urpc_server provides the method table and the serving of one connection's
+ * poll() wakeup (urpc_server_on_poll); the loop is ours because the gofer must
  * end when the last connection closes, which urpc_server_run does not do. */
 #include "gofer/server.h"
 
@@ -131,23 +131,6 @@ size_t gofer_server_conn_count(const struct gofer_server *s)
     return __atomic_load_n(&s->conn_count, __ATOMIC_RELAXED);
 }
 
-/* Returns true when the connection must be closed. */
-static bool serve_conn(struct gofer_server *s, struct urpc_conn *c, short revents)
-{
-    if (revents & POLLNVAL)
-        return true;
-    if (urpc_conn_pending(c)) {
-        if (!(revents & (POLLOUT | POLLERR | POLLHUP)))
-            return false;
-        int r = urpc_conn_flush(c);
-        return r < 0 && r != -EAGAIN;
-    }
-    int r = urpc_server_on_readable(s->urpc, c);
-    if (r < 0)
-        log_debug("gofer: connection fd %d: %s", urpc_conn_fd(c), strerror(-r));
-    return r != 0;
-}
-
 int gofer_server_serve(struct gofer_server *s)
 {
     cleanup_free struct pollfd *pfds = NULL;
@@ -181,7 +164,12 @@ int gofer_server_serve(struct gofer_server *s)
          * later ones are served), then the array is compacted. */
         for (size_t i = 0; i < s->conn_count; i++) {
             struct gofer_conn *gc = s->conns[i];
-            if (pfds[1 + i].revents && serve_conn(s, gc->conn, pfds[1 + i].revents)) {
+            if (!pfds[1 + i].revents)
+                continue;
+            int r = urpc_server_on_poll(s->urpc, gc->conn, pfds[1 + i].revents);
+            if (r < 0)
+                log_debug("gofer: connection fd %d: %s", urpc_conn_fd(gc->conn), strerror(-r));
+            if (r != 0) {
                 s->conns[i] = NULL;
                 conn_free(s, gc);
             }

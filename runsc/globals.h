@@ -36,3 +36,5 @@ const struct runsc_command *runsc_find_command(const char *name);
 void runsc_print_usage(FILE *f);
 /* "runsc CMD: msg" on stderr + log, returns exit status 1. Use for usage errors. */
 int runsc_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Whether p names a platform runsc knows (ptrace, systrap, kvm). */
+bool runsc_platform_valid(const char *p);

@@ -80,6 +80,11 @@ void runsc_print_usage(FILE *f)
                "  --help                this text; \"runsc help COMMAND\" for a command\n");
 }
 
+bool runsc_platform_valid(const char *p)
+{
+    return strcmp(p, "ptrace") == 0 || strcmp(p, "systrap") == 0 || strcmp(p, "kvm") == 0;
+}
+
 int runsc_usage_error(const char *cmd, const char *fmt, ...)
 {
     char msg[1024];
@@ -231,8 +236,7 @@ int main(int argc, char **argv)
     if (log_parse_format(g.log_format, &fmt) < 0)
         return runsc_usage_error(NULL, "flag --log-format: must be text or json, got \"%s\"",
                                  g.log_format);
-    if (strcmp(g.platform, "ptrace") != 0 && strcmp(g.platform, "systrap") != 0 &&
-        strcmp(g.platform, "kvm") != 0)
+    if (!runsc_platform_valid(g.platform))
         return runsc_usage_error(
             NULL, "flag --platform: must be ptrace, systrap or kvm, got \"%s\"", g.platform);
     if (strcmp(g.network, "sandbox") != 0 && strcmp(g.network, "host") != 0 &&

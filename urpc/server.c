@@ -327,18 +327,17 @@ void urpc_server_stop(struct urpc_server *s)
     errno = saved;
 }
 
-/* Returns true when the connection must be closed. */
-static bool serve_conn(struct urpc_server *s, struct urpc_conn *c, short revents)
+int urpc_server_on_poll(struct urpc_server *s, struct urpc_conn *c, short revents)
 {
     if (revents & POLLNVAL)
-        return true;
+        return -EBADF;
     if (urpc_conn_pending(c)) {
         if (!(revents & (POLLOUT | POLLERR | POLLHUP)))
-            return false;
+            return 0;
         int r = urpc_conn_flush(c);
-        return r < 0 && r != -EAGAIN;
+        return r == -EAGAIN ? 0 : r;
     }
-    return urpc_server_on_readable(s, c) != 0;
+    return urpc_server_on_readable(s, c);
 }
 
 /* Returns true when accepting should pause (out of fds or memory). */
@@ -406,7 +405,7 @@ int urpc_server_run(struct urpc_server *s, int listen_fd)
         size_t kept = 0, served = n - 2;
         for (size_t i = 0; i < served; i++) {
             struct urpc_conn *c = s->conns[i];
-            if (pfds[2 + i].revents && serve_conn(s, c, pfds[2 + i].revents))
+            if (pfds[2 + i].revents && urpc_server_on_poll(s, c, pfds[2 + i].revents) != 0)
                 urpc_conn_free(c);
             else
                 s->conns[kept++] = c;

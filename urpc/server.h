@@ -79,6 +79,13 @@ int urpc_server_handle(struct urpc_server *s, struct urpc_conn *c, struct urpc_f
  * connection, 1 when the peer closed it, -errno on a protocol or I/O error;
  * free the connection on anything but 0. */
 int urpc_server_on_readable(struct urpc_server *s, struct urpc_conn *c);
+/* One poll() wakeup of c, whose fd was polled for POLLOUT while
+ * urpc_conn_pending(c) and for POLLIN otherwise; revents is what poll()
+ * returned for it (non-zero). Flushes the pending reply, or handles the
+ * frames available (urpc_server_on_readable). Returns 0 to keep the
+ * connection, 1 when the peer closed it, -errno (-EBADF for POLLNVAL) on a
+ * protocol or I/O error; free the connection on anything but 0. */
+int urpc_server_on_poll(struct urpc_server *s, struct urpc_conn *c, short revents);
 
 /* Serves an already connected socket (e.g. one end of a socketpair) in
  * urpc_server_run. Takes ownership of fd; makes it non-blocking. Call before

@@ -33,6 +33,9 @@ int cmd_do(struct runsc_globals *g, int argc, char **argv)
             o.env[o.n_env++] = optarg;
             break;
         case 'p':
+            if (!runsc_platform_valid(optarg))
+                return runsc_usage_error(
+                    "do", "flag --platform: must be ptrace, systrap or kvm, got \"%s\"", optarg);
             g->platform = optarg;
             break;
         case 'w':

@@ -327,9 +327,16 @@ int cmd_events(struct runsc_globals *g, int argc, char **argv)
     while ((c = getopt_long_only(argc, argv, "+:", opts, NULL)) != -1) {
         if (c == 's')
             stats = true;
-        else if (c == 'i')
-            interval = atoi(optarg); /* "5s" reads as 5 */
-        else
+        else if (c == 'i') {
+            /* Seconds: "5" or "5s". */
+            char *end;
+            long v = strtol(optarg, &end, 10);
+            if (end == optarg || (*end && strcmp(end, "s") != 0) || v <= 0 || v > 86400)
+                return runsc_usage_error(
+                    "events", "--interval must be a positive number of seconds, got \"%s\"",
+                    optarg);
+            interval = (int)v;
+        } else
             return runsc_usage_error("events", "unknown flag %s", argv[optind - 1]);
     }
     const char *id = NULL;

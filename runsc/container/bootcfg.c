@@ -7,13 +7,31 @@
 #include <unistd.h>
 
 #include "lib/fileutil.h"
-#include "urpc/proto/boot.pb-c.h"
 
 /* runc's default when process.capabilities is absent. */
 #define DEFAULT_CAPS                                                                               \
     ((1ull << 0) | (1ull << 1) | (1ull << 3) | (1ull << 4) | (1ull << 5) | (1ull << 6) |           \
      (1ull << 7) | (1ull << 8) | (1ull << 10) | (1ull << 13) | (1ull << 18) | (1ull << 27) |       \
      (1ull << 29) | (1ull << 31))
+
+int bootcfg_pack_fd(const Runsc__Boot__Config *cfg, rs_error_t *err)
+{
+    size_t len = runsc__boot__config__get_packed_size(cfg);
+    uint8_t *buf = xmalloc(len ? len : 1);
+    runsc__boot__config__pack(cfg, buf);
+    int fd = memfd_create("runsc-boot-config", MFD_CLOEXEC);
+    if (fd < 0) {
+        free(buf);
+        return rs_error(err, errno, "memfd_create");
+    }
+    int r = fu_write_all(fd, buf, len);
+    free(buf);
+    if (r < 0 || lseek(fd, 0, SEEK_SET) < 0) {
+        close(fd);
+        return rs_error(err, r < 0 ? -r : errno, "writing the boot configuration");
+    }
+    return fd;
+}
 
 int bootcfg_fd(struct runsc_globals *g, const struct spec *s, rs_error_t *err)
 {
@@ -60,21 +78,8 @@ int bootcfg_fd(struct runsc_globals *g, const struct spec *s, rs_error_t *err)
     }
     cfg.n_rlimits = p->rlimits_count;
     cfg.rlimits = rlp;
-    size_t len = runsc__boot__config__get_packed_size(&cfg);
-    uint8_t *buf = xmalloc(len ? len : 1);
-    runsc__boot__config__pack(&cfg, buf);
+    int fd = bootcfg_pack_fd(&cfg, err);
     free(rl);
     free(rlp);
-    int fd = memfd_create("runsc-boot-config", MFD_CLOEXEC);
-    if (fd < 0) {
-        free(buf);
-        return rs_error(err, errno, "memfd_create");
-    }
-    int r = fu_write_all(fd, buf, len);
-    free(buf);
-    if (r < 0 || lseek(fd, 0, SEEK_SET) < 0) {
-        close(fd);
-        return rs_error(err, r < 0 ? -r : errno, "writing the boot configuration");
-    }
     return fd;
 }

@@ -11,39 +11,16 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "lib/cleanup.h"
-#include "lib/fileutil.h"
 #include "lib/log.h"
+#include "runsc/container/bootcfg.h"
 #include "runsc/sandbox/sandbox.h"
-#include "urpc/proto/boot.pb-c.h"
 
 extern char **environ;
-
-/* Serializes the boot configuration into a sealed memfd. */
-static int config_fd(const Runsc__Boot__Config *cfg, rs_error_t *err)
-{
-    size_t len = runsc__boot__config__get_packed_size(cfg);
-    uint8_t *buf = xmalloc(len ? len : 1);
-    runsc__boot__config__pack(cfg, buf);
-    int fd = memfd_create("runsc-boot-config", MFD_CLOEXEC);
-    if (fd < 0) {
-        free(buf);
-        return rs_error(err, errno, "memfd_create");
-    }
-    int r = fu_write_all(fd, buf, len);
-    free(buf);
-    if (r < 0 || lseek(fd, 0, SEEK_SET) < 0) {
-        close(fd);
-        return rs_error(err, r < 0 ? -r : errno, "writing the boot configuration");
-    }
-    return fd;
-}
 
 static bool has_env(char **env, size_t n, const char *kv)
 {
@@ -103,7 +80,7 @@ int container_do(struct runsc_globals *g, const struct do_options *o, rs_error_t
     cfg.debug = g->debug;
     cfg.umask = 022;
 
-    int spec = config_fd(&cfg, err);
+    int spec = bootcfg_pack_fd(&cfg, err);
     free(env);
     if (spec < 0)
         return -1;

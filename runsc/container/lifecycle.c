@@ -205,10 +205,7 @@ static void undo_create(struct runsc_globals *g, const char *id, struct created 
         cgroup_destroy(c->cgroup);
     if (c->sock)
         unlink(c->sock);
-    cleanup_free char *dir = xasprintf("%s/%s", g->root, id);
-    cleanup_free char *f = xasprintf("%s/state.json", dir);
-    unlink(f);
-    rmdir(dir);
+    state_remove(g->root, id);
 }
 
 static int do_create(struct runsc_globals *g, const struct create_opts *o, struct spec **spec_out,
@@ -553,10 +550,7 @@ int container_delete(struct runsc_globals *g, const char *id, bool force, rs_err
         spec_free(s);
     }
     rs_error_release(&herr);
-    cleanup_free char *dir = xasprintf("%s/%s", g->root, id);
-    cleanup_free char *f = xasprintf("%s/state.json", dir);
-    unlink(f);
-    rmdir(dir);
+    state_remove(g->root, id);
     state_release(&st);
     close(lock);
     return 0;

@@ -222,6 +222,14 @@ void state_free_ids(char **ids, size_t count)
     free(ids);
 }
 
+void state_remove(const char *root, const char *id)
+{
+    cleanup_free char *dir = xasprintf("%s/%s", root, id);
+    cleanup_free char *f = xasprintf("%s/%s", dir, STATE_FILE);
+    unlink(f);
+    rmdir(dir);
+}
+
 void state_release(struct container_state *st)
 {
     free(st->id);

@@ -33,6 +33,8 @@ int state_check_id(const char *id, rs_error_t *err);
 int state_lock(const char *root, const char *id, int how, bool create, int *lock_fd,
                rs_error_t *err);
 int state_save(const char *root, const struct container_state *st, rs_error_t *err);
+/* Removes the state file and the container's directory (best effort). */
+void state_remove(const char *root, const char *id);
 /* Caller holds the lock. Refreshes status: a recorded live state whose
  * sandbox process is gone reads as "stopped". */
 int state_load(const char *root, const char *id, struct container_state *st, rs_error_t *err);

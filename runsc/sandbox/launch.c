@@ -113,13 +113,20 @@ static int write_file(const char *path, const char *text)
     return r;
 }
 
+int sandbox_exe_path(char *buf, size_t size, rs_error_t *err)
+{
+    ssize_t n = readlink("/proc/self/exe", buf, size - 1);
+    if (n < 0)
+        return rs_error(err, errno, "readlink /proc/self/exe");
+    buf[n] = '\0';
+    return 0;
+}
+
 int sandbox_check_exec_by_nobody(rs_error_t *err)
 {
     char exe[4096];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-    if (n < 0)
-        return rs_error(err, errno, "readlink /proc/self/exe");
-    exe[n] = '\0';
+    if (sandbox_exe_path(exe, sizeof(exe), err) < 0)
+        return -1;
     struct stat st;
     if (stat(exe, &st) < 0)
         return rs_error(err, errno, "stat %s", exe);
@@ -141,20 +148,11 @@ int sandbox_check_exec_by_nobody(rs_error_t *err)
     return 0;
 }
 
-static int exe_path(char *buf, size_t size, rs_error_t *err)
-{
-    ssize_t n = readlink("/proc/self/exe", buf, size - 1);
-    if (n < 0)
-        return rs_error(err, errno, "readlink /proc/self/exe");
-    buf[n] = '\0';
-    return 0;
-}
-
 int sandbox_launch(struct runsc_globals *g, const struct launch_opts *o, struct donation *d,
                    pid_t *pid, rs_error_t *err)
 {
     char exe[4096];
-    if (exe_path(exe, sizeof(exe), err) < 0)
+    if (sandbox_exe_path(exe, sizeof(exe), err) < 0)
         return -1;
     bool userns = true;
     uid_t outer_uid = o->rootless ? geteuid() : NOBODY;
@@ -256,7 +254,7 @@ int gofer_launch(struct runsc_globals *g, const char *root, bool readonly, struc
                  pid_t *pid, rs_error_t *err)
 {
     char exe[4096];
-    if (exe_path(exe, sizeof(exe), err) < 0)
+    if (sandbox_exe_path(exe, sizeof(exe), err) < 0)
         return -1;
     char *argv[64];
     int argc = 0;

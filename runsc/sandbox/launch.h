@@ -32,3 +32,6 @@ int gofer_launch(struct runsc_globals *g, const char *root, bool readonly, struc
 /* Checks that the runsc binary can be executed by uid 65534 (every
  * directory on its path searchable, the file executable by others). */
 int sandbox_check_exec_by_nobody(rs_error_t *err);
+
+/* The path of the running runsc binary (/proc/self/exe) into buf. */
+int sandbox_exe_path(char *buf, size_t size, rs_error_t *err);

@@ -11,10 +11,14 @@
 #include <unistd.h>
 
 #include "lib/log.h"
+#include "runsc/sandbox/launch.h"
 
 int sandbox_spawn(struct runsc_globals *g, const char *argv0, const char *cmd,
                   const char *const *args, struct donation *d, pid_t *pid, rs_error_t *err)
 {
+    char exe[4096];
+    if (sandbox_exe_path(exe, sizeof(exe), err) < 0)
+        return -1;
     char *argv[128];
     int argc = 0;
     argv[argc++] = (char *)argv0;
@@ -25,15 +29,6 @@ int sandbox_spawn(struct runsc_globals *g, const char *argv0, const char *cmd,
         argv[argc++] = (char *)args[i];
     int first_donated = argc;
     argc = donation_argv(d, argv, argc);
-    char exe[4096];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-    if (n < 0) {
-        int e = errno;
-        for (int i = first_donated; i < argc; i++)
-            free(argv[i]);
-        return rs_error(err, e, "readlink /proc/self/exe");
-    }
-    exe[n] = '\0';
     pid_t p = fork();
     if (p < 0) {
         int e = errno;

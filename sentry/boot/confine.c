@@ -44,6 +44,9 @@
 
 /* ---- the mount namespace -------------------------------------------------------------- */
 
+/* same_ns and sentry_own_mount_ns are copied in gofer/confine.c (the two
+ * may not include each other); keep both in step. */
+
 /* 1 when path names the same namespace as *self, 0 when another, -errno. */
 static int same_ns(const char *path, const struct stat *self)
 {

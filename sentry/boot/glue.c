@@ -22,15 +22,12 @@ static void shutdown_hook(void *arg)
     /* Everything was sent SIGKILL; if init never started, end it here so
      * the boot's wait returns and the sandbox exits. */
     pthread_mutex_lock(&k->lock);
-    bool started = k->init && k->init->leader && k->init->leader->ctx;
-    pthread_mutex_unlock(&k->lock);
-    if (!started) {
-        pthread_mutex_lock(&k->lock);
+    if (!(k->init && k->init->leader && k->init->leader->ctx)) {
         k->init_status = SIGKILL;
         k->init_done = true;
         pthread_cond_broadcast(&k->cond);
-        pthread_mutex_unlock(&k->lock);
     }
+    pthread_mutex_unlock(&k->lock);
 }
 
 int boot_control_start(struct kernel *k, int listen_fd, struct control_server **out)

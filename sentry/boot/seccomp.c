@@ -33,7 +33,8 @@
 
 #include "lib/cleanup.h"
 
-/* One allowed form of a syscall: all of args[0..argc) must hold. */
+/* One allowed form of a syscall: all of args[0..argc) must hold. The struct and
+ * the macros below are copied in gofer/seccomp.c (see there why). */
 struct rule {
     int nr;
     unsigned int argc;

@@ -83,11 +83,6 @@ struct sigpending {
     struct sigq *head;
 };
 
-struct itimer {
-    struct timespec next; /* absolute CLOCK_MONOTONIC, 0 = disarmed */
-    struct timespec interval;
-};
-
 enum tg_state { TG_ALIVE, TG_ZOMBIE, TG_DEAD };
 
 struct thread_group {
@@ -117,13 +112,10 @@ struct thread_group {
     int pgid, sid;
     struct waitq child_wait; /* wait4 waiters of this (parent) group */
     struct waitq exit_wait;  /* pidfd pollers: woken when the group dies */
-    struct waitq vfork_wait; /* unused by the group itself: see task.vfork_done */
     /* Accounting and /proc. */
     struct timespec start_time; /* CLOCK_MONOTONIC */
     uint64_t children_utime_ns, children_stime_ns;
-    char *exe; /* path of the executable (/proc/pid/exe) */
-    /* Interval timers (siglock); the kernel's timer thread fires them. */
-    struct itimer itimer_real;
+    char *exe;    /* path of the executable (/proc/pid/exe) */
     bool is_init; /* the container's first process: pid-1 signal semantics */
     /* ---- timers and signalfd (timer.c, sys_timer.c, sys_signalfd.c) ----
      * sigqueue_wq: woken whenever a signal is queued to the group or to one
@@ -160,7 +152,6 @@ struct task {
     /* Blocking. */
     int wake_fd; /* eventfd: task_wake writes it */
     bool blocked;
-    _Atomic bool interrupt_pending;
     /* Restart of interrupted syscalls (restart_syscall). */
     long (*restart_fn)(struct task *t);
     struct timespec restart_deadline;
@@ -175,7 +166,6 @@ struct task {
     enum task_state state;
     struct task *vfork_parent; /* set while a vfork child runs */
     bool vfork_done;
-    struct waitq vfork_wait;
     uint64_t utime_ns, stime_ns;
     pthread_t thread;
     struct task *next;    /* kernel task list (kernel.lock) */

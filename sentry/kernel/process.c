@@ -217,7 +217,7 @@ long task_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t ptid, u
         return -EINVAL;
     if (flags & (CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID |
                  CLONE_NEWNET | CLONE_NEWCGROUP | CLONE_NEWTIME))
-        return -EINVAL; /* namespaces inside the sandbox: not yet (PARTIAL) */
+        return -EINVAL; /* namespaces inside the sandbox: not supported (PARTIAL) */
     if ((flags & CLONE_PIDFD) && (flags & (CLONE_THREAD | CLONE_DETACHED)))
         return -EINVAL;
     if ((flags & CLONE_PARENT) && t->tg->is_init)

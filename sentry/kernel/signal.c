@@ -119,7 +119,6 @@ static bool sigpending_take(struct sigpending *p, int sig, siginfo_t *out)
 
 void task_interrupt(struct task *t)
 {
-    __atomic_store_n(&t->interrupt_pending, true, __ATOMIC_RELEASE);
     pthread_mutex_lock(&t->ctx_lock);
     if (t->ctx)
         g_kernel->pops->ctx_interrupt(t->ctx);
@@ -331,17 +330,7 @@ static int next_signal(struct task *t, siginfo_t *info)
             sigpending_take(&t->pending, sync_sigs[i], info);
             return sync_sigs[i];
         }
-    if (mine) {
-        int sig = __builtin_ctzll(mine) + 1;
-        sigpending_take(&t->pending, sig, info);
-        return sig;
-    }
-    if (shared) {
-        int sig = __builtin_ctzll(shared) + 1;
-        sigpending_take(&tg->shared_pending, sig, info);
-        return sig;
-    }
-    return 0;
+    return signal_dequeue(t, ~t->sigmask, info);
 }
 
 /* The parent learns about a stop or continue (SIGCHLD unless SA_NOCLDSTOP). */
@@ -558,7 +547,6 @@ void signal_deliver(struct task *t, bool after_syscall, long ret)
     bool restart_pending =
         after_syscall && (ret == -ERESTARTSYS || ret == -ERESTARTNOINTR || ret == -ERESTARTNOHAND ||
                           ret == -ERESTART_RESTARTBLOCK);
-    __atomic_store_n(&t->interrupt_pending, false, __ATOMIC_RELEASE);
     for (;;) {
         if (t->exiting || tg->exiting)
             task_exit(t, tg->exit_status, false);
@@ -600,8 +588,8 @@ void signal_deliver(struct task *t, bool after_syscall, long ret)
                 continue;
             }
             if (d == ACT_STOP) {
-                /* Orphaned process groups ignore the terminal stops; not
-                 * tracked yet. */
+                /* Orphaned process groups are not tracked: the terminal
+                 * stops apply to them too (Linux ignores them there). */
                 tg->stopped = true;
                 tg->stop_sig = sig;
                 tg->stop_unreported = true;

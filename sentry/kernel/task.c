@@ -168,7 +168,6 @@ struct task *task_alloc(void)
         return NULL;
     }
     pthread_mutex_init(&t->ctx_lock, NULL);
-    waitq_init(&t->vfork_wait);
     t->altstack.ss_flags = SS_DISABLE;
     t->state = TASK_RUNNING;
     return t;
@@ -192,7 +191,6 @@ struct thread_group *tg_alloc(void)
     waitq_init(&tg->child_wait);
     waitq_init(&tg->exit_wait);
     waitq_init(&tg->sigqueue_wq);
-    waitq_init(&tg->vfork_wait);
     tg->refs = 1;
     tg->exit_signal = SIGCHLD;
     clock_gettime(CLOCK_MONOTONIC, &tg->start_time);

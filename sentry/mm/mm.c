@@ -428,8 +428,7 @@ int mm_fault(struct mm *mm, uint64_t addr, unsigned access)
      * present read-only-mapped page of a writable VMA is a write too. */
     bool write = (access & PLATFORM_ACCESS_WRITE) != 0;
     uint64_t e = pt_get(&mm->pt, page);
-    if (!write && (e & PT_PRESENT) && (v->prot & PROT_WRITE) && !(v->flags & VMA_SHARED) &&
-        memfile_refs(mm->mf, e & PT_FRAME_MASK) > 1)
+    if (!write && (e & PT_PRESENT) && (v->prot & PROT_WRITE) && !(page_prot(mm, v, e) & PROT_WRITE))
         write = true;
     bool changed = false;
     r = populate(mm, v, page, write, &changed);

@@ -9,8 +9,8 @@
 struct dents_buf {
     char *buf;
     size_t cap, len;
-    bool old; /* struct linux_dirent (getdents) instead of linux_dirent64 */
-    int64_t next_off;
+    bool old;  /* struct linux_dirent (getdents) instead of linux_dirent64 */
+    bool full; /* an entry did not fit */
 };
 
 static bool emit(void *arg, const char *name, uint64_t ino, uint8_t type, int64_t off)
@@ -22,8 +22,10 @@ static bool emit(void *arg, const char *name, uint64_t ino, uint8_t type, int64_
         reclen = (8 + 8 + 2 + nl + 1 + 1 + 7) & ~7ul; /* ino, off, reclen, name, NUL, type */
     else
         reclen = (8 + 8 + 2 + 1 + nl + 1 + 7) & ~7ul;
-    if (b->len + reclen > b->cap)
+    if (b->len + reclen > b->cap) {
+        b->full = true;
         return false;
+    }
     char *p = b->buf + b->len;
     memset(p, 0, reclen);
     uint16_t rl = (uint16_t)reclen;
@@ -54,7 +56,7 @@ static long do_getdents(struct task *t, int fd, uint64_t addr, unsigned count, b
     }
     if (count > SC_IO_CHUNK)
         count = SC_IO_CHUNK;
-    struct dents_buf b = {malloc(count ? count : 1), count, 0, old, 0};
+    struct dents_buf b = {malloc(count ? count : 1), count, 0, old, false};
     if (!b.buf) {
         file_put(f);
         return -ENOMEM;
@@ -62,16 +64,8 @@ static long do_getdents(struct task *t, int fd, uint64_t addr, unsigned count, b
     pthread_mutex_lock(&f->pos_lock);
     int64_t pos = f->pos;
     r = f->ops->iterate(f, &pos, emit, &b);
-    if (r == 0) {
-        if (b.len == 0) {
-            /* End of directory, or the buffer is too small for one entry. */
-            int64_t probe = pos;
-            struct dents_buf big = {malloc(4096), 4096, 0, old, 0};
-            if (big.buf && f->ops->iterate(f, &probe, emit, &big) == 0 && big.len > 0)
-                r = -EINVAL;
-            free(big.buf);
-        }
-    }
+    if (r == 0 && b.len == 0 && b.full)
+        r = -EINVAL; /* not even one entry fits (else: end of directory) */
     if (r == 0) {
         r = mm_copy_out(t->mm, addr, b.buf, b.len);
         if (r == 0) {

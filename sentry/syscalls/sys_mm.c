@@ -45,7 +45,7 @@ long sys_mmap(struct task *t, const struct syscall_args *args)
         r = mm_mmap(t->mm, addr, len, prot, flags | MAP_ANONYMOUS, NULL, 0, 0, &out);
     } else if (r == 0) {
         if (type != MAP_PRIVATE && (prot & PROT_WRITE)) {
-            r = -ENODEV; /* shared writable file mappings: the filesystem issue */
+            r = -ENODEV; /* shared writable file mappings: not supported */
         } else {
             if (type != MAP_PRIVATE && acc != O_RDWR)
                 max_prot &= ~PROT_WRITE;

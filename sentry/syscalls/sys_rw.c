@@ -91,26 +91,45 @@ static ssize_t write_from(struct task *t, struct file *f, uint64_t addr, size_t 
 /* For seekable files without an explicit offset, the file position is
  * taken under pos_lock and advanced by what really reached the caller (a
  * fault in the buffer stops the advance there, as in Linux). */
+static bool uses_pos(struct file *f)
+{
+    return !f->ops->stream && f->ops->llseek;
+}
+
+/* Takes pos_lock and returns where the transfer starts: the position, or
+ * the end of the file for an O_APPEND write (-errno, unlocked, on error). */
+static int64_t pos_begin(struct file *f, bool write)
+{
+    pthread_mutex_lock(&f->pos_lock);
+    if (!write || !(f->flags & O_APPEND))
+        return f->pos;
+    struct vfs_attr a;
+    int r = vfs_file_getattr(f, &a);
+    if (r < 0) {
+        pthread_mutex_unlock(&f->pos_lock);
+        return r;
+    }
+    return a.size;
+}
+
+/* Advances the position past what was transferred and drops pos_lock. */
+static void pos_end(struct file *f, int64_t off, ssize_t done)
+{
+    if (done > 0)
+        f->pos = off + done;
+    pthread_mutex_unlock(&f->pos_lock);
+}
+
 static ssize_t io_at_pos(struct task *t, struct file *f, uint64_t addr, size_t len, bool write)
 {
-    if (f->ops->stream || !f->ops->llseek)
+    if (!uses_pos(f))
         return write ? write_from(t, f, addr, len, NO_OFFSET)
                      : read_into(t, f, addr, len, NO_OFFSET);
-    pthread_mutex_lock(&f->pos_lock);
-    int64_t off = f->pos;
-    if (write && (f->flags & O_APPEND)) {
-        struct vfs_attr a;
-        int r = vfs_file_getattr(f, &a);
-        if (r < 0) {
-            pthread_mutex_unlock(&f->pos_lock);
-            return r;
-        }
-        off = a.size;
-    }
+    int64_t off = pos_begin(f, write);
+    if (off < 0)
+        return off;
     ssize_t r = write ? write_from(t, f, addr, len, off) : read_into(t, f, addr, len, off);
-    if (r > 0)
-        f->pos = off + r;
-    pthread_mutex_unlock(&f->pos_lock);
+    pos_end(f, off, r);
     return r;
 }
 
@@ -217,14 +236,12 @@ static long rwv(struct task *t, int fd, uint64_t iov_addr, uint64_t cnt, int64_t
         goto out;
     }
     int64_t done = 0;
-    bool at_pos = off == NO_OFFSET && !f->ops->stream && f->ops->llseek;
+    bool at_pos = off == NO_OFFSET && uses_pos(f);
     if (at_pos) {
-        pthread_mutex_lock(&f->pos_lock);
-        off = f->pos;
-        if (write && (f->flags & O_APPEND)) {
-            struct vfs_attr a;
-            if (vfs_file_getattr(f, &a) == 0)
-                off = a.size;
+        off = pos_begin(f, write);
+        if (off < 0) {
+            r = off;
+            goto out;
         }
     }
     for (uint64_t i = 0; i < cnt; i++) {
@@ -243,11 +260,8 @@ static long rwv(struct task *t, int fd, uint64_t iov_addr, uint64_t cnt, int64_t
     }
     r = done;
 out_pos:
-    if (at_pos) {
-        if (done > 0)
-            f->pos = off + done;
-        pthread_mutex_unlock(&f->pos_lock);
-    }
+    if (at_pos)
+        pos_end(f, off, done);
 out:
     free(iov);
     file_put(f);
@@ -316,7 +330,13 @@ static long do_fsync(struct task *t, int fd)
     struct file *f = sc_file(t, fd);
     if (!f)
         return -EBADF;
-    long r = f->ops->fsync ? f->ops->fsync(f) : 0;
+    /* Without an fsync op: regular files and directories have nothing to
+     * write back (0); pipes, sockets and devices are EINVAL, as in Linux. */
+    long r;
+    if (f->ops->fsync)
+        r = f->ops->fsync(f);
+    else
+        r = S_ISREG(f->inode->mode) || S_ISDIR(f->inode->mode) ? 0 : -EINVAL;
     file_put(f);
     return r;
 }

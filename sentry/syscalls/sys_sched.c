@@ -9,7 +9,7 @@ static int check_pid(struct task *t, int pid)
     if (pid < 0)
         return -EINVAL;
     if (pid != 0 && pid != t->tid && pid != t->tg->tgid)
-        return -ESRCH; /* other tasks: the processes issue */
+        return -ESRCH; /* other tasks: not supported (PARTIAL in the table) */
     return 0;
 }
 

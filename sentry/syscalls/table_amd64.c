@@ -60,7 +60,8 @@ const struct syscall_entry g_syscall_table[SYSCALL_NR_MAX] = {
     S(select),
     S(pselect6),
     /* memory */
-    S(mmap),
+    P(mmap, "writable MAP_SHARED file mappings are ENODEV; a read-only MAP_SHARED file "
+            "mapping is a private snapshot"),
     S(munmap),
     S(mprotect),
     S(brk),
@@ -109,12 +110,13 @@ const struct syscall_entry g_syscall_table[SYSCALL_NR_MAX] = {
     S(timer_getoverrun),
     S(timer_delete),
     /* scheduling */
-    S(sched_getaffinity),
-    P(sched_setaffinity, "accepted for any subset of the sandbox's CPUs; not enforced"),
+    P(sched_getaffinity, "the caller only (pid 0, own tid or tgid), else ESRCH; first 64 CPUs"),
+    P(sched_setaffinity, "the caller only (pid 0, own tid or tgid), else ESRCH; accepted "
+                         "for any subset of the sandbox's CPUs; not enforced"),
     S(sched_yield),
     S(getcpu),
-    S(sched_getscheduler),
-    S(sched_getparam),
+    P(sched_getscheduler, "the caller only (pid 0, own tid or tgid), else ESRCH"),
+    P(sched_getparam, "the caller only (pid 0, own tid or tgid), else ESRCH"),
     S(prlimit64),
     S(getrlimit),
     P(setrlimit, "recorded; RLIMIT_NOFILE enforced, others recorded only"),
@@ -156,7 +158,7 @@ const struct syscall_entry g_syscall_table[SYSCALL_NR_MAX] = {
     S(getsid),
     S(getpgrp),
     P(getrusage, "only ru_maxrss is filled"),
-    P(times, "CPU times are not accounted yet (zero)"),
+    P(times, "CPU times are not accounted: all zero"),
     P(futex, "PI futexes work functionally, without priority inheritance"),
     S(restart_syscall),
     /* Refused on purpose. */

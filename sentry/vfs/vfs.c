@@ -310,6 +310,23 @@ int vfs_getattr(struct inode *ino, struct vfs_attr *attr)
     return r;
 }
 
+void vfs_attr_from_stat(struct vfs_attr *a, const struct stat *st)
+{
+    a->ino = st->st_ino;
+    a->dev = st->st_dev;
+    a->mode = st->st_mode;
+    a->nlink = (uint32_t)st->st_nlink;
+    a->uid = st->st_uid;
+    a->gid = st->st_gid;
+    a->rdev = st->st_rdev;
+    a->size = st->st_size;
+    a->blocks = st->st_blocks;
+    a->blksize = (int32_t)st->st_blksize;
+    a->atime = st->st_atim;
+    a->mtime = st->st_mtim;
+    a->ctime = st->st_ctim;
+}
+
 int vfs_file_getattr(struct file *f, struct vfs_attr *attr)
 {
     if (f->ops && f->ops->getattr) {

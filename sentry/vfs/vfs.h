@@ -222,6 +222,9 @@ void vfs_fs_get(struct vfs_fs *fs);
 void vfs_fs_put(struct vfs_fs *fs);
 uint64_t vfs_new_dev(void);
 
+/* Fills every field of a but btime from a host stat. */
+void vfs_attr_from_stat(struct vfs_attr *a, const struct stat *st);
+
 void path_get(const struct vfs_path *p);
 void path_put(struct vfs_path *p);
 

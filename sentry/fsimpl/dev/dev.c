@@ -69,11 +69,6 @@ static const struct file_ops g_full_ops = {
 static const struct file_ops g_random_ops = {
     .read = random_read, .write = null_write, .llseek = dev_llseek, .stream = true};
 
-bool devfs_is_zero(struct file *f)
-{
-    return f->ops == &g_zero_ops;
-}
-
 int devfs_new(struct vfs_fs **fs, struct dentry **root)
 {
     struct synth_fs *s;

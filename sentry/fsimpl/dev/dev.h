@@ -6,5 +6,3 @@
 
 /* Builds a devfs instance; *root gets the root dentry. */
 int devfs_new(struct vfs_fs **fs, struct dentry **root);
-/* Whether f is /dev/zero (mmap of it is anonymous memory). */
-bool devfs_is_zero(struct file *f);

@@ -51,10 +51,10 @@ static uint64_t map_dev(struct vfs_fs *fs, uint64_t host_dev)
 
 struct gofer_inode {
     uint64_t fid;
-    struct gofer_attr attr;
-    int rd_fd;  /* host fd opened O_RDONLY, or -1 */
-    int rw_fd;  /* host fd opened O_RDWR (or O_WRONLY), or -1 */
-    char *link; /* cached symlink target */
+    struct vfs_attr attr; /* cached; dev is the host's */
+    int rd_fd;            /* host fd opened O_RDONLY, or -1 */
+    int rw_fd;            /* host fd opened O_RDWR (or O_WRONLY), or -1 */
+    char *link;           /* cached symlink target */
     size_t link_len;
 };
 
@@ -65,10 +65,11 @@ static struct gofer_client *client_of(struct inode *ino)
     return ((struct goferfs *)ino->fs)->c;
 }
 
-static void attr_from_gofer(struct inode *ino, const struct gofer_attr *g, struct vfs_attr *a)
+/* The cached attributes keep the host's device number; g_getattr maps it. */
+static void attr_from_gofer(const struct gofer_attr *g, struct vfs_attr *a)
 {
     a->ino = g->ino;
-    a->dev = map_dev(ino->fs, g->dev);
+    a->dev = g->dev;
     a->mode = g->mode;
     a->nlink = g->nlink;
     a->uid = g->uid;
@@ -82,23 +83,6 @@ static void attr_from_gofer(struct inode *ino, const struct gofer_attr *g, struc
     a->ctime = g->ctime;
 }
 
-static void attr_from_stat(const struct stat *st, struct gofer_attr *g)
-{
-    g->ino = st->st_ino;
-    g->dev = st->st_dev;
-    g->mode = st->st_mode;
-    g->nlink = (uint32_t)st->st_nlink;
-    g->uid = st->st_uid;
-    g->gid = st->st_gid;
-    g->rdev = st->st_rdev;
-    g->size = st->st_size;
-    g->blocks = st->st_blocks;
-    g->blksize = (int32_t)st->st_blksize;
-    g->atime = st->st_atim;
-    g->mtime = st->st_mtim;
-    g->ctime = st->st_ctim;
-}
-
 static const struct inode_ops g_gofer_inode_ops;
 
 static struct inode *inode_from(struct vfs_fs *fs, uint64_t fid, const struct gofer_attr *attr)
@@ -107,7 +91,7 @@ static struct inode *inode_from(struct vfs_fs *fs, uint64_t fid, const struct go
     if (!gi)
         return NULL;
     gi->fid = fid;
-    gi->attr = *attr;
+    attr_from_gofer(attr, &gi->attr);
     gi->rd_fd = gi->rw_fd = -1;
     struct inode *ino = vfs_inode_new(fs, &g_gofer_inode_ops, attr->ino, attr->mode, gi);
     if (!ino)
@@ -144,9 +128,10 @@ static int g_getattr(struct inode *ino, struct vfs_attr *a)
         /* An open host fd answers for free and is always current. */
         struct stat st;
         if (fstat(fd, &st) == 0)
-            attr_from_stat(&st, &gi->attr);
+            vfs_attr_from_stat(&gi->attr, &st);
     }
-    attr_from_gofer(ino, &gi->attr, a);
+    *a = gi->attr;
+    a->dev = map_dev(ino->fs, a->dev);
     pthread_mutex_unlock(&ino->lock);
     return 0;
 }

@@ -196,29 +196,12 @@ static int64_t host_llseek(struct file *f, int64_t off, int whence)
     return r < 0 ? -errno : r;
 }
 
-static void stat_to_attr(const struct stat *st, struct vfs_attr *a)
-{
-    a->ino = st->st_ino;
-    a->dev = st->st_dev;
-    a->mode = st->st_mode;
-    a->nlink = (uint32_t)st->st_nlink;
-    a->uid = st->st_uid;
-    a->gid = st->st_gid;
-    a->rdev = st->st_rdev;
-    a->size = st->st_size;
-    a->blocks = st->st_blocks;
-    a->blksize = (int32_t)st->st_blksize;
-    a->atime = st->st_atim;
-    a->mtime = st->st_mtim;
-    a->ctime = st->st_ctim;
-}
-
 static int host_getattr(struct file *f, struct vfs_attr *a)
 {
     struct stat st;
     if (fstat(host_fd_of(f), &st) < 0)
         return -errno;
-    stat_to_attr(&st, a);
+    vfs_attr_from_stat(a, &st);
     return 0;
 }
 
@@ -394,9 +377,4 @@ int hostfile_new(int fd, int flags, struct file **out)
     f->priv = h;
     *out = f;
     return 0;
-}
-
-int hostfile_fd(struct file *f)
-{
-    return f->ops == &g_host_ops || f->ops == &g_host_stream_ops ? host_fd_of(f) : -1;
 }

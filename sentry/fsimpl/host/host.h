@@ -7,8 +7,6 @@
 /* Wraps fd (owned by the new file from now on; closed on release) in a file
  * with O_* flags. */
 int hostfile_new(int fd, int flags, struct file **out);
-/* The host fd behind a host file, or -1. */
-int hostfile_fd(struct file *f);
 /* The foreground process group of the (first) host terminal, or 0: where
  * terminal signals the host sends to the sandbox are forwarded. */
 int hostfile_tty_foreground(void);
