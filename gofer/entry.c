@@ -23,6 +23,10 @@ struct gofer_opts {
     const char *root;
     int io_fds[MAX_IO_FDS];
     size_t io_fd_count;
+    /* Bind mounts: io_fds[1 + i] serves binds[i] (read-only if bind_ro[i]). */
+    const char *binds[MAX_IO_FDS];
+    bool bind_ro[MAX_IO_FDS];
+    size_t bind_count;
     bool readonly;
     int log_fd;
     bool debug;
@@ -59,9 +63,11 @@ static int parse_io_fds(const char *arg, struct gofer_opts *o, rs_error_t *err)
 
 static int parse_args(int argc, char **argv, struct gofer_opts *o, rs_error_t *err)
 {
-    enum { OPT_ROOT = 1, OPT_IO_FDS, OPT_RO, OPT_LOG_FD, OPT_DEBUG };
+    enum { OPT_ROOT = 1, OPT_IO_FDS, OPT_RO, OPT_LOG_FD, OPT_DEBUG, OPT_BIND, OPT_BIND_RO };
     static const struct option opts[] = {
         {"root", required_argument, NULL, OPT_ROOT},
+        {"bind", required_argument, NULL, OPT_BIND},
+        {"bind-ro", required_argument, NULL, OPT_BIND_RO},
         {"io-fds", required_argument, NULL, OPT_IO_FDS},
         {"ro", no_argument, NULL, OPT_RO},
         {"log-fd", required_argument, NULL, OPT_LOG_FD},
@@ -83,6 +89,15 @@ static int parse_args(int argc, char **argv, struct gofer_opts *o, rs_error_t *e
         case OPT_RO:
             o->readonly = true;
             break;
+        case OPT_BIND:
+        case OPT_BIND_RO:
+            if (o->bind_count == MAX_IO_FDS - 1)
+                return rs_error(err, 0, "more than %d bind mounts", MAX_IO_FDS - 1);
+            if (optarg[0] != '/')
+                return rs_error(err, 0, "--bind: \"%s\" is not an absolute path", optarg);
+            o->bind_ro[o->bind_count] = c == OPT_BIND_RO;
+            o->binds[o->bind_count++] = optarg;
+            break;
         case OPT_LOG_FD:
             if (parse_fd(optarg, &o->log_fd) < 0)
                 return rs_error(err, 0, "--log-fd: bad fd \"%s\"", optarg);
@@ -100,6 +115,9 @@ static int parse_args(int argc, char **argv, struct gofer_opts *o, rs_error_t *e
         return rs_error(err, 0, "--root is required");
     if (o->io_fd_count == 0)
         return rs_error(err, 0, "--io-fds is required");
+    if (o->bind_count && o->io_fd_count != 1 + o->bind_count)
+        return rs_error(err, 0, "--io-fds has %zu fds for the root and %zu bind mounts",
+                        o->io_fd_count, o->bind_count);
     return 0;
 }
 
@@ -129,12 +147,29 @@ static int serve(const struct gofer_opts *o, rs_error_t *err)
             r = rs_error(err, errno, "--io-fds: fd %d", fd);
             break;
         }
-        r = gofer_server_add_conn(s, fd);
+        if (i == 0 || o->bind_count == 0) {
+            r = gofer_server_add_conn(s, fd);
+            if (r < 0) {
+                r = rs_error(err, -r, "--io-fds: fd %d", fd);
+                break;
+            }
+            continue;
+        }
+        /* Resolved on the host now, before the pivot into the root hides it. */
+        const char *src = o->binds[i - 1];
+        cleanup_close int bfd = open(src, O_PATH | O_CLOEXEC);
+        if (bfd < 0) {
+            r = rs_error(err, errno, "bind mount source %s", src);
+            close(fd);
+            break;
+        }
+        r = gofer_server_add_mount(s, fd, bfd, o->bind_ro[i - 1]);
         if (r < 0) {
-            r = rs_error(err, -r, "--io-fds: fd %d", fd);
+            r = rs_error(err, -r, "serving bind mount source %s", src);
             break;
         }
     }
+
     /* Confined once it holds everything it needs from the host: the root and /proc fds
      * (gofer_server_new) and the connections. */
     if (r == 0 && gofer_confine(o->root, err) < 0)

@@ -35,6 +35,8 @@ struct gofer_fid_table {
 struct gofer_conn {
     struct urpc_conn *conn;
     struct gofer_fid_table fids;
+    int root_fd;   /* O_PATH fd of what this connection serves (owned) */
+    bool readonly; /* the connection refuses writes with EROFS */
 };
 
 struct gofer_server {

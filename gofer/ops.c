@@ -21,6 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -206,7 +208,7 @@ static int h_mount(void *arg, struct urpc_request *req, struct urpc_reply *reply
 {
     struct gofer_server *s = arg;
     GET_CONN(gc, s, req, reply);
-    int fd = fcntl(s->root_fd, F_DUPFD_CLOEXEC, 0);
+    int fd = fcntl(gc->root_fd, F_DUPFD_CLOEXEC, 0);
     if (fd < 0)
         return urpc_reply_error(reply, errno, "mount: dup: %s", strerror(errno));
     struct stat st;
@@ -220,7 +222,7 @@ static int h_mount(void *arg, struct urpc_request *req, struct urpc_reply *reply
     Gofer__Attr attr;
     new_inode(s, gc, fd, &st, &root, &attr);
     out.root = &root;
-    out.readonly = s->readonly;
+    out.readonly = gc->readonly;
     return urpc_reply_set_msg(reply, &out.base);
 }
 
@@ -337,7 +339,7 @@ static int h_open(void *arg, struct urpc_request *req, struct urpc_reply *reply)
     }
     if (!S_ISREG(f->type))
         return urpc_reply_error(reply, ENXIO, "open: not a regular file (mode 0%o)", f->type);
-    if (s->readonly && writes)
+    if (gc->readonly && writes)
         return urpc_reply_error(reply, EROFS, "open: served read-only");
     int fd = reopen(s, f->fd, flags);
     if (fd < 0)
@@ -493,7 +495,7 @@ static int h_create(void *arg, struct urpc_request *req, struct urpc_reply *repl
     struct gofer_fid *dir = get_dir_name(gc, m->dir_fid, &m->name, name, reply, "create", &rc);
     if (!dir)
         return rc;
-    if (s->readonly)
+    if (gc->readonly)
         return urpc_reply_error(reply, EROFS, "create: served read-only");
     if ((m->mode & S_IFMT) && (m->mode & S_IFMT) != S_IFREG)
         return urpc_reply_error(reply, EINVAL, "create: not a regular file mode (0%o)", m->mode);
@@ -546,7 +548,7 @@ static int h_mkdir(void *arg, struct urpc_request *req, struct urpc_reply *reply
     struct gofer_fid *dir = get_dir_name(gc, m->dir_fid, &m->name, name, reply, "mkdir", &rc);
     if (!dir)
         return rc;
-    if (s->readonly)
+    if (gc->readonly)
         return urpc_reply_error(reply, EROFS, "mkdir: served read-only");
     if ((m->mode & S_IFMT) && (m->mode & S_IFMT) != S_IFDIR)
         return urpc_reply_error(reply, EINVAL, "mkdir: not a directory mode (0%o)", m->mode);
@@ -583,7 +585,7 @@ static int h_unlink(void *arg, struct urpc_request *req, struct urpc_reply *repl
     struct gofer_fid *dir = get_dir_name(gc, m->dir_fid, &m->name, name, reply, "unlink", &rc);
     if (!dir)
         return rc;
-    if (s->readonly)
+    if (gc->readonly)
         return urpc_reply_error(reply, EROFS, "unlink: served read-only");
     if (unlinkat(dir->fd, name, m->is_dir ? AT_REMOVEDIR : 0) < 0)
         return urpc_reply_error(reply, errno, "unlink: %s", strerror(errno));
@@ -592,6 +594,42 @@ static int h_unlink(void *arg, struct urpc_request *req, struct urpc_reply *repl
 
 /* ---- Gofer.SetAttr ------------------------------------------------------- */
 
+/* One time of a SetAttr as a utimensat timespec. */
+static int time_from(int op, int64_t sec, uint32_t nsec, struct timespec *ts)
+{
+    switch (op) {
+    case GOFER__TIME_OP__TIME_OMIT:
+        *ts = (struct timespec){.tv_nsec = UTIME_OMIT};
+        return 0;
+    case GOFER__TIME_OP__TIME_NOW:
+        *ts = (struct timespec){.tv_nsec = UTIME_NOW};
+        return 0;
+    case GOFER__TIME_OP__TIME_SET:
+        if (nsec >= 1000000000u)
+            return -EINVAL;
+        *ts = (struct timespec){.tv_sec = sec, .tv_nsec = nsec};
+        return 0;
+    default:
+        return -EINVAL;
+    }
+}
+
+/* Sets the times of fd's file itself (a symlink is not followed). */
+static int utimens_fd(struct gofer_server *s, int fd, mode_t type, const struct timespec ts[2])
+{
+    if (utimensat(fd, "", ts, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) == 0)
+        return 0;
+    if (errno != EINVAL || S_ISLNK(type))
+        return -errno;
+    /* Kernels before 5.8 have no AT_EMPTY_PATH here: the magic link names
+     * the same inode. */
+    char path[32];
+    self_fd_path(fd, path);
+    return utimensat(s->proc_fd, path, ts, 0) < 0 ? -errno : 0;
+}
+
+/* Applies, in this order: size, owner (chown clears set-id bits), mode,
+ * times. Everything is checked before anything changes. */
 static int h_setattr(void *arg, struct urpc_request *req, struct urpc_reply *reply)
 {
     struct gofer_server *s = arg;
@@ -601,9 +639,11 @@ static int h_setattr(void *arg, struct urpc_request *req, struct urpc_reply *rep
     struct gofer_fid *f = get_fid(gc, m->fid, reply, "setattr", &rc);
     if (!f)
         return rc;
-    if (!m->set_size && !m->set_mode)
+    bool set_times =
+        m->atime_op != GOFER__TIME_OP__TIME_OMIT || m->mtime_op != GOFER__TIME_OP__TIME_OMIT;
+    if (!m->set_size && !m->set_mode && !m->set_uid && !m->set_gid && !set_times)
         return 0;
-    if (s->readonly)
+    if (gc->readonly)
         return urpc_reply_error(reply, EROFS, "setattr: served read-only");
     if (m->set_size) {
         if (m->size < 0)
@@ -612,6 +652,20 @@ static int h_setattr(void *arg, struct urpc_request *req, struct urpc_reply *rep
             return urpc_reply_error(reply, EISDIR, "setattr: truncating a directory");
         if (!S_ISREG(f->type))
             return urpc_reply_error(reply, EINVAL, "setattr: truncating a non-regular file");
+    }
+    if (m->set_mode) {
+        if (S_ISLNK(f->type))
+            return urpc_reply_error(reply, EOPNOTSUPP, "setattr: mode of a symlink");
+        if (m->mode & ~(uint32_t)(07777 | S_IFMT))
+            return urpc_reply_error(reply, EINVAL, "setattr: bad mode 0%o", m->mode);
+    }
+    if ((m->set_uid && m->uid == (uint32_t)-1) || (m->set_gid && m->gid == (uint32_t)-1))
+        return urpc_reply_error(reply, EINVAL, "setattr: owner -1");
+    struct timespec ts[2];
+    if (time_from(m->atime_op, m->atime_sec, m->atime_nsec, &ts[0]) < 0 ||
+        time_from(m->mtime_op, m->mtime_sec, m->mtime_nsec, &ts[1]) < 0)
+        return urpc_reply_error(reply, EINVAL, "setattr: bad time");
+    if (m->set_size) {
         int fd = reopen(s, f->fd, O_WRONLY);
         if (fd < 0)
             return urpc_reply_error(reply, -fd, "setattr: open: %s", strerror(-fd));
@@ -620,16 +674,210 @@ static int h_setattr(void *arg, struct urpc_request *req, struct urpc_reply *rep
         if (r < 0)
             return urpc_reply_error(reply, -r, "setattr: truncate: %s", strerror(-r));
     }
+    if (m->set_uid || m->set_gid) {
+        uid_t uid = m->set_uid ? m->uid : (uid_t)-1;
+        gid_t gid = m->set_gid ? m->gid : (gid_t)-1;
+        /* The fid's file itself, a symlink too: no path is resolved. */
+        if (fchownat(f->fd, "", uid, gid, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0)
+            return urpc_reply_error(reply, errno, "setattr: chown: %s", strerror(errno));
+    }
     if (m->set_mode) {
-        if (S_ISLNK(f->type))
-            return urpc_reply_error(reply, EOPNOTSUPP, "setattr: mode of a symlink");
-        if (m->mode & ~(uint32_t)(07777 | S_IFMT))
-            return urpc_reply_error(reply, EINVAL, "setattr: bad mode 0%o", m->mode);
         int r = chmod_fd(s, f->fd, m->mode);
         if (r < 0)
             return urpc_reply_error(reply, -r, "setattr: chmod: %s", strerror(-r));
     }
+    if (set_times) {
+        int r = utimens_fd(s, f->fd, f->type, ts);
+        if (r < 0)
+            return urpc_reply_error(reply, -r, "setattr: utimens: %s", strerror(-r));
+    }
     return 0;
+}
+
+/* ---- Gofer.Mknod, Gofer.Symlink ------------------------------------------ */
+
+/* After creating name in dir (of type type): a fid for it, given to
+ * uid:gid with mode's permission bits, in inode and attr. On failure the name
+ * is removed again when it still is the file just created, and the error
+ * replied. */
+static int finish_new(struct gofer_server *s, struct gofer_conn *gc, struct gofer_fid *dir,
+                      const char *name, mode_t type, uint32_t uid, uint32_t gid, mode_t mode,
+                      Gofer__Inode *inode, Gofer__Attr *attr, struct urpc_reply *reply,
+                      const char *op)
+{
+    int fd = open_beneath(dir->fd, name, O_PATH, 0);
+    int r = fd < 0 ? fd : 0;
+    struct stat st;
+    if (r == 0 && fstat(fd, &st) < 0)
+        r = -errno;
+    bool ours = r == 0 && (st.st_mode & S_IFMT) == type;
+    if (r == 0 && !ours)
+        r = -EEXIST; /* the name was replaced meanwhile: not ours to remove */
+    if (r == 0)
+        r = set_owner_mode(s, fd, uid, gid, mode);
+    if (r == 0 && fstat(fd, &st) < 0)
+        r = -errno;
+    if (r < 0) {
+        if (ours)
+            unlinkat(dir->fd, name, 0);
+        if (fd >= 0)
+            close(fd);
+        return urpc_reply_error(reply, -r, "%s: %s", op, strerror(-r));
+    }
+    new_inode(s, gc, fd, &st, inode, attr);
+    return 0;
+}
+
+static int h_mknod(void *arg, struct urpc_request *req, struct urpc_reply *reply)
+{
+    struct gofer_server *s = arg;
+    const Gofer__MknodRequest *m = (const Gofer__MknodRequest *)req->msg;
+    GET_CONN(gc, s, req, reply);
+    char name[NAME_MAX + 1];
+    int rc = 0;
+    struct gofer_fid *dir = get_dir_name(gc, m->dir_fid, &m->name, name, reply, "mknod", &rc);
+    if (!dir)
+        return rc;
+    if (gc->readonly)
+        return urpc_reply_error(reply, EROFS, "mknod: served read-only");
+    mode_t type = m->mode & S_IFMT;
+    if (type == 0)
+        type = S_IFREG;
+    if (type == S_IFCHR || type == S_IFBLK)
+        return urpc_reply_error(reply, EPERM, "mknod: no devices");
+    if (type != S_IFREG && type != S_IFIFO && type != S_IFSOCK)
+        return urpc_reply_error(reply, EINVAL, "mknod: bad mode 0%o", m->mode);
+    /* mknodat never follows a symlink at name: an existing name is EEXIST. */
+    if (mknodat(dir->fd, name, type | (m->mode & 07777), 0) < 0)
+        return urpc_reply_error(reply, errno, "mknod: %s", strerror(errno));
+    Gofer__MknodReply out = GOFER__MKNOD_REPLY__INIT;
+    Gofer__Inode inode;
+    Gofer__Attr attr;
+    rc = finish_new(s, gc, dir, name, type, m->uid, m->gid, m->mode & 07777, &inode, &attr, reply,
+                    "mknod");
+    if (rc < 0)
+        return rc;
+    out.inode = &inode;
+    return urpc_reply_set_msg(reply, &out.base);
+}
+
+static int h_symlink(void *arg, struct urpc_request *req, struct urpc_reply *reply)
+{
+    struct gofer_server *s = arg;
+    const Gofer__SymlinkRequest *m = (const Gofer__SymlinkRequest *)req->msg;
+    GET_CONN(gc, s, req, reply);
+    char name[NAME_MAX + 1];
+    int rc = 0;
+    struct gofer_fid *dir = get_dir_name(gc, m->dir_fid, &m->name, name, reply, "symlink", &rc);
+    if (!dir)
+        return rc;
+    if (gc->readonly)
+        return urpc_reply_error(reply, EROFS, "symlink: served read-only");
+    if (m->target.len == 0)
+        return urpc_reply_error(reply, ENOENT, "symlink: empty target");
+    if (m->target.len >= PATH_MAX)
+        return urpc_reply_error(reply, ENAMETOOLONG, "symlink: target of %zu bytes", m->target.len);
+    if (memchr(m->target.data, '\0', m->target.len))
+        return urpc_reply_error(reply, EINVAL, "symlink: NUL in the target");
+    char target[PATH_MAX];
+    memcpy(target, m->target.data, m->target.len);
+    target[m->target.len] = '\0';
+    /* The target is stored, never resolved here. */
+    if (symlinkat(target, dir->fd, name) < 0)
+        return urpc_reply_error(reply, errno, "symlink: %s", strerror(errno));
+    Gofer__SymlinkReply out = GOFER__SYMLINK_REPLY__INIT;
+    Gofer__Inode inode;
+    Gofer__Attr attr;
+    /* A symlink's mode is always 0777: set_owner_mode only chowns it. */
+    rc = finish_new(s, gc, dir, name, S_IFLNK, m->uid, m->gid, 0777, &inode, &attr, reply,
+                    "symlink");
+    if (rc < 0)
+        return rc;
+    out.inode = &inode;
+    return urpc_reply_set_msg(reply, &out.base);
+}
+
+/* ---- Gofer.Link ---------------------------------------------------------- */
+
+static int h_link(void *arg, struct urpc_request *req, struct urpc_reply *reply)
+{
+    struct gofer_server *s = arg;
+    const Gofer__LinkRequest *m = (const Gofer__LinkRequest *)req->msg;
+    GET_CONN(gc, s, req, reply);
+    char name[NAME_MAX + 1];
+    int rc = 0;
+    struct gofer_fid *dir = get_dir_name(gc, m->dir_fid, &m->name, name, reply, "link", &rc);
+    if (!dir)
+        return rc;
+    struct gofer_fid *target = get_fid(gc, m->target_fid, reply, "link", &rc);
+    if (!target)
+        return rc;
+    if (gc->readonly)
+        return urpc_reply_error(reply, EROFS, "link: served read-only");
+    if (S_ISDIR(target->type))
+        return urpc_reply_error(reply, EPERM, "link: a directory");
+    /* The target's magic link names exactly the fid's inode (a symlink fid:
+     * the link itself, which is not followed further). Unlike
+     * linkat(AT_EMPTY_PATH), this needs no CAP_DAC_READ_SEARCH. */
+    char path[32];
+    self_fd_path(target->fd, path);
+    if (linkat(s->proc_fd, path, dir->fd, name, AT_SYMLINK_FOLLOW) < 0)
+        return urpc_reply_error(reply, errno, "link: %s", strerror(errno));
+    return 0;
+}
+
+/* ---- Gofer.Rename -------------------------------------------------------- */
+
+static int h_rename(void *arg, struct urpc_request *req, struct urpc_reply *reply)
+{
+    struct gofer_server *s = arg;
+    const Gofer__RenameRequest *m = (const Gofer__RenameRequest *)req->msg;
+    GET_CONN(gc, s, req, reply);
+    char oname[NAME_MAX + 1], nname[NAME_MAX + 1];
+    int rc = 0;
+    struct gofer_fid *odir = get_dir_name(gc, m->odir_fid, &m->oname, oname, reply, "rename", &rc);
+    if (!odir)
+        return rc;
+    struct gofer_fid *ndir = get_dir_name(gc, m->ndir_fid, &m->nname, nname, reply, "rename", &rc);
+    if (!ndir)
+        return rc;
+    if (m->flags & ~(uint32_t)(RENAME_NOREPLACE | RENAME_EXCHANGE))
+        return urpc_reply_error(reply, EINVAL, "rename: bad flags 0x%x", m->flags);
+    if (gc->readonly)
+        return urpc_reply_error(reply, EROFS, "rename: served read-only");
+    /* Both names are single components of directories beneath this
+     * connection's root; renameat2 follows no symlink at either. */
+    if (syscall(SYS_renameat2, odir->fd, oname, ndir->fd, nname, m->flags) < 0)
+        return urpc_reply_error(reply, errno, "rename: %s", strerror(errno));
+    return 0;
+}
+
+/* ---- Gofer.Statfs -------------------------------------------------------- */
+
+static int h_statfs(void *arg, struct urpc_request *req, struct urpc_reply *reply)
+{
+    struct gofer_server *s = arg;
+    const Gofer__StatfsRequest *m = (const Gofer__StatfsRequest *)req->msg;
+    GET_CONN(gc, s, req, reply);
+    int rc = 0;
+    struct gofer_fid *f = get_fid(gc, m->fid, reply, "statfs", &rc);
+    if (!f)
+        return rc;
+    struct statfs st;
+    if (fstatfs(f->fd, &st) < 0)
+        return urpc_reply_error(reply, errno, "statfs: %s", strerror(errno));
+    Gofer__StatfsReply out = GOFER__STATFS_REPLY__INIT;
+    out.type = (uint64_t)st.f_type;
+    out.bsize = (uint64_t)st.f_bsize;
+    out.blocks = st.f_blocks;
+    out.bfree = st.f_bfree;
+    out.bavail = st.f_bavail;
+    out.files = st.f_files;
+    out.ffree = st.f_ffree;
+    out.namelen = (uint64_t)st.f_namelen;
+    out.frsize = (uint64_t)st.f_frsize;
+    out.flags = (uint64_t)st.f_flags | (gc->readonly ? ST_RDONLY : 0);
+    return urpc_reply_set_msg(reply, &out.base);
 }
 
 /* ---- registration -------------------------------------------------------- */
@@ -650,6 +898,11 @@ static const struct {
     {URPC_METHOD_GOFER_MKDIR, &gofer__mkdir_request__descriptor, h_mkdir},
     {URPC_METHOD_GOFER_UNLINK, &gofer__unlink_request__descriptor, h_unlink},
     {URPC_METHOD_GOFER_SET_ATTR, &gofer__set_attr_request__descriptor, h_setattr},
+    {URPC_METHOD_GOFER_MKNOD, &gofer__mknod_request__descriptor, h_mknod},
+    {URPC_METHOD_GOFER_SYMLINK, &gofer__symlink_request__descriptor, h_symlink},
+    {URPC_METHOD_GOFER_LINK, &gofer__link_request__descriptor, h_link},
+    {URPC_METHOD_GOFER_RENAME, &gofer__rename_request__descriptor, h_rename},
+    {URPC_METHOD_GOFER_STATFS, &gofer__statfs_request__descriptor, h_statfs},
 };
 
 int gofer_ops_register(struct gofer_server *s)

@@ -3,7 +3,8 @@
  * The gofer serves one poll() loop: uRPC frames over unix sockets (sendmsg/recvmsg with
  * SCM_RIGHTS), and file operations relative to O_PATH fds (gofer/ops.c): openat2 /
  * openat beneath a directory fd, reopening through its /proc fd ("self/fd/N"), fstat,
- * getdents64, readlinkat, mkdirat, unlinkat, fchownat, fchmodat, ftruncate. The list was
+ * getdents64, readlinkat, mkdirat, mknodat, symlinkat, linkat, renameat2, unlinkat,
+ * fchownat, fchmodat, utimensat, ftruncate, fstatfs. The list was
  * checked by running the gofer unit tests and the e2e suites with GOFER_SECCOMP_LOG (and the
  * ASan build's unit tests, which add sigaltstack).
  *
@@ -20,6 +21,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <seccomp.h>
@@ -68,6 +70,14 @@ struct rule {
         }                                                                                          \
     }
 
+#define IF2(name, a, b)                                                                            \
+    {                                                                                              \
+        SCMP_SYS(name), 2,                                                                         \
+        {                                                                                          \
+            a, b                                                                                   \
+        }                                                                                          \
+    }
+
 static const struct rule g_rules[] = {
     /* uRPC: frames and fds over the connections, the loop, the stop pipe. */
     ANY(sendmsg),
@@ -98,6 +108,13 @@ static const struct rule g_rules[] = {
     IF1(fchownat, A_FD(0)),
     IF1(fchmodat, A_FD(0)),
     IF1(utimensat, A_FD(0)),
+    /* Gofer.Mknod: regular files, fifos and sockets, never devices. */
+    IF2(mknodat, A_FD(0), A_MASK(2, S_IFMT, S_IFREG)),
+    IF2(mknodat, A_FD(0), A_MASK(2, S_IFMT, S_IFIFO)),
+    IF2(mknodat, A_FD(0), A_MASK(2, S_IFMT, S_IFSOCK)),
+    IF1(symlinkat, A_FD(1)),       /* (target, dirfd, name) */
+    IF2(linkat, A_FD(0), A_FD(2)), /* the /proc fd, the new name's dir fd */
+    IF2(renameat2, A_FD(0), A_FD(2)),
     ANY(fstat),
     ANY(fstatfs),
     ANY(getdents64),

@@ -60,6 +60,8 @@ static void conn_free(struct gofer_server *s, struct gofer_conn *gc)
               gc->fids.count);
     gofer_fids_release_all(s, &gc->fids);
     urpc_conn_free(gc->conn);
+    if (gc->root_fd >= 0)
+        close(gc->root_fd);
     free(gc);
 }
 
@@ -84,18 +86,40 @@ void gofer_server_free(struct gofer_server *s)
 
 int gofer_server_add_conn(struct gofer_server *s, int fd)
 {
+    return gofer_server_add_mount(s, fd, s->root_fd, s->readonly);
+}
+
+int gofer_server_add_mount(struct gofer_server *s, int fd, int root_fd, bool readonly)
+{
+    struct stat st;
+    int root = -1;
+    if (fstat(root_fd, &st) < 0 || (root = fcntl(root_fd, F_DUPFD_CLOEXEC, 3)) < 0) {
+        int err = -errno;
+        close(fd);
+        return err;
+    }
+    if (S_ISLNK(st.st_mode)) {
+        close(root);
+        close(fd);
+        return -ELOOP;
+    }
     int fl = fcntl(fd, F_GETFL);
     if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0 || fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
         int err = -errno;
+        close(root);
         close(fd);
         return err;
     }
     struct urpc_conn *c = NULL;
     int r = urpc_conn_new(fd, &c);
-    if (r < 0)
+    if (r < 0) {
+        close(root);
         return r;
+    }
     struct gofer_conn *gc = xzalloc(sizeof(*gc));
     gc->conn = c;
+    gc->root_fd = root;
+    gc->readonly = readonly;
     if (s->conn_count == s->conn_cap) {
         s->conn_cap = s->conn_cap ? s->conn_cap * 2 : 4;
         s->conns = xrealloc(s->conns, s->conn_cap * sizeof(*s->conns));

@@ -18,10 +18,15 @@ int gofer_server_new(int root_fd, bool readonly, struct gofer_server **out);
 /* Closes every connection still open and releases their fids. NULL: no-op. */
 void gofer_server_free(struct gofer_server *s);
 
-/* Serves a connected unix stream socket (one mount of the sentry). Takes
- * ownership of fd in every case; makes it non-blocking. Call before
- * gofer_server_serve(). -ENOTSOCK, -EPROTOTYPE, -errno. */
+/* Serves a connected unix stream socket (one mount of the sentry): the
+ * server's root, read-only as the server is. Takes ownership of fd in every
+ * case; makes it non-blocking. Call before gofer_server_serve(). -ENOTSOCK,
+ * -EPROTOTYPE, -errno. */
 int gofer_server_add_conn(struct gofer_server *s, int fd);
+/* The same for a bind mount: the connection serves root_fd (borrowed: an
+ * O_PATH fd of a directory or of a single file, never a symlink: -ELOOP),
+ * read-only when readonly. Its names resolve only beneath root_fd. */
+int gofer_server_add_mount(struct gofer_server *s, int fd, int root_fd, bool readonly);
 
 /* Serves until every connection has closed (returns 0 at once when there
  * are none) or until gofer_server_stop(). -errno when poll fails. */

@@ -44,8 +44,7 @@ static const struct runsc_command g_commands[] = {
     {"spec", "create a new specification file", CMD_SPEC_USAGE, cmd_spec, false},
     {"start", "start a created container", "runsc start ID", cmd_start, false},
     {"state", "output the state of a container", CMD_STATE_USAGE, cmd_state, false},
-    {"update", "update resources (accepted; see docs/runsc.md)", "runsc update [--resources F] ID",
-     cmd_update, false},
+    {"update", "update a container's cgroup limits", CMD_UPDATE_USAGE, cmd_update, false},
     {"version", "print the version", "runsc version", cmd_version, false},
     {"wait", "wait for a container's init and print its status", "runsc wait ID", cmd_wait, false},
 };
@@ -127,6 +126,20 @@ int cmd_help(struct runsc_globals *g, int argc, char **argv)
     return 0;
 }
 
+/* True in a user namespace other than the initial one (runc's test: the
+ * initial namespace maps all 2^32-1 ids from 0 to 0). */
+static bool runsc_in_user_namespace(void)
+{
+    FILE *f = fopen("/proc/self/uid_map", "re");
+    if (!f)
+        return false;
+    unsigned long a, b, n;
+    int k = fscanf(f, "%lu %lu %lu", &a, &b, &n);
+    bool more = k == 3 && fscanf(f, "%*s") != EOF;
+    fclose(f);
+    return !(k == 3 && a == 0 && b == 0 && n == 4294967295UL && !more);
+}
+
 static int parse_bool(const char *flag, const char *arg, bool *out)
 {
     if (!arg || strcmp(arg, "true") == 0 || strcmp(arg, "1") == 0)
@@ -183,6 +196,7 @@ int main(int argc, char **argv)
         {"help", no_argument, NULL, OPT_HELP},
         {NULL, 0, NULL, 0},
     };
+    bool rootless_set = false;
     /* argv[0] "runsc-sandbox" (set by the launcher) means "boot". */
     log_set_prefix("runsc");
     opterr = 0;
@@ -214,6 +228,7 @@ int main(int argc, char **argv)
         case OPT_ROOTLESS:
             if (parse_bool("rootless", optarg, &g.rootless))
                 return 1;
+            rootless_set = true;
             break;
         case OPT_SYSTEMD_CGROUP:
             if (parse_bool("systemd-cgroup", optarg, &g.systemd_cgroup))
@@ -245,11 +260,17 @@ int main(int argc, char **argv)
                                  g.network);
     if (!g.root[0])
         return runsc_usage_error(NULL, "flag --root: must not be empty");
-    /* Not root: rootless, with a state root the caller can write (runc's
-     * $XDG_RUNTIME_DIR rule). */
+    /* Not root, or root only in a user namespace (rootless podman runs the
+     * runtime so): rootless, with a state root the caller can write (runc's
+     * $XDG_RUNTIME_DIR rule; in a user namespace unless USER is root). */
     char rootless_root[4096];
-    if (geteuid() != 0) {
+    bool userns = geteuid() == 0 && runsc_in_user_namespace();
+    if (userns && !rootless_set)
         g.rootless = true;
+    const char *user = getenv("USER");
+    if (geteuid() != 0 || (userns && !(user && strcmp(user, "root") == 0))) {
+        if (geteuid() != 0)
+            g.rootless = true;
         if (strcmp(g.root, RUNSC_DEFAULT_ROOT) == 0) {
             const char *xdg = getenv("XDG_RUNTIME_DIR");
             if (xdg && xdg[0])

@@ -33,7 +33,12 @@
     X(URPC_METHOD_GOFER_CREATE, 0x0208, "Gofer.Create")                                            \
     X(URPC_METHOD_GOFER_MKDIR, 0x0209, "Gofer.Mkdir")                                              \
     X(URPC_METHOD_GOFER_UNLINK, 0x020a, "Gofer.Unlink")                                            \
-    X(URPC_METHOD_GOFER_SET_ATTR, 0x020b, "Gofer.SetAttr")
+    X(URPC_METHOD_GOFER_SET_ATTR, 0x020b, "Gofer.SetAttr")                                         \
+    X(URPC_METHOD_GOFER_MKNOD, 0x020c, "Gofer.Mknod")                                              \
+    X(URPC_METHOD_GOFER_SYMLINK, 0x020d, "Gofer.Symlink")                                          \
+    X(URPC_METHOD_GOFER_LINK, 0x020e, "Gofer.Link")                                                \
+    X(URPC_METHOD_GOFER_RENAME, 0x020f, "Gofer.Rename")                                            \
+    X(URPC_METHOD_GOFER_STATFS, 0x0210, "Gofer.Statfs")
 
 #define URPC_METHOD_ENUM_(sym, id, name) sym = id,
 enum urpc_method { URPC_METHODS(URPC_METHOD_ENUM_) };

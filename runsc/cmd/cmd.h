@@ -50,6 +50,22 @@ int cmd_help_topic(const char *topic);
 #define CMD_STATE_USAGE                                                                            \
     "runsc state CONTAINER-ID\n\n"                                                                 \
     "Prints the OCI state of a container as JSON."
+#define CMD_UPDATE_USAGE                                                                           \
+    "runsc update [flags] ID\n"                                                                    \
+    "runsc update --resources FILE|- ID\n\n"                                                       \
+    "Changes the cgroup limits of a created, running or paused container (runc update,\n"          \
+    "cgroup v1). Sizes take k, m, g units; -1 is unlimited; 0 or \"\" leaves a value as is.\n"     \
+    "  --resources, -r F    linux.resources JSON from F (- for stdin); other flags are ignored\n"  \
+    "  --memory SIZE        memory limit\n"                                                        \
+    "  --memory-reservation SIZE   soft memory limit\n"                                            \
+    "  --memory-swap SIZE   memory+swap limit\n"                                                   \
+    "  --cpu-share(s) N     cpu shares (relative weight)\n"                                        \
+    "  --cpu-quota N        CFS quota per period (microseconds; -1 unlimited)\n"                   \
+    "  --cpu-period N       CFS period (microseconds)\n"                                           \
+    "  --cpu-rt-period N, --cpu-rt-runtime N   realtime period and runtime (microseconds)\n"       \
+    "  --cpuset-cpus LIST, --cpuset-mems LIST  cpus and memory nodes, e.g. 0-1,3\n"                \
+    "  --pids-limit N       maximum number of pids (-1 unlimited)\n"                               \
+    "  --blkio-weight N     block IO weight 10-1000 (a warning if the kernel has none)"
 #define CMD_SPEC_USAGE                                                                             \
     "runsc spec [--bundle DIR] [--rootless]\n\n"                                                   \
     "Writes a default config.json (as runc spec does) into the bundle directory.\n"                \

@@ -1,5 +1,5 @@
 /* create, start, kill, delete, run, wait, exec, ps, pause, resume, events,
- * features, update: flag parsing only (runc-compatible flags). */
+ * features: flag parsing only (runc-compatible flags). update is in update.c. */
 #include <getopt.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -350,26 +350,4 @@ int cmd_features(struct runsc_globals *g, int argc, char **argv)
 {
     rs_error_t err = NULL;
     return report(container_features(&err), &err);
-}
-
-int cmd_update(struct runsc_globals *g, int argc, char **argv)
-{
-    /* Resources are accepted and recorded nowhere yet: the sandbox's cgroup
-     * limits come with cgroup support (docs/runsc.md says what applies). */
-    static const struct option opts[] = {{"resources", required_argument, NULL, 'r'},
-                                         {"memory", required_argument, NULL, 'm'},
-                                         {"pids-limit", required_argument, NULL, 'p'},
-                                         {"cpu-quota", required_argument, NULL, 'q'},
-                                         {"cpu-period", required_argument, NULL, 'P'},
-                                         {"cpu-shares", required_argument, NULL, 's'},
-                                         OPTS_END};
-    opterr = 0;
-    int c;
-    while ((c = getopt_long_only(argc, argv, "+:r:", opts, NULL)) != -1)
-        if (c == ':' || c == '?')
-            return runsc_usage_error("update", "bad flag %s", argv[optind - 1]);
-    const char *id = NULL;
-    if (one_id("update", argc, argv, &id))
-        return 1;
-    return 0;
 }

@@ -4,9 +4,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "lib/fileutil.h"
+#include "lib/log.h"
+#include "runsc/spec/seccomp.h"
 
 /* runc's default when process.capabilities is absent. */
 #define DEFAULT_CAPS                                                                               \
@@ -33,7 +36,139 @@ int bootcfg_pack_fd(const Runsc__Boot__Config *cfg, rs_error_t *err)
     return fd;
 }
 
-int bootcfg_fd(struct runsc_globals *g, const struct spec *s, rs_error_t *err)
+/* Mount options that are flags (runc's table); the rest is filesystem data. */
+static bool mount_flag(Runsc__Boot__Mount *m, const char *o)
+{
+    static const char *const ignored[] = {
+        "bind", "rbind", "rw", "suid", "dev", "exec", "async", "sync", "dirsync", "atime",
+        "noatime", "diratime", "nodiratime", "relatime", "norelatime", "strictatime",
+        "nostrictatime", "mand", "nomand", "lazytime", "nolazytime", "private", "rprivate",
+        "shared", "rshared", "slave", "rslave", "unbindable", "runbindable", "iversion",
+        "noiversion", "tmpcopyup", "rro", "rrw", "rnosuid", "rnodev", "rnoexec", "nocopyup",
+        "copyup", "idmap", "ridmap", "defaults", NULL};
+    if (strcmp(o, "ro") == 0)
+        m->readonly = true;
+    else if (strcmp(o, "nosuid") == 0)
+        m->nosuid = true;
+    else if (strcmp(o, "nodev") == 0)
+        m->nodev = true;
+    else if (strcmp(o, "noexec") == 0)
+        m->noexec = true;
+    else {
+        for (size_t i = 0; ignored[i]; i++)
+            if (strcmp(o, ignored[i]) == 0)
+                return true;
+        return false;
+    }
+    return true;
+}
+
+static bool type_supported(const char *t)
+{
+    static const char *const types[] = {"tmpfs", "proc", "sysfs", "devpts", "mqueue",
+                                        "cgroup", "cgroup2", "devtmpfs", NULL};
+    for (size_t i = 0; types[i]; i++)
+        if (strcmp(t, types[i]) == 0)
+            return true;
+    return false;
+}
+
+void bootcfg_mounts_free(struct bootcfg_mounts *m)
+{
+    for (size_t i = 0; i < m->count; i++) {
+        free(m->items[i].data);
+        free(m->items[i].source);
+    }
+    for (size_t i = 0; i < m->bind_count; i++)
+        free(m->sources[i]);
+    free(m->items);
+    free(m->ptrs);
+    free(m->sources);
+    free(m->readonly);
+    memset(m, 0, sizeof(*m));
+}
+
+int bootcfg_mounts(const struct spec *s, struct bootcfg_mounts *out, rs_error_t *err)
+{
+    memset(out, 0, sizeof(*out));
+    size_t n = s->mounts_count;
+    out->items = xzalloc((n ? n : 1) * sizeof(*out->items));
+    out->ptrs = xzalloc((n ? n : 1) * sizeof(*out->ptrs));
+    out->sources = xzalloc((n ? n : 1) * sizeof(*out->sources));
+    out->readonly = xzalloc((n ? n : 1) * sizeof(*out->readonly));
+    for (size_t i = 0; i < n; i++) {
+        const struct spec_mount *sm = &s->mounts[i];
+        Runsc__Boot__Mount *m = &out->items[i];
+        runsc__boot__mount__init(m);
+        m->source = m->data = NULL; /* owned: set below (init points them at a shared "") */
+        out->ptrs[i] = m;
+        out->count = i + 1;
+        m->destination = sm->destination;
+        m->gofer_index = -1;
+        bool bind = spec_mount_is_bind(sm);
+        m->type = bind ? "bind" : sm->type;
+        if (!m->type || !m->type[0]) {
+            bootcfg_mounts_free(out);
+            return rs_error(err, 0, "mounts[%zu] (%s): no type", i, sm->destination);
+        }
+        if (!bind && !type_supported(m->type)) {
+            bootcfg_mounts_free(out);
+            return rs_error(err, 0,
+                            "mounts[%zu] (%s): type \"%s\" is not supported in the sandbox "
+                            "(supported: bind, tmpfs, proc, sysfs, devpts, mqueue; cgroup is "
+                            "skipped)",
+                            i, sm->destination, m->type);
+        }
+        size_t dlen = 0;
+        char *data = xzalloc(1);
+        for (size_t j = 0; j < sm->options.count; j++) {
+            const char *o = sm->options.items[j];
+            if (mount_flag(m, o))
+                continue;
+            if (bind) {
+                log_debug("mounts[%zu] (%s): option \"%s\" ignored for a bind mount", i,
+                          sm->destination, o);
+                continue;
+            }
+            size_t ol = strlen(o);
+            data = xrealloc(data, dlen + ol + 2);
+            if (dlen)
+                data[dlen++] = ',';
+            memcpy(data + dlen, o, ol + 1);
+            dlen += ol;
+        }
+        m->data = data;
+        if (!bind) {
+            m->source = xstrdup(sm->source ? sm->source : m->type);
+            continue;
+        }
+        if (!sm->source || !sm->source[0]) {
+            bootcfg_mounts_free(out);
+            return rs_error(err, 0, "mounts[%zu] (%s): a bind mount needs a source", i,
+                            sm->destination);
+        }
+        char *src = sm->source[0] == '/'
+                        ? xstrdup(sm->source)
+                        : xasprintf("%s/%s", s->bundle ? s->bundle : ".", sm->source);
+        struct stat st;
+        if (stat(src, &st) < 0) {
+            int e = errno;
+            free(src);
+            bootcfg_mounts_free(out);
+            return rs_error(err, e, "mounts[%zu] (%s): source %s", i, sm->destination,
+                            sm->source);
+        }
+        m->source = xstrdup(src);
+        m->gofer_index = (int32_t)(1 + out->bind_count);
+        out->sources[out->bind_count] = src;
+        out->readonly[out->bind_count] = m->readonly;
+        out->bind_count++;
+    }
+    return 0;
+}
+
+int bootcfg_fd(struct runsc_globals *g, const struct spec *s, const struct bootcfg_mounts *mounts,
+               rs_error_t *err)
 {
     const struct spec_process *p = s->process;
     Runsc__Boot__Config cfg = RUNSC__BOOT__CONFIG__INIT;
@@ -78,8 +213,22 @@ int bootcfg_fd(struct runsc_globals *g, const struct spec *s, rs_error_t *err)
     }
     cfg.n_rlimits = p->rlimits_count;
     cfg.rlimits = rlp;
+    cfg.n_mounts = mounts->count;
+    cfg.mounts = mounts->ptrs;
+    cfg.n_masked_paths = s->lx.masked_paths.count;
+    cfg.masked_paths = s->lx.masked_paths.items;
+    cfg.n_readonly_paths = s->lx.readonly_paths.count;
+    cfg.readonly_paths = s->lx.readonly_paths.items;
+    /* linux.seccomp, compiled to BPF (runsc/spec/seccomp.c). */
+    if (s->lx.seccomp && spec_seccomp_compile(s->lx.seccomp, &cfg.seccomp_filter.data,
+                                              &cfg.seccomp_filter.len, err) < 0) {
+        free(rl);
+        free(rlp);
+        return -1;
+    }
     int fd = bootcfg_pack_fd(&cfg, err);
     free(rl);
     free(rlp);
+    free(cfg.seccomp_filter.data);
     return fd;
 }

@@ -87,6 +87,22 @@ static void cpuset_inherit(const char *dir)
     }
 }
 
+/* Zeroes the limits whose controller is not mounted (create warns about
+ * those instead of failing). */
+static void drop_unmounted(struct cgroup_resources *r)
+{
+    if (!mounted("memory"))
+        r->memory = r->memory_reservation = r->memory_swap = 0;
+    if (!mounted("cpu")) {
+        r->cpu_shares = r->cpu_period = r->cpu_rt_period = 0;
+        r->cpu_quota = r->cpu_rt_runtime = 0;
+    }
+    if (!mounted("cpuset"))
+        r->cpuset_cpus = r->cpuset_mems = NULL;
+    if (!mounted("pids"))
+        r->pids_limit = 0;
+}
+
 int cgroup_create(const char *path, const struct spec *s, rs_error_t *err)
 {
     for (size_t i = 0; i < sizeof(g_controllers) / sizeof(g_controllers[0]); i++) {
@@ -103,30 +119,315 @@ int cgroup_create(const char *path, const struct spec *s, rs_error_t *err)
     }
     if (!s->lx.resources_set)
         return 0;
-    const struct spec_resources *r = &s->lx.resources;
-    char buf[64];
-    struct {
-        const char *ctrl, *file;
-        bool set;
-        long long v;
-    } limits[] = {
-        {"memory", "memory.limit_in_bytes", r->memory.limit_set && r->memory.limit > 0,
-         (long long)r->memory.limit},
-        {"pids", "pids.max", r->pids.limit_set && r->pids.limit > 0, (long long)r->pids.limit},
-        {"cpu", "cpu.shares", r->cpu.shares_set && r->cpu.shares > 0, (long long)r->cpu.shares},
-        {"cpu", "cpu.cfs_period_us", r->cpu.period_set && r->cpu.period > 0,
-         (long long)r->cpu.period},
-        {"cpu", "cpu.cfs_quota_us", r->cpu.quota_set && r->cpu.quota != 0, (long long)r->cpu.quota},
-    };
-    for (size_t i = 0; i < sizeof(limits) / sizeof(limits[0]); i++) {
-        if (!limits[i].set || !mounted(limits[i].ctrl))
-            continue;
-        cleanup_free char *dir = xasprintf(CG_ROOT "/%s%s", limits[i].ctrl, path);
-        snprintf(buf, sizeof(buf), "%lld", limits[i].v);
-        int w = write_value(dir, limits[i].file, buf);
-        if (w < 0)
-            return rs_error(err, -w, "setting %s to %s in cgroup %s", limits[i].file, buf, path);
+    struct cgroup_resources r;
+    cgroup_resources_from_spec(&s->lx.resources, &r);
+    drop_unmounted(&r);
+    if (cgroup_resources_empty(&r))
+        return 0;
+    if (cgroup_set(path, &r, err) < 0)
+        return rs_error_wrap(err, "applying linux.resources");
+    return 0;
+}
+
+/* ---- setting limits ----------------------------------------------------- */
+
+void cgroup_resources_from_spec(const struct spec_resources *r, struct cgroup_resources *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (r->memory.limit_set)
+        out->memory = r->memory.limit;
+    if (r->memory.reservation_set)
+        out->memory_reservation = r->memory.reservation;
+    if (r->memory.swap_set)
+        out->memory_swap = r->memory.swap;
+    if (r->cpu.shares_set)
+        out->cpu_shares = r->cpu.shares;
+    if (r->cpu.quota_set)
+        out->cpu_quota = r->cpu.quota;
+    if (r->cpu.period_set)
+        out->cpu_period = r->cpu.period;
+    out->cpuset_cpus = r->cpu.cpus;
+    out->cpuset_mems = r->cpu.mems;
+    if (r->pids.limit_set)
+        out->pids_limit = r->pids.limit;
+}
+
+bool cgroup_resources_empty(const struct cgroup_resources *r)
+{
+    return !r->memory && !r->memory_reservation && !r->memory_swap && !r->cpu_shares &&
+           !r->cpu_quota && !r->cpu_period && !r->cpu_rt_runtime && !r->cpu_rt_period &&
+           !(r->cpuset_cpus && r->cpuset_cpus[0]) && !(r->cpuset_mems && r->cpuset_mems[0]) &&
+           !r->pids_limit && !r->blkio_weight;
+}
+
+/* The values cgroup_set wrote, with what the files held before, so that a
+ * refused value undoes the others. */
+#define CG_MAX_WRITES 16
+
+struct cg_txn {
+    const char *path; /* the cgroup, e.g. "/docker/abc" */
+    size_t n;
+    char *file[CG_MAX_WRITES];
+    char *old[CG_MAX_WRITES];
+};
+
+static int read_value(const char *file, char **out, rs_error_t *err)
+{
+    if (fu_read_file(file, 65536, out, NULL, err) < 0)
+        return -1;
+    size_t n = strlen(*out);
+    while (n && ((*out)[n - 1] == '\n' || (*out)[n - 1] == ' '))
+        (*out)[--n] = '\0';
+    return 0;
+}
+
+static bool has_file(const char *ctrl, const char *path, const char *file)
+{
+    cleanup_free char *p = xasprintf(CG_ROOT "/%s%s/%s", ctrl, path, file);
+    return access(p, F_OK) == 0;
+}
+
+/* Writes value to <ctrl>/<path>/<file>, remembering the old value. */
+static int txn_write(struct cg_txn *t, const char *ctrl, const char *file, const char *value,
+                     rs_error_t *err)
+{
+    if (t->n == CG_MAX_WRITES)
+        return rs_error(err, EOVERFLOW, "too many cgroup writes");
+    char *p = xasprintf(CG_ROOT "/%s%s/%s", ctrl, t->path, file);
+    char *old = NULL;
+    if (read_value(p, &old, err) < 0) {
+        free(p);
+        return rs_error_wrap(err, "cgroup %s", t->path);
     }
+    cleanup_free char *dir = xasprintf(CG_ROOT "/%s%s", ctrl, t->path);
+    int w = write_value(dir, file, value);
+    if (w < 0) {
+        free(p);
+        free(old);
+        return rs_error(err, -w, "setting %s to %s in cgroup %s", file, value, t->path);
+    }
+    t->file[t->n] = p;
+    t->old[t->n] = old;
+    t->n++;
+    return 0;
+}
+
+static int txn_write_int(struct cg_txn *t, const char *ctrl, const char *file, long long v,
+                         rs_error_t *err)
+{
+    char buf[32];
+    snprintf(buf, sizeof(buf), "%lld", v);
+    return txn_write(t, ctrl, file, buf, err);
+}
+
+static void txn_end(struct cg_txn *t, bool undo)
+{
+    for (size_t i = t->n; i-- > 0;) {
+        if (undo) {
+            int fd = open(t->file[i], O_WRONLY | O_CLOEXEC);
+            int w = fd < 0 ? -errno : fu_write_all(fd, t->old[i], strlen(t->old[i]));
+            if (fd >= 0)
+                close(fd);
+            if (w < 0)
+                log_warn("restoring %s to %s: %s", t->file[i], t->old[i], strerror(-w));
+        }
+        free(t->file[i]);
+        free(t->old[i]);
+    }
+    t->n = 0;
+}
+
+static bool cpuset_list_ok(const char *s)
+{
+    /* "0-3,5": digits, commas and ranges. */
+    return strspn(s, "0123456789,-") == strlen(s) && s[0] != ',' && s[0] != '-';
+}
+
+static int validate(const char *path, const struct cgroup_resources *r, rs_error_t *err)
+{
+    const struct {
+        const char *what;
+        int64_t v;
+    } neg[] = {{"memory limit", r->memory},
+               {"memory reservation", r->memory_reservation},
+               {"memory+swap limit", r->memory_swap},
+               {"cpu quota", r->cpu_quota},
+               {"cpu realtime runtime", r->cpu_rt_runtime}};
+    for (size_t i = 0; i < sizeof(neg) / sizeof(neg[0]); i++)
+        if (neg[i].v < -1)
+            return rs_error(err, EINVAL, "invalid %s %lld: must be -1 (unlimited) or positive",
+                            neg[i].what, (long long)neg[i].v);
+    if (r->cpu_shares > INT64_MAX || r->cpu_period > INT64_MAX || r->cpu_rt_period > INT64_MAX)
+        return rs_error(err, EINVAL, "cpu value out of range");
+    const char *lists[] = {r->cpuset_cpus, r->cpuset_mems};
+    for (size_t i = 0; i < 2; i++)
+        if (lists[i] && lists[i][0] && !cpuset_list_ok(lists[i]))
+            return rs_error(err, EINVAL, "invalid cpuset list \"%s\" (expected e.g. 0-3,5)",
+                            lists[i]);
+    if (r->blkio_weight && (r->blkio_weight < 10 || r->blkio_weight > 1000))
+        return rs_error(err, EINVAL, "invalid blkio weight %u: the range is 10 to 1000",
+                        (unsigned)r->blkio_weight);
+    /* The controllers the values need, and the cgroup in each. */
+    const struct {
+        const char *ctrl;
+        bool needed;
+    } need[] = {
+        {"memory", r->memory || r->memory_reservation || r->memory_swap},
+        {"cpu",
+         r->cpu_shares || r->cpu_quota || r->cpu_period || r->cpu_rt_runtime || r->cpu_rt_period},
+        {"cpuset", (r->cpuset_cpus && r->cpuset_cpus[0]) || (r->cpuset_mems && r->cpuset_mems[0])},
+        {"pids", r->pids_limit != 0},
+    };
+    for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++) {
+        if (!need[i].needed)
+            continue;
+        if (!mounted(need[i].ctrl))
+            return rs_error(err, 0, "the %s cgroup controller is not mounted", need[i].ctrl);
+        cleanup_free char *dir = xasprintf(CG_ROOT "/%s%s", need[i].ctrl, path);
+        struct stat st;
+        if (stat(dir, &st) < 0)
+            return rs_error(err, errno, "cgroup %s", dir);
+    }
+    return 0;
+}
+
+static int set_memory(struct cg_txn *t, const struct cgroup_resources *r, rs_error_t *err)
+{
+    int64_t mem = r->memory, swap = r->memory_swap;
+    bool memsw = has_file("memory", t->path, "memory.memsw.limit_in_bytes");
+    /* An unlimited memory limit without a swap value lifts both (runc). */
+    if (mem == -1 && swap == 0 && memsw)
+        swap = -1;
+    if (swap != 0 && !memsw)
+        return rs_error(err, 0,
+                        "the kernel does not account swap (no memory.memsw.limit_in_bytes; "
+                        "boot with swapaccount=1): the memory+swap limit cannot be set");
+    /* The kernel keeps memory <= memory+swap at every step: raise
+     * memory+swap first when it grows past the current memory limit. */
+    bool swap_first = false;
+    if (mem != 0 && swap != 0) {
+        cleanup_free char *p = xasprintf(CG_ROOT "/memory%s/memory.limit_in_bytes", t->path);
+        cleanup_free char *cur = NULL;
+        if (read_value(p, &cur, err) < 0)
+            return -1;
+        swap_first = swap == -1 || strtoull(cur, NULL, 10) < (unsigned long long)swap;
+    }
+    if (swap_first && txn_write_int(t, "memory", "memory.memsw.limit_in_bytes", swap, err) < 0)
+        return -1;
+    if (mem != 0 && txn_write_int(t, "memory", "memory.limit_in_bytes", mem, err) < 0) {
+        if ((*err)->status != EBUSY)
+            return -1;
+        /* Lowering the limit below what is in use fails after reclaim. */
+        cleanup_free char *dir = xasprintf(CG_ROOT "/memory%s", t->path);
+        cleanup_free char *pu = xasprintf("%s/memory.usage_in_bytes", dir);
+        cleanup_free char *pm = xasprintf("%s/memory.max_usage_in_bytes", dir);
+        char *use = NULL, *peak = NULL;
+        rs_error_t e = NULL;
+        if (read_value(pu, &use, &e) == 0 && read_value(pm, &peak, &e) == 0) {
+            rs_error_release(err);
+            rs_error(err, EBUSY,
+                     "cannot set the memory limit of cgroup %s to %lld bytes (current usage: %s, "
+                     "peak usage: %s)",
+                     t->path, (long long)mem, use, peak);
+        }
+        rs_error_release(&e);
+        free(use);
+        free(peak);
+        return -1;
+    }
+    if (!swap_first && swap != 0 &&
+        txn_write_int(t, "memory", "memory.memsw.limit_in_bytes", swap, err) < 0)
+        return -1;
+    if (r->memory_reservation &&
+        txn_write_int(t, "memory", "memory.soft_limit_in_bytes", r->memory_reservation, err) < 0)
+        return -1;
+    return 0;
+}
+
+static int set_cpu(struct cg_txn *t, const struct cgroup_resources *r, rs_error_t *err)
+{
+    if (r->cpu_rt_period &&
+        txn_write_int(t, "cpu", "cpu.rt_period_us", (long long)r->cpu_rt_period, err) < 0)
+        return -1;
+    if (r->cpu_rt_runtime &&
+        txn_write_int(t, "cpu", "cpu.rt_runtime_us", r->cpu_rt_runtime, err) < 0)
+        return -1;
+    if (r->cpu_shares) {
+        if (txn_write_int(t, "cpu", "cpu.shares", (long long)r->cpu_shares, err) < 0)
+            return -1;
+        /* The kernel clamps shares to [2, 262144] silently. */
+        cleanup_free char *p = xasprintf(CG_ROOT "/cpu%s/cpu.shares", t->path);
+        cleanup_free char *got = NULL;
+        if (read_value(p, &got, err) < 0)
+            return -1;
+        unsigned long long g = strtoull(got, NULL, 10);
+        if (g != r->cpu_shares)
+            return rs_error(err, EINVAL, "cpu shares %llu are out of range: the %s allowed is %llu",
+                            (unsigned long long)r->cpu_shares,
+                            r->cpu_shares > g ? "maximum" : "minimum", g);
+    }
+    /* A shorter period can be refused until the quota is lowered with it:
+     * then write the quota first and the period again. */
+    bool period_again = false;
+    if (r->cpu_period &&
+        txn_write_int(t, "cpu", "cpu.cfs_period_us", (long long)r->cpu_period, err) < 0) {
+        if ((*err)->status != EINVAL || !r->cpu_quota)
+            return -1;
+        rs_error_release(err);
+        period_again = true;
+    }
+    if (r->cpu_quota) {
+        if (txn_write_int(t, "cpu", "cpu.cfs_quota_us", r->cpu_quota, err) < 0)
+            return -1;
+        if (period_again &&
+            txn_write_int(t, "cpu", "cpu.cfs_period_us", (long long)r->cpu_period, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int set_others(struct cg_txn *t, const struct cgroup_resources *r, rs_error_t *err)
+{
+    if (r->cpuset_cpus && r->cpuset_cpus[0] &&
+        txn_write(t, "cpuset", "cpuset.cpus", r->cpuset_cpus, err) < 0)
+        return -1;
+    if (r->cpuset_mems && r->cpuset_mems[0] &&
+        txn_write(t, "cpuset", "cpuset.mems", r->cpuset_mems, err) < 0)
+        return -1;
+    if (r->pids_limit > 0 && txn_write_int(t, "pids", "pids.max", r->pids_limit, err) < 0)
+        return -1;
+    if (r->pids_limit < 0 && txn_write(t, "pids", "pids.max", "max", err) < 0)
+        return -1;
+    if (r->blkio_weight) {
+        const char *f = NULL;
+        if (mounted("blkio") && has_file("blkio", t->path, "blkio.weight"))
+            f = "blkio.weight";
+        else if (mounted("blkio") && has_file("blkio", t->path, "blkio.bfq.weight"))
+            f = "blkio.bfq.weight";
+        if (!f) {
+            log_warn("the kernel has no blkio weight (no blkio.weight or blkio.bfq.weight): "
+                     "blockIO.weight %u is ignored",
+                     (unsigned)r->blkio_weight);
+            log_stderr("warning: the kernel has no blkio weight (no blkio.weight or "
+                       "blkio.bfq.weight): blockIO.weight %u is ignored",
+                       (unsigned)r->blkio_weight);
+        } else if (txn_write_int(t, "blkio", f, r->blkio_weight, err) < 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int cgroup_set(const char *path, const struct cgroup_resources *r, rs_error_t *err)
+{
+    if (validate(path, r, err) < 0)
+        return -1;
+    struct cg_txn t = {.path = path};
+    if (set_memory(&t, r, err) < 0 || set_cpu(&t, r, err) < 0 || set_others(&t, r, err) < 0) {
+        txn_end(&t, true);
+        return -1;
+    }
+    txn_end(&t, false);
     return 0;
 }
 

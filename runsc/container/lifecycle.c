@@ -26,11 +26,16 @@
 #include "lib/log.h"
 #include "runsc/container/bootcfg.h"
 #include "runsc/container/cgroup.h"
+#include "runsc/container/mountpoints.h"
 #include "runsc/container/state.h"
 #include "runsc/sandbox/control_client.h"
 #include "runsc/sandbox/launch.h"
 #include "runsc/spec/spec.h"
 #include "urpc/conn.h"
+
+/* Each bind mount is one gofer connection: a donated fd of the gofer and of
+ * the sandbox (runsc/sandbox/donation.h has room for 64). */
+#define MAX_BIND_MOUNTS 48
 
 /* ---- helpers -------------------------------------------------------------- */
 
@@ -39,8 +44,9 @@ static char *socket_path(const char *root, const char *id)
     const char *dirs[] = {root, "/var/run", "/run", "/tmp"};
     for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
         char *p = xasprintf("%s/runsc-%s.sock", dirs[i], id);
-        struct stat st;
-        if (strlen(p) < sizeof(((struct sockaddr_un *)0)->sun_path) && stat(dirs[i], &st) == 0)
+        /* A directory the caller can create the socket in (rootless: not /run). */
+        if (strlen(p) < sizeof(((struct sockaddr_un *)0)->sun_path) &&
+            access(dirs[i], W_OK | X_OK) == 0)
             return p;
         free(p);
     }
@@ -222,28 +228,47 @@ static int do_create(struct runsc_globals *g, const struct create_opts *o, struc
         return rs_error_wrap(err, "%s/config.json", bundle);
     }
     struct stat sb;
-    if (stat(s->root.abs_path, &sb) < 0 || !S_ISDIR(sb.st_mode)) {
-        int e = errno ? errno : ENOTDIR;
+    int e = stat(s->root.abs_path, &sb) < 0 ? errno : S_ISDIR(sb.st_mode) ? 0 : ENOTDIR;
+    if (e) {
+        rs_error(err, e, "root.path %s", s->root.abs_path);
         spec_free(s);
-        return rs_error(err, e, "root.path %s", s->root.abs_path);
+        return -1;
     }
-    if (s->lx.seccomp)
-        log_warn("linux.seccomp is not applied yet: the application's system calls are served "
-                 "by the sentry, which the sandbox's own seccomp filter confines");
-    if (s->mounts_count)
-        log_debug("spec mounts beyond /dev, /proc and /sys are not applied yet (docs/runsc.md)");
+    struct bootcfg_mounts mounts;
+    if (bootcfg_mounts(s, &mounts, err) < 0) {
+        spec_free(s);
+        return rs_error_wrap(err, "%s/config.json", bundle);
+    }
+    if (mounts.bind_count > MAX_BIND_MOUNTS) {
+        rs_error(err, 0, "%s/config.json: %zu bind mounts (at most %d)", bundle, mounts.bind_count,
+                 MAX_BIND_MOUNTS);
+        bootcfg_mounts_free(&mounts);
+        spec_free(s);
+        return -1;
+    }
+    if (mountpoints_create(s->root.abs_path, &mounts, err) < 0) {
+        bootcfg_mounts_free(&mounts);
+        spec_free(s);
+        return -1;
+    }
     if (s->process->terminal && !o->console_socket) {
+        bootcfg_mounts_free(&mounts);
         spec_free(s);
         return rs_error(err, 0, "process.terminal is set but --console-socket was not given");
     }
     int lock = -1;
     if (state_lock(g->root, o->id, LOCK_EX, true, &lock, err) < 0) {
+        bootcfg_mounts_free(&mounts);
         spec_free(s);
         return -1;
     }
     struct created c = {0};
     int r = -1;
     int gofer_sp[2] = {-1, -1}, sync[2] = {-1, -1}, listen_fd = -1, cfg_fd = -1;
+    /* One connection per bind mount, after the root's. */
+    int bind_sp[MAX_BIND_MOUNTS][2];
+    for (size_t i = 0; i < MAX_BIND_MOUNTS; i++)
+        bind_sp[i][0] = bind_sp[i][1] = -1;
     int master = -1, slave = -1;
     c.sock = socket_path(g->root, o->id);
     if (!c.sock) {
@@ -261,7 +286,12 @@ static int do_create(struct runsc_globals *g, const struct create_opts *o, struc
         rs_error(err, errno, "socketpair");
         goto fail;
     }
-    cfg_fd = bootcfg_fd(g, s, err);
+    for (size_t i = 0; i < mounts.bind_count; i++)
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, bind_sp[i]) < 0) {
+            rs_error(err, errno, "socketpair");
+            goto fail;
+        }
+    cfg_fd = bootcfg_fd(g, s, &mounts, err);
     if (cfg_fd < 0)
         goto fail;
     int stdio[3] = {0, 1, 2};
@@ -288,11 +318,18 @@ static int do_create(struct runsc_globals *g, const struct create_opts *o, struc
     /* The gofer. */
     struct donation gd;
     donation_init(&gd);
-    donation_add(&gd, "io-fds", gofer_sp[1]);
+    int io_fds[1 + MAX_BIND_MOUNTS];
+    io_fds[0] = gofer_sp[1];
     gofer_sp[1] = -1;
+    for (size_t i = 0; i < mounts.bind_count; i++) {
+        io_fds[1 + i] = bind_sp[i][1];
+        bind_sp[i][1] = -1;
+    }
+    donation_add_list(&gd, "io-fds", io_fds, 1 + mounts.bind_count);
     if (log_fd() >= 0)
         donation_add(&gd, "log-fd", dup(log_fd()));
-    if (gofer_launch(g, s->root.abs_path, s->root.readonly, &gd, &c.gofer, err) < 0)
+    if (gofer_launch(g, s->root.abs_path, s->root.readonly, mounts.sources, mounts.readonly,
+                     mounts.bind_count, &gd, &c.gofer, err) < 0)
         goto fail;
     if (c.cgroup && cgroup_add(c.cgroup, c.gofer, err) < 0)
         goto fail;
@@ -301,8 +338,13 @@ static int do_create(struct runsc_globals *g, const struct create_opts *o, struc
     donation_init(&sd);
     donation_add(&sd, "spec-fd", cfg_fd);
     cfg_fd = -1;
-    donation_add(&sd, "io-fds", gofer_sp[0]);
+    io_fds[0] = gofer_sp[0];
     gofer_sp[0] = -1;
+    for (size_t i = 0; i < mounts.bind_count; i++) {
+        io_fds[1 + i] = bind_sp[i][0];
+        bind_sp[i][0] = -1;
+    }
+    donation_add_list(&sd, "io-fds", io_fds, 1 + mounts.bind_count);
     donation_add(&sd, "controller-fd", listen_fd);
     listen_fd = -1;
     donation_add(&sd, "start-sync-fd", sync[1]);
@@ -379,6 +421,7 @@ static int do_create(struct runsc_globals *g, const struct create_opts *o, struc
     r = 0;
     close(sync[0]);
     sync[0] = -1;
+    bootcfg_mounts_free(&mounts);
     free(c.sock);
     free(c.cgroup);
     close(lock);
@@ -387,6 +430,11 @@ fail:
     undo_create(g, o->id, &c);
     free(c.sock);
     free(c.cgroup);
+    bootcfg_mounts_free(&mounts);
+    for (size_t i = 0; i < MAX_BIND_MOUNTS; i++)
+        for (int j = 0; j < 2; j++)
+            if (bind_sp[i][j] >= 0)
+                close(bind_sp[i][j]);
     if (gofer_sp[0] >= 0)
         close(gofer_sp[0]);
     if (gofer_sp[1] >= 0)
@@ -879,7 +927,14 @@ int container_features(rs_error_t *err)
            "\"CAP_KILL\", \"CAP_SETGID\", \"CAP_SETUID\", \"CAP_NET_BIND_SERVICE\", "
            "\"CAP_SYS_ADMIN\"],\n"
            "    \"cgroup\": {\"v1\": true, \"v2\": false, \"systemd\": false},\n"
-           "    \"seccomp\": {\"enabled\": false},\n"
+           "    \"seccomp\": {\"enabled\": true, \"actions\": [\"SCMP_ACT_ALLOW\", "
+           "\"SCMP_ACT_ERRNO\", \"SCMP_ACT_KILL\", \"SCMP_ACT_KILL_PROCESS\", "
+           "\"SCMP_ACT_KILL_THREAD\", \"SCMP_ACT_LOG\", \"SCMP_ACT_TRACE\", "
+           "\"SCMP_ACT_TRAP\"], \"operators\": [\"SCMP_CMP_EQ\", \"SCMP_CMP_GE\", "
+           "\"SCMP_CMP_GT\", \"SCMP_CMP_LE\", \"SCMP_CMP_LT\", \"SCMP_CMP_MASKED_EQ\", "
+           "\"SCMP_CMP_NE\"], \"archs\": [\"SCMP_ARCH_X86_64\"], \"knownFlags\": "
+           "[\"SECCOMP_FILTER_FLAG_TSYNC\", \"SECCOMP_FILTER_FLAG_LOG\", "
+           "\"SECCOMP_FILTER_FLAG_SPEC_ALLOW\"], \"supportedFlags\": []},\n"
            "    \"apparmor\": {\"enabled\": false},\n"
            "    \"selinux\": {\"enabled\": false}\n"
            "  },\n"

@@ -102,6 +102,11 @@ int state_save(const char *root, const struct container_state *st, rs_error_t *e
     json_object_set_new(o, "controlSocket",
                         json_string(st->control_socket ? st->control_socket : ""));
     json_object_set_new(o, "cgroupPath", json_string(st->cgroup_path ? st->cgroup_path : ""));
+    json_t *res = st->resources_json ? json_loads(st->resources_json, 0, NULL) : NULL;
+    if (json_is_object(res))
+        json_object_set_new(o, "resources", res);
+    else
+        json_decref(res);
     char *text = json_dumps(o, JSON_INDENT(2) | JSON_SORT_KEYS);
     json_decref(o);
     if (!text)
@@ -166,6 +171,9 @@ int state_load(const char *root, const char *id, struct container_state *st, rs_
     json_t *ann = json_object_get(o, "annotations");
     st->annotations_json =
         json_is_object(ann) ? json_dumps(ann, JSON_COMPACT | JSON_SORT_KEYS) : xstrdup("{}");
+    json_t *res = json_object_get(o, "resources");
+    if (json_is_object(res))
+        st->resources_json = json_dumps(res, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(o);
     if (strcmp(st->status, "stopped") != 0 && strcmp(st->status, "creating") != 0 &&
         st->sandbox_pid > 0 && !pid_alive(st->sandbox_pid)) {
@@ -240,6 +248,7 @@ void state_release(struct container_state *st)
     free(st->annotations_json);
     free(st->control_socket);
     free(st->cgroup_path);
+    free(st->resources_json);
     memset(st, 0, sizeof(*st));
 }
 

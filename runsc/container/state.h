@@ -24,6 +24,9 @@ struct container_state {
     pid_t gofer_pid;
     char *control_socket;
     char *cgroup_path; /* NULL/"" when the container has no cgroup */
+    /* linux.resources as runsc update last applied them (JSON object text,
+     * runc keeps them in its state too); NULL until the first update. */
+    char *resources_json;
 };
 
 /* Container ids: [A-Za-z0-9_+.-]+, not "." or "..", at most 1024 bytes. */

@@ -250,13 +250,14 @@ int sandbox_launch(struct runsc_globals *g, const struct launch_opts *o, struct 
     return 0;
 }
 
-int gofer_launch(struct runsc_globals *g, const char *root, bool readonly, struct donation *d,
-                 pid_t *pid, rs_error_t *err)
+int gofer_launch(struct runsc_globals *g, const char *root, bool readonly, char *const *binds,
+                 const bool *binds_ro, size_t nbinds, struct donation *d, pid_t *pid,
+                 rs_error_t *err)
 {
     char exe[4096];
     if (sandbox_exe_path(exe, sizeof(exe), err) < 0)
         return -1;
-    char *argv[64];
+    char **argv = xzalloc((32 + 2 * nbinds) * sizeof(*argv));
     int argc = 0;
     argv[argc++] = "runsc-gofer";
     if (g->debug)
@@ -266,6 +267,10 @@ int gofer_launch(struct runsc_globals *g, const char *root, bool readonly, struc
     argv[argc++] = (char *)root;
     if (readonly)
         argv[argc++] = "--ro";
+    for (size_t i = 0; i < nbinds; i++) {
+        argv[argc++] = binds_ro[i] ? "--bind-ro" : "--bind";
+        argv[argc++] = binds[i];
+    }
     int first_donated = argc;
     argc = donation_argv(d, argv, argc);
     pid_t p = fork();
@@ -273,6 +278,7 @@ int gofer_launch(struct runsc_globals *g, const char *root, bool readonly, struc
         int e = errno;
         for (int i = first_donated; i < argc; i++)
             free(argv[i]);
+        free(argv);
         return rs_error(err, e, "fork");
     }
     if (p == 0) {
@@ -315,6 +321,7 @@ int gofer_launch(struct runsc_globals *g, const char *root, bool readonly, struc
     }
     for (int i = first_donated; i < argc; i++)
         free(argv[i]);
+    free(argv);
     donation_close(d);
     *pid = p;
     return 0;

@@ -25,9 +25,12 @@ struct launch_opts {
 int sandbox_launch(struct runsc_globals *g, const struct launch_opts *o, struct donation *d,
                    pid_t *pid, rs_error_t *err);
 
-/* Starts the gofer (runsc gofer) in its own mount namespace, as root. */
-int gofer_launch(struct runsc_globals *g, const char *root, bool readonly, struct donation *d,
-                 pid_t *pid, rs_error_t *err);
+/* Starts the gofer (runsc gofer) in its own mount namespace, as root. It
+ * serves root on the first of d's io-fds and binds[i] (read-only when
+ * binds_ro[i]) on the (2 + i)th. */
+int gofer_launch(struct runsc_globals *g, const char *root, bool readonly, char *const *binds,
+                 const bool *binds_ro, size_t nbinds, struct donation *d, pid_t *pid,
+                 rs_error_t *err);
 
 /* Checks that the runsc binary can be executed by uid 65534 (every
  * directory on its path searchable, the file executable by others). */

@@ -23,13 +23,12 @@
 #include "lib/log.h"
 #include "sentry/boot/entry.h"
 #include "sentry/boot/glue.h"
+#include "sentry/boot/mounts.h"
 #include "sentry/control/server.h"
-#include "sentry/fsimpl/dev/dev.h"
 #include "sentry/fsimpl/gofer/gofer.h"
 #include "sentry/fsimpl/host/host.h"
-#include "sentry/fsimpl/proc/proc.h"
-#include "sentry/fsimpl/synth/synth.h"
 #include "sentry/kernel/kernel.h"
+#include "sentry/kernel/seccomp.h"
 #include "sentry/kernel/spawn.h"
 #include "sentry/loader/loader.h"
 #include "sentry/syscalls/syscalls.h"
@@ -203,54 +202,18 @@ static int boot(Runsc__Boot__Config *cfg, const int *io_fds, int n_io, const int
     creds.cap_bounding = cfg->cap_bounding;
     creds.cap_ambient = cfg->cap_ambient;
     creds.no_new_privs = cfg->no_new_privileges;
-
-    /* /dev is the sentry's own. */
-    struct vfs_walk_ctx wctx = {.root = k->root, .start = k->root, .uid = 0, .gid = 0};
-    struct vfs_path devp;
-    if (vfs_walk(&wctx, "/dev", WALK_FOLLOW | WALK_DIRECTORY, &devp) == 0) {
-        struct vfs_fs *dfs;
-        struct dentry *droot;
-        r = devfs_new(&dfs, &droot);
-        if (r == 0)
-            r = vfs_mount(&devp, dfs, droot, MNT_NOEXEC | MNT_NOSUID);
-        if (r < 0)
-            log_warn("mounting /dev: %s", strerror(-r));
-        path_put(&devp);
-    } else {
-        log_warn("the root filesystem has no /dev directory: /dev is not mounted");
+    if (cfg->seccomp_filter.len) {
+        /* linux.seccomp: on init and every process runsc exec starts. */
+        r = seccomp_container_set(cfg->seccomp_filter.data, cfg->seccomp_filter.len);
+        if (r < 0) {
+            log_stderr("linux.seccomp: the compiled filter is invalid: %s", strerror(-r));
+            return 125;
+        }
     }
 
-    /* Until sysfs exists, /sys is an empty directory of the sentry's: the
-     * host's must never show through the gofer. */
-    struct vfs_path sysp;
-    if (vfs_walk(&wctx, "/sys", WALK_FOLLOW | WALK_DIRECTORY, &sysp) == 0) {
-        struct synth_fs *sfs;
-        struct dentry *sroot;
-        r = synth_fs_new("sysfs", &sfs);
-        if (r == 0)
-            r = synth_root(sfs, &sroot);
-        if (r == 0)
-            r = vfs_mount(&sysp, &sfs->fs, sroot, MNT_NOEXEC | MNT_NOSUID | MNT_NODEV);
-        if (r < 0)
-            log_warn("mounting an empty /sys: %s", strerror(-r));
-        path_put(&sysp);
-    }
-
-    /* /proc is the sentry's procfs (never the host's). Mounted last: its
-     * mounts files list the mounts older than it. */
-    struct vfs_path procp;
-    if (vfs_walk(&wctx, "/proc", WALK_FOLLOW | WALK_DIRECTORY, &procp) == 0) {
-        struct vfs_fs *pfs;
-        struct dentry *proot;
-        r = procfs_new(&pfs, &proot);
-        if (r == 0)
-            r = vfs_mount(&procp, pfs, proot, MNT_NOEXEC | MNT_NOSUID | MNT_NODEV);
-        if (r < 0)
-            log_warn("mounting /proc: %s", strerror(-r));
-        path_put(&procp);
-    } else {
-        log_warn("the root filesystem has no /proc directory: /proc is not mounted");
-    }
+    /* /dev, /sys, /proc, the spec's mounts, maskedPaths, readonlyPaths. */
+    if (boot_mounts(&k->root, cfg, io_fds, n_io) < 0)
+        return 125;
 
     /* stdio. */
     struct file *stdio_files[3] = {NULL, NULL, NULL};

@@ -167,6 +167,10 @@ struct task {
     struct task *vfork_parent; /* set while a vfork child runs */
     bool vfork_done;
     uint64_t utime_ns, stime_ns;
+    /* seccomp (seccomp.h): SECCOMP_MODE_* and the filter chain; written
+     * under kernel.lock, read by the task itself without a lock. */
+    int seccomp_mode;
+    struct seccomp_filter *seccomp;
     pthread_t thread;
     struct task *next;    /* kernel task list (kernel.lock) */
     struct task *tg_next; /* thread group's list (kernel.lock) */

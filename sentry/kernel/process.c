@@ -11,6 +11,7 @@
 
 #include "lib/log.h"
 #include "sentry/kernel/pidfd.h"
+#include "sentry/kernel/seccomp.h"
 #include "sentry/kernel/timer.h"
 
 #ifndef CLONE_PIDFD
@@ -310,6 +311,7 @@ long task_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t ptid, u
         goto fail_fs;
     }
     task_link_locked(k, c);
+    seccomp_task_fork_locked(c, t); /* under kernel.lock: a TSYNC sees c or c sees it */
     if (flags & CLONE_THREAD) {
         c->tg = t->tg;
     } else {

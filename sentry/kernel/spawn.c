@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "sentry/kernel/process.h"
+#include "sentry/kernel/seccomp.h"
 #include "sentry/loader/loader.h"
 
 /* PROG on the PATH of envp when it has no slash, as execvp would inside the
@@ -113,6 +114,7 @@ int kernel_spawn(struct kernel *k, const struct spawn_args *a, struct task **out
         fsctx_put(fsc);
         return r;
     }
+    seccomp_spawn_attach(t); /* the container's linux.seccomp, if any */
     if (a->rlimits)
         for (int i = 0; i < RLIM_NLIMITS; i++)
             if (!a->rlimit_set || a->rlimit_set[i])

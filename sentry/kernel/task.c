@@ -20,6 +20,7 @@
 #include "sentry/kernel/futex.h"
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/process.h"
+#include "sentry/kernel/seccomp.h"
 #include "sentry/syscalls/syscalls.h"
 
 struct kernel *g_kernel;
@@ -176,6 +177,7 @@ struct task *task_alloc(void)
 void task_free(struct task *t)
 {
     sigpending_clear(&t->pending);
+    seccomp_task_release(t);
     free(t->creds.groups);
     close(t->wake_fd);
     pthread_mutex_destroy(&t->ctx_lock);

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "lib/log.h"
+#include "sentry/kernel/seccomp.h"
 #include "sentry/syscalls/syscalls.h"
 
 const char *syscall_name(unsigned long nr)
@@ -34,7 +35,9 @@ long syscall_dispatch(struct task *t)
     unsigned long nr = r->orig_rax;
     struct syscall_args a = {{r->rdi, r->rsi, r->rdx, r->r10, r->r8, r->r9}};
     long ret;
-    if (nr < SYSCALL_NR_MAX && g_syscall_table[nr].fn) {
+    if (seccomp_active(t) && !seccomp_syscall_enter(t, nr, a.a, &ret)) {
+        /* The filter decided the result (an errno, or SIGSYS is forced). */
+    } else if (nr < SYSCALL_NR_MAX && g_syscall_table[nr].fn) {
         ret = g_syscall_table[nr].fn(t, &a);
     } else {
         report_enosys(nr);

@@ -32,8 +32,13 @@ long sys_mmap(struct task *t, const struct syscall_args *args)
     int acc = f->flags & O_ACCMODE;
     int type = flags & MAP_TYPE;
     int max_prot = PROT_READ | PROT_WRITE | PROT_EXEC;
+    bool noexec = f->path.mnt && (f->path.mnt->flags & MNT_NOEXEC);
+    if (noexec)
+        max_prot &= ~PROT_EXEC; /* mprotect(PROT_EXEC) later is EACCES too */
     if (f->flags & O_PATH) {
         r = -EBADF;
+    } else if (noexec && (prot & PROT_EXEC)) {
+        r = -EPERM;
     } else if (acc == O_WRONLY) {
         r = -EACCES;
     } else if (type != MAP_PRIVATE && (prot & PROT_WRITE) && acc != O_RDWR) {

@@ -256,12 +256,35 @@ static long statfs_out(struct task *t, struct vfs_path *p, uint64_t addr)
         s.f_type = PROC_SUPER_MAGIC;
     else if (strcmp(type, "sysfs") == 0)
         s.f_type = SYSFS_MAGIC;
+    else if (strcmp(type, "mqueue") == 0)
+        s.f_type = 0x19800202; /* MQUEUE_MAGIC */
+    else if (strcmp(type, "devpts") == 0)
+        s.f_type = 0x1cd1; /* DEVPTS_SUPER_MAGIC */
     else
         s.f_type = 0x01021997; /* V9FS_MAGIC, as gVisor's gofer filesystem reports */
     s.f_bsize = 4096;
-    s.f_frsize = 4096;
     s.f_namelen = 255;
-    s.f_flags = (p->mnt->flags & MNT_RDONLY) ? ST_RDONLY : 0;
+    struct vfs_fs *fs = p->d->inode->fs;
+    if (fs->statfs) {
+        struct vfs_statfs v = {0};
+        int r = fs->statfs(fs, p->d->inode, &v);
+        if (r < 0)
+            return r;
+        s.f_type = (__fsword_t)v.type;
+        s.f_bsize = (__fsword_t)v.bsize;
+        s.f_blocks = v.blocks;
+        s.f_bfree = v.bfree;
+        s.f_bavail = v.bavail;
+        s.f_files = v.files;
+        s.f_ffree = v.ffree;
+        s.f_namelen = (__fsword_t)v.namelen;
+    }
+    s.f_frsize = s.f_bsize;
+    s.f_fsid.__val[0] = (int)(fs->dev & 0xffffffff);
+    int fl = p->mnt->flags;
+    s.f_flags = 0x20 /* ST_VALID */ | ((fl & MNT_RDONLY) ? ST_RDONLY : 0) |
+                ((fl & MNT_NOSUID) ? ST_NOSUID : 0) | ((fl & MNT_NODEV) ? ST_NODEV : 0) |
+                ((fl & MNT_NOEXEC) ? ST_NOEXEC : 0);
     return mm_copy_out(t->mm, addr, &s, sizeof(s));
 }
 

@@ -141,6 +141,9 @@ long sys_prctl(struct task *t, const struct syscall_args *args)
         int v = t->tg->subreaper;
         return mm_copy_out(t->mm, a2, &v, sizeof(v));
     }
+    case PR_GET_SECCOMP:
+    case PR_SET_SECCOMP:
+        return sys_prctl_seccomp(t, op, a2, args->a[2]);
     case PR_CAPBSET_READ:
         if (a2 > CAP_LAST_CAP)
             return -EINVAL;

@@ -187,6 +187,34 @@ SYS(pidfd_send_signal);
 /* sys_futex.c */
 SYS(futex);
 SYS(restart_syscall);
+/* sys_namei.c */
+SYS(mkdir);
+SYS(mkdirat);
+SYS(mknod);
+SYS(mknodat);
+SYS(symlink);
+SYS(symlinkat);
+SYS(link);
+SYS(linkat);
+SYS(unlink);
+SYS(unlinkat);
+SYS(rmdir);
+SYS(rename);
+SYS(renameat);
+SYS(renameat2);
+SYS(chmod);
+SYS(fchmod);
+SYS(fchmodat);
+SYS(chown);
+SYS(fchown);
+SYS(lchown);
+SYS(fchownat);
+SYS(utime);
+SYS(utimes);
+SYS(futimesat);
+SYS(utimensat);
+SYS(truncate);
+SYS(ftruncate);
 /* sys_pipe.c */
 SYS(pipe);
 SYS(pipe2);
@@ -207,4 +235,14 @@ SYS(timer_delete);
 /* sys_signalfd.c */
 SYS(signalfd);
 SYS(signalfd4);
+/* sys_mq.c */
+SYS(mq_open);
+SYS(mq_unlink);
+SYS(mq_timedsend);
+SYS(mq_timedreceive);
+SYS(mq_notify);
+SYS(mq_getsetattr);
+/* sys_seccomp.c (prctl's PR_SET_SECCOMP / PR_GET_SECCOMP too) */
+SYS(seccomp);
+long sys_prctl_seccomp(struct task *t, int op, uint64_t mode, uint64_t filter);
 #undef SYS

@@ -40,6 +40,35 @@ const struct syscall_entry g_syscall_table[SYSCALL_NR_MAX] = {
     S(readlinkat),
     P(statfs, "reports a fixed set of numbers per filesystem type"),
     P(fstatfs, "reports a fixed set of numbers per filesystem type"),
+    /* namespace and attribute changes (sys_namei.c) */
+    S(mkdir),
+    S(mkdirat),
+    P(mknod, "regular files, sockets and device nodes (opening a device node the sentry "
+             "does not provide is ENXIO); FIFOs are EPERM"),
+    P(mknodat, "as mknod"),
+    S(symlink),
+    S(symlinkat),
+    S(link),
+    S(linkat),
+    S(unlink),
+    S(unlinkat),
+    S(rmdir),
+    S(rename),
+    S(renameat),
+    P(renameat2, "RENAME_WHITEOUT is EINVAL"),
+    S(chmod),
+    S(fchmod),
+    S(fchmodat),
+    S(chown),
+    S(fchown),
+    S(lchown),
+    S(fchownat),
+    S(utime),
+    S(utimes),
+    S(futimesat),
+    S(utimensat),
+    S(truncate),
+    S(ftruncate),
     S(getdents64),
     S(getdents),
     S(getcwd),
@@ -51,7 +80,9 @@ const struct syscall_entry g_syscall_table[SYSCALL_NR_MAX] = {
     P(fcntl, "F_GETFD F_SETFD F_GETFL F_SETFL F_DUPFD F_DUPFD_CLOEXEC F_GETPIPE_SZ "
              "F_SETPIPE_SZ; locks and leases: EINVAL"),
     P(ioctl, "TCGETS TCSETS* TIOCGWINSZ TIOCSWINSZ on terminals, FIONBIO FIOCLEX FIONCLEX, "
-             "FIONREAD on pipes"),
+             "FIONREAD on pipes; on devpts ptys also TIOCGPTN TIOCSPTLCK TIOCGPTLCK FIONREAD "
+             "TIOCOUTQ TCFLSH TCSBRK TIOCSCTTY TIOCNOTTY TIOCGPGRP TIOCSPGRP TIOCGSID "
+             "(no TIOCPKT, TIOCGPTPEER, TIOCSTI)"),
     /* pipes and readiness */
     S(pipe),
     P(pipe2, "O_NOTIFICATION_PIPE is ENOPKG (no watch queues)"),
@@ -82,7 +113,8 @@ const struct syscall_entry g_syscall_table[SYSCALL_NR_MAX] = {
     S(gettid),
     S(getppid),
     P(prctl, "PR_SET_NAME PR_GET_NAME PR_SET_NO_NEW_PRIVS PR_GET_NO_NEW_PRIVS PR_GET_DUMPABLE "
-             "PR_SET_DUMPABLE PR_CAPBSET_READ PR_SET/GET_PDEATHSIG PR_SET/GET_CHILD_SUBREAPER"),
+             "PR_SET_DUMPABLE PR_CAPBSET_READ PR_SET/GET_PDEATHSIG PR_SET/GET_CHILD_SUBREAPER "
+             "PR_SET/GET_SECCOMP"),
     S(getuid),
     S(geteuid),
     S(getgid),
@@ -161,6 +193,16 @@ const struct syscall_entry g_syscall_table[SYSCALL_NR_MAX] = {
     P(times, "CPU times are not accounted: all zero"),
     P(futex, "PI futexes work functionally, without priority inheritance"),
     S(restart_syscall),
+    /* POSIX message queues (sys_mq.c, sentry/fsimpl/mqueue) */
+    P(mq_open, "no RLIMIT_MSGQUEUE or queues_max accounting"),
+    S(mq_unlink),
+    S(mq_timedsend),
+    S(mq_timedreceive),
+    P(mq_notify, "SIGEV_THREAD needs a netlink socket: none in the sandbox"),
+    S(mq_getsetattr),
+    /* seccomp (sys_seccomp.c, sentry/kernel/seccomp.c) */
+    P(seccomp, "strict mode and filters (TSYNC, LOG); SECCOMP_FILTER_FLAG_NEW_LISTENER is "
+               "EINVAL: no user notification (RET_USER_NOTIF and RET_TRACE fail with ENOSYS)"),
     /* Refused on purpose. */
     N(__NR_rseq, "restartable sequences are not supported; glibc falls back"),
     N(__NR_uselib, "obsolete"),

@@ -17,6 +17,10 @@
 static pthread_mutex_t g_mount_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct mount *g_mounts;
 static uint64_t g_next_dev = 1;
+/* Renames change dentry names and parents: writers hold this for writing,
+ * readers of ->name / ->parent outside the parent's lock hold it for
+ * reading. Order: g_rename_lock -> dentry->lock (docs/locking.md). */
+static pthread_rwlock_t g_rename_lock = PTHREAD_RWLOCK_INITIALIZER;
 
 /* ---- objects ------------------------------------------------------------ */
 
@@ -220,6 +224,42 @@ void file_put(struct file *f)
     free(f);
 }
 
+/* ---- character devices ----------------------------------------------------- */
+
+#define MAX_CHRDEVS 32
+static struct {
+    uint64_t rdev;
+    const struct file_ops *ops;
+} g_chrdevs[MAX_CHRDEVS];
+static int g_nchrdevs;
+static pthread_mutex_t g_chrdev_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void vfs_chrdev_register(uint64_t rdev, const struct file_ops *ops)
+{
+    pthread_mutex_lock(&g_chrdev_lock);
+    int i = 0;
+    while (i < g_nchrdevs && g_chrdevs[i].rdev != rdev)
+        i++;
+    if (i < MAX_CHRDEVS) {
+        g_chrdevs[i].rdev = rdev;
+        g_chrdevs[i].ops = ops;
+        if (i == g_nchrdevs)
+            g_nchrdevs++;
+    }
+    pthread_mutex_unlock(&g_chrdev_lock);
+}
+
+const struct file_ops *vfs_chrdev_ops(uint64_t rdev)
+{
+    const struct file_ops *ops = NULL;
+    pthread_mutex_lock(&g_chrdev_lock);
+    for (int i = 0; i < g_nchrdevs; i++)
+        if (g_chrdevs[i].rdev == rdev)
+            ops = g_chrdevs[i].ops;
+    pthread_mutex_unlock(&g_chrdev_lock);
+    return ops;
+}
+
 /* ---- mounts ------------------------------------------------------------- */
 
 int vfs_mount_root(struct vfs_fs *fs, struct dentry *root, int flags, struct vfs_path *out)
@@ -245,8 +285,11 @@ int vfs_mount_root(struct vfs_fs *fs, struct dentry *root, int flags, struct vfs
 
 int vfs_mount(const struct vfs_path *mp, struct vfs_fs *fs, struct dentry *root, int flags)
 {
-    if (!S_ISDIR(mp->d->inode->mode))
-        return -ENOTDIR;
+    /* A directory on a directory, or a file on a file (Linux's rule). */
+    if (S_ISDIR(mp->d->inode->mode) != S_ISDIR(root->inode->mode))
+        return S_ISDIR(mp->d->inode->mode) ? -ENOTDIR : -EISDIR;
+    if (S_ISLNK(mp->d->inode->mode) || S_ISLNK(root->inode->mode))
+        return -ELOOP;
     struct mount *m = calloc(1, sizeof(*m));
     if (!m)
         return -ENOMEM;
@@ -265,6 +308,14 @@ int vfs_mount(const struct vfs_path *mp, struct vfs_fs *fs, struct dentry *root,
     __atomic_add_fetch(&mp->d->mounted, 1, __ATOMIC_RELEASE);
     pthread_mutex_unlock(&g_mount_lock);
     return 0;
+}
+
+struct mount *vfs_mounts_newest(void)
+{
+    pthread_mutex_lock(&g_mount_lock);
+    struct mount *m = g_mounts;
+    pthread_mutex_unlock(&g_mount_lock);
+    return m;
 }
 
 /* If p is a mount point, moves p to the root of what is mounted there. */
@@ -354,40 +405,41 @@ int vfs_permission(const struct vfs_attr *a, uint32_t uid, uint32_t gid, int wan
     return ((uint32_t)want & ~bits) ? -EACCES : 0;
 }
 
-/* Child name of dir (cached or looked up); new reference in *out. */
-static int lookup_child(struct dentry *dir, const char *name, struct dentry **out)
+/* Child name of dir (cached or looked up); new reference in *out. Called
+ * with dir->lock held. */
+static int lookup_child_locked(struct dentry *dir, const char *name, struct dentry **out)
 {
-    pthread_mutex_lock(&dir->lock);
     for (struct dentry *c = dir->children; c; c = c->sibling)
         if (strcmp(c->name, name) == 0) {
             dentry_get(c);
-            pthread_mutex_unlock(&dir->lock);
             *out = c;
             return 0;
         }
-    if (!dir->inode->ops->lookup) {
-        pthread_mutex_unlock(&dir->lock);
+    if (!dir->inode->ops->lookup)
         return -ENOENT;
-    }
     struct inode *ino = NULL;
     int r = dir->inode->ops->lookup(dir->inode, name, &ino);
-    if (r < 0) {
-        pthread_mutex_unlock(&dir->lock);
+    if (r < 0)
         return r;
-    }
     struct dentry *c = dentry_alloc(dir->fs, dir, name, ino);
     if (!c) {
         inode_put(ino);
-        pthread_mutex_unlock(&dir->lock);
         return -ENOMEM;
     }
     /* The cache holds one reference; the caller gets another. */
     c->sibling = dir->children;
     dir->children = c;
     dentry_get(c);
-    pthread_mutex_unlock(&dir->lock);
     *out = c;
     return 0;
+}
+
+static int lookup_child(struct dentry *dir, const char *name, struct dentry **out)
+{
+    pthread_mutex_lock(&dir->lock);
+    int r = lookup_child_locked(dir, name, out);
+    pthread_mutex_unlock(&dir->lock);
+    return r;
 }
 
 static bool path_eq(const struct vfs_path *a, const struct vfs_path *b)
@@ -410,8 +462,10 @@ static void go_up(struct vfs_path *p, const struct vfs_path *root)
             *p = n;
             continue;
         }
+        pthread_rwlock_rdlock(&g_rename_lock);
         struct vfs_path n = {p->mnt, p->d->parent};
         path_get(&n);
+        pthread_rwlock_unlock(&g_rename_lock);
         path_put(p);
         *p = n;
         return;
@@ -573,6 +627,7 @@ char *vfs_path_name(const struct vfs_path *root, const struct vfs_path *p)
     buf[pos] = '\0';
     struct vfs_path cur = *p;
     bool reachable = true;
+    pthread_rwlock_rdlock(&g_rename_lock);
     for (;;) {
         if (path_eq(&cur, root))
             break;
@@ -592,6 +647,7 @@ char *vfs_path_name(const struct vfs_path *root, const struct vfs_path *p)
         buf[--pos] = '/';
         cur.d = cur.d->parent;
     }
+    pthread_rwlock_unlock(&g_rename_lock);
     if (buf[pos] == '\0')
         buf[--pos] = '/';
     if (!reachable) {
@@ -633,6 +689,8 @@ int vfs_open_path(const struct vfs_path *p, int flags, struct file **out)
     if (acc != O_RDONLY && (p->mnt->flags & MNT_RDONLY) && !S_ISCHR(ino->mode) &&
         !S_ISFIFO(ino->mode) && !S_ISSOCK(ino->mode))
         return -EROFS;
+    if ((S_ISCHR(ino->mode) || S_ISBLK(ino->mode)) && (p->mnt->flags & MNT_NODEV))
+        return -EACCES; /* a nodev mount (Linux's may_open_dev) */
     if (!ino->ops->open)
         return S_ISSOCK(ino->mode) ? -ENXIO : -EACCES;
     struct file *f = vfs_file_new(ino, p, flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC));
@@ -654,6 +712,9 @@ int vfs_open_path(const struct vfs_path *p, int flags, struct file **out)
     *out = f;
     return 0;
 }
+
+static void new_owner(const struct vfs_walk_ctx *ctx, struct dentry *dir, uint32_t *mode,
+                      struct vfs_owner *o);
 
 static int check_open_perm(const struct vfs_walk_ctx *ctx, struct inode *ino, int flags)
 {
@@ -762,7 +823,10 @@ int vfs_open(const struct vfs_walk_ctx *ctx, const char *name, int flags, int mo
         path_put(&dir);
         return -ENOMEM;
     }
-    r = dir.d->inode->ops->create(dir.d->inode, last, (uint32_t)mode & 07777, f, flags, &ino);
+    uint32_t cmode = S_IFREG | ((uint32_t)mode & 07777);
+    struct vfs_owner owner;
+    new_owner(ctx, dir.d, &cmode, &owner);
+    r = dir.d->inode->ops->create(dir.d->inode, last, cmode & 07777, &owner, f, flags, &ino);
     if (r < 0) {
         pthread_mutex_unlock(&dir.d->lock);
         f->ops = NULL;
@@ -830,6 +894,14 @@ ssize_t vfs_pwrite(struct file *f, const void *buf, size_t len, int64_t off)
         return -EINVAL;
     if (!f->ops->llseek)
         return -ESPIPE;
+    if (f->flags & O_APPEND) {
+        /* Linux ignores pwrite's offset on O_APPEND files (pwrite(2), BUGS). */
+        struct vfs_attr a;
+        int r = vfs_file_getattr(f, &a);
+        if (r < 0)
+            return r;
+        off = a.size;
+    }
     return do_write(f, buf, len, off);
 }
 
@@ -913,4 +985,653 @@ int64_t vfs_lseek(struct file *f, int64_t off, int whence)
         f->pos = r;
     pthread_mutex_unlock(&f->pos_lock);
     return r;
+}
+
+/* ---- namespace operations (mkdir, mknod, symlink, link, unlink, rmdir,
+ * rename) and attribute changes ------------------------------------------ */
+
+/* Capability bits (linux/capability.h numbers). */
+#define CAP_CHOWN_BIT 0
+#define CAP_FOWNER_BIT 3
+#define CAP_FSETID_BIT 4
+#define CAP_MKNOD_BIT 27
+
+bool vfs_capable(const struct vfs_walk_ctx *ctx, int cap)
+{
+    if (ctx->caps_valid)
+        return (ctx->caps >> cap) & 1;
+    return ctx->uid == 0;
+}
+
+bool vfs_in_group(const struct vfs_walk_ctx *ctx, uint32_t gid)
+{
+    if (gid == ctx->gid)
+        return true;
+    for (int i = 0; i < ctx->ngroups; i++)
+        if (ctx->groups[i] == gid)
+            return true;
+    return false;
+}
+
+static bool owner_or_capable(const struct vfs_walk_ctx *ctx, const struct vfs_attr *a)
+{
+    return ctx->uid == a->uid || vfs_capable(ctx, CAP_FOWNER_BIT);
+}
+
+enum last_type { LAST_NORM, LAST_DOT, LAST_DOTDOT, LAST_ROOT };
+
+/* Resolves the directory holding name's last component (following
+ * symlinks on the way); copies the component to last. */
+static int walk_parent(const struct vfs_walk_ctx *ctx, const char *name, struct vfs_path *dir,
+                       char *last, enum last_type *type, bool *trailing_slash)
+{
+    if (!name[0])
+        return -ENOENT;
+    size_t len = strlen(name);
+    if (len >= MAX_PATH)
+        return -ENAMETOOLONG;
+    *dir = ctx->start;
+    path_get(dir);
+    int nlinks = 0;
+    int r = walk_rec(ctx, dir, name, WALK_PARENT | WALK_FOLLOW, &nlinks, last);
+    if (r < 0) {
+        path_put(dir);
+        return r;
+    }
+    *trailing_slash = name[len - 1] == '/';
+    if (strspn(name, "/") == len)
+        *type = LAST_ROOT;
+    else if (strcmp(last, ".") == 0)
+        *type = LAST_DOT;
+    else if (strcmp(last, "..") == 0)
+        *type = LAST_DOTDOT;
+    else
+        *type = LAST_NORM;
+    return 0;
+}
+
+/* Linux's may_create: write and search permission on the directory. */
+static int may_create(const struct vfs_walk_ctx *ctx, struct dentry *dir)
+{
+    struct vfs_attr da;
+    int r = vfs_getattr(dir->inode, &da);
+    if (r == 0)
+        r = vfs_permission(&da, ctx->uid, ctx->gid, 2 | 1);
+    return r;
+}
+
+/* Linux's may_delete: write and search permission on dir, the sticky bit
+ * rule, and the type of the victim. */
+static int may_delete(const struct vfs_walk_ctx *ctx, struct dentry *dir, struct dentry *victim,
+                      bool isdir)
+{
+    struct vfs_attr da, va;
+    int r = vfs_getattr(dir->inode, &da);
+    if (r == 0)
+        r = vfs_getattr(victim->inode, &va);
+    if (r == 0)
+        r = vfs_permission(&da, ctx->uid, ctx->gid, 2 | 1);
+    if (r < 0)
+        return r;
+    if ((da.mode & S_ISVTX) && ctx->uid != va.uid && ctx->uid != da.uid &&
+        !vfs_capable(ctx, CAP_FOWNER_BIT))
+        return -EPERM;
+    if (isdir) {
+        if (!S_ISDIR(va.mode))
+            return -ENOTDIR;
+        if (!victim->parent)
+            return -EBUSY; /* a filesystem root */
+    } else if (S_ISDIR(va.mode)) {
+        return -EISDIR;
+    }
+    return 0;
+}
+
+/* Owner and final mode of a new inode in dir (set-group-ID directories
+ * pass their group on, and their S_ISGID to subdirectories). */
+static void new_owner(const struct vfs_walk_ctx *ctx, struct dentry *dir, uint32_t *mode,
+                      struct vfs_owner *o)
+{
+    struct vfs_attr da;
+    o->uid = ctx->uid;
+    o->gid = ctx->gid;
+    if (vfs_getattr(dir->inode, &da) == 0 && (da.mode & S_ISGID)) {
+        o->gid = da.gid;
+        if (S_ISDIR(*mode))
+            *mode |= S_ISGID;
+    }
+    if (!S_ISDIR(*mode) && (*mode & (S_ISGID | S_IXGRP)) == (S_ISGID | S_IXGRP) &&
+        !vfs_in_group(ctx, o->gid) && !vfs_capable(ctx, CAP_FSETID_BIT))
+        *mode &= ~(uint32_t)S_ISGID;
+}
+
+/* Adds a dentry for a new inode (reference consumed) to dir's cache
+ * (dir->lock held). */
+static int cache_add_locked(struct dentry *dir, const char *name, struct inode *ino)
+{
+    struct dentry *c = dentry_alloc(dir->fs, dir, name, ino);
+    if (!c) {
+        inode_put(ino);
+        return -ENOMEM;
+    }
+    c->sibling = dir->children;
+    dir->children = c;
+    return 0;
+}
+
+/* Takes c out of dir's cache (dir->lock held); the cache's reference is
+ * returned to the caller, who puts it. */
+static void cache_unlink_locked(struct dentry *dir, struct dentry *c)
+{
+    for (struct dentry **pp = &dir->children; *pp; pp = &(*pp)->sibling)
+        if (*pp == c) {
+            *pp = c->sibling;
+            c->sibling = NULL;
+            return;
+        }
+}
+
+enum create_kind { CREATE_DIR, CREATE_NODE, CREATE_SYMLINK, CREATE_LINK };
+
+struct create_req {
+    enum create_kind kind;
+    uint32_t mode;
+    uint64_t rdev;
+    const char *target;  /* CREATE_SYMLINK */
+    struct vfs_path src; /* CREATE_LINK */
+};
+
+static int may_link(const struct vfs_walk_ctx *ctx, struct inode *ino);
+
+static int create_at(const struct vfs_walk_ctx *ctx, const char *name, struct create_req *req)
+{
+    struct vfs_path dir;
+    char last[256 + 1];
+    enum last_type type;
+    bool slash;
+    int r = walk_parent(ctx, name, &dir, last, &type, &slash);
+    if (r < 0)
+        return r;
+    if (type != LAST_NORM) {
+        path_put(&dir);
+        return -EEXIST;
+    }
+    struct dentry *d = dir.d;
+    pthread_mutex_lock(&d->lock);
+    struct dentry *c;
+    r = lookup_child_locked(d, last, &c);
+    if (r == 0) {
+        dentry_put(c);
+        r = -EEXIST;
+    } else if (r == -ENOENT) {
+        r = 0;
+    }
+    if (r == 0 && slash && req->kind != CREATE_DIR)
+        r = -ENOENT;
+    if (r == 0 && (dir.mnt->flags & MNT_RDONLY))
+        r = -EROFS;
+    if (r == 0 && req->kind == CREATE_LINK && req->src.mnt != dir.mnt)
+        r = -EXDEV;
+    if (r == 0 && req->kind == CREATE_LINK)
+        r = may_link(ctx, req->src.d->inode);
+    if (r == 0)
+        r = may_create(ctx, d);
+    if (r < 0)
+        goto out;
+    struct vfs_owner owner;
+    struct inode *dino = d->inode, *ino = NULL;
+    switch (req->kind) {
+    case CREATE_DIR:
+        req->mode = S_IFDIR | (req->mode & 01777);
+        new_owner(ctx, d, &req->mode, &owner);
+        r = dino->ops->mkdir ? dino->ops->mkdir(dino, last, req->mode & 07777, &owner, &ino)
+                             : -EPERM;
+        break;
+    case CREATE_NODE:
+        if ((S_ISCHR(req->mode) || S_ISBLK(req->mode)) && !vfs_capable(ctx, CAP_MKNOD_BIT)) {
+            r = -EPERM;
+            break;
+        }
+        new_owner(ctx, d, &req->mode, &owner);
+        r = dino->ops->mknod ? dino->ops->mknod(dino, last, req->mode, req->rdev, &owner, &ino)
+                             : -EPERM;
+        break;
+    case CREATE_SYMLINK:
+        req->mode = S_IFLNK | 0777;
+        new_owner(ctx, d, &req->mode, &owner);
+        r = dino->ops->symlink ? dino->ops->symlink(dino, last, req->target, &owner, &ino) : -EPERM;
+        break;
+    case CREATE_LINK: {
+        struct inode *target = req->src.d->inode;
+        if (target->fs != dino->fs)
+            r = -EXDEV;
+        else if (S_ISDIR(target->mode))
+            r = -EPERM;
+        else if (!dino->ops->link)
+            r = -EPERM;
+        else
+            r = dino->ops->link(dino, last, target);
+        if (r == 0) {
+            ino = target;
+            inode_get(ino);
+        }
+        break;
+    }
+    }
+    if (r == 0)
+        r = cache_add_locked(d, last, ino);
+out:
+    pthread_mutex_unlock(&d->lock);
+    path_put(&dir);
+    return r;
+}
+
+int vfs_mkdirat(const struct vfs_walk_ctx *ctx, const char *name, uint32_t mode)
+{
+    struct create_req req = {.kind = CREATE_DIR, .mode = mode};
+    return create_at(ctx, name, &req);
+}
+
+int vfs_mknodat(const struct vfs_walk_ctx *ctx, const char *name, uint32_t mode, uint64_t rdev)
+{
+    if ((mode & S_IFMT) == 0)
+        mode |= S_IFREG;
+    switch (mode & S_IFMT) {
+    case S_IFREG:
+    case S_IFCHR:
+    case S_IFBLK:
+    case S_IFIFO:
+    case S_IFSOCK:
+        break;
+    case S_IFDIR:
+        return -EPERM;
+    default:
+        return -EINVAL;
+    }
+    struct create_req req = {.kind = CREATE_NODE, .mode = mode & (S_IFMT | 07777), .rdev = rdev};
+    return create_at(ctx, name, &req);
+}
+
+int vfs_symlinkat(const struct vfs_walk_ctx *ctx, const char *target, const char *name)
+{
+    if (!target[0])
+        return -ENOENT;
+    if (strlen(target) >= MAX_PATH)
+        return -ENAMETOOLONG;
+    struct create_req req = {.kind = CREATE_SYMLINK, .target = target};
+    return create_at(ctx, name, &req);
+}
+
+/* protected_hardlinks (on in every distribution): linking a file one does
+ * not own needs CAP_FOWNER or read and write access to a plain file. */
+static int may_link(const struct vfs_walk_ctx *ctx, struct inode *ino)
+{
+    struct vfs_attr a;
+    int r = vfs_getattr(ino, &a);
+    if (r < 0)
+        return r;
+    if (owner_or_capable(ctx, &a))
+        return 0;
+    if (S_ISREG(a.mode) && !(a.mode & S_ISUID) &&
+        (a.mode & (S_ISGID | S_IXGRP)) != (S_ISGID | S_IXGRP) &&
+        vfs_permission(&a, ctx->uid, ctx->gid, 4 | 2) == 0)
+        return 0;
+    return -EPERM;
+}
+
+int vfs_linkat(const struct vfs_walk_ctx *octx, const char *oname, const struct vfs_walk_ctx *nctx,
+               const char *nname, int walk_flags)
+{
+    struct create_req req = {.kind = CREATE_LINK};
+    int r = vfs_walk(octx, oname, walk_flags & (WALK_FOLLOW | WALK_EMPTY_PATH), &req.src);
+    if (r < 0)
+        return r;
+    r = create_at(nctx, nname, &req);
+    path_put(&req.src);
+    return r;
+}
+
+int vfs_unlinkat(const struct vfs_walk_ctx *ctx, const char *name, bool rmdir)
+{
+    struct vfs_path dir;
+    char last[256 + 1];
+    enum last_type type;
+    bool slash;
+    int r = walk_parent(ctx, name, &dir, last, &type, &slash);
+    if (r < 0)
+        return r;
+    if (type != LAST_NORM) {
+        path_put(&dir);
+        if (!rmdir)
+            return -EISDIR;
+        return type == LAST_DOT ? -EINVAL : type == LAST_DOTDOT ? -ENOTEMPTY : -EBUSY;
+    }
+    if (dir.mnt->flags & MNT_RDONLY) {
+        path_put(&dir);
+        return -EROFS;
+    }
+    struct dentry *d = dir.d, *c = NULL;
+    pthread_mutex_lock(&d->lock);
+    r = lookup_child_locked(d, last, &c);
+    if (r < 0)
+        goto out;
+    if (!rmdir && slash) {
+        r = S_ISDIR(c->inode->mode) ? -EISDIR : -ENOTDIR;
+        goto out;
+    }
+    r = may_delete(ctx, d, c, rmdir);
+    if (r < 0)
+        goto out;
+    if (__atomic_load_n(&c->mounted, __ATOMIC_ACQUIRE)) {
+        r = -EBUSY;
+        goto out;
+    }
+    struct inode *dino = d->inode;
+    if (rmdir)
+        r = dino->ops->rmdir ? dino->ops->rmdir(dino, last, c->inode) : -EPERM;
+    else
+        r = dino->ops->unlink ? dino->ops->unlink(dino, last, c->inode) : -EPERM;
+    if (r == 0) {
+        cache_unlink_locked(d, c);
+        c->unlinked = true;
+        dentry_put(c); /* the cache's reference */
+    }
+out:
+    pthread_mutex_unlock(&d->lock);
+    if (c)
+        dentry_put(c);
+    path_put(&dir);
+    return r;
+}
+
+/* Whether a is d or one of its ancestors (same filesystem; rename lock held). */
+static bool is_ancestor(struct dentry *a, struct dentry *d)
+{
+    for (; d; d = d->parent)
+        if (d == a)
+            return true;
+    return false;
+}
+
+/* Renames c (a cached child of from, whose lock is held) to name in to
+ * (locked too). g_rename_lock is held for writing. */
+static int move_dentry(struct dentry *c, struct dentry *from, struct dentry *to, const char *name)
+{
+    char *n = strdup(name);
+    if (!n)
+        return -ENOMEM;
+    cache_unlink_locked(from, c);
+    free(c->name);
+    c->name = n;
+    if (from != to) {
+        dentry_get(to);
+        c->parent = to;
+        dentry_put(from); /* the caller still holds a reference on from */
+    }
+    c->sibling = to->children;
+    to->children = c;
+    return 0;
+}
+
+int vfs_renameat(const struct vfs_walk_ctx *octx, const char *oname,
+                 const struct vfs_walk_ctx *nctx, const char *nname, unsigned flags)
+{
+    if (flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE | RENAME_WHITEOUT))
+        return -EINVAL;
+    if ((flags & RENAME_EXCHANGE) && (flags & (RENAME_NOREPLACE | RENAME_WHITEOUT)))
+        return -EINVAL;
+    struct vfs_path odir, ndir;
+    char olast[256 + 1], nlast[256 + 1];
+    enum last_type otype, ntype;
+    bool oslash, nslash;
+    int r = walk_parent(octx, oname, &odir, olast, &otype, &oslash);
+    if (r < 0)
+        return r;
+    r = walk_parent(nctx, nname, &ndir, nlast, &ntype, &nslash);
+    if (r < 0) {
+        path_put(&odir);
+        return r;
+    }
+    if (odir.mnt != ndir.mnt) {
+        r = -EXDEV;
+    } else if (otype != LAST_NORM) {
+        r = -EBUSY;
+    } else if (ntype != LAST_NORM) {
+        r = (flags & RENAME_NOREPLACE) ? -EEXIST : -EBUSY;
+    } else if (odir.mnt->flags & MNT_RDONLY) {
+        r = -EROFS;
+    } else if (flags & RENAME_WHITEOUT) {
+        r = -EINVAL; /* no whiteouts (no overlay filesystem) */
+    }
+    if (r < 0) {
+        path_put(&odir);
+        path_put(&ndir);
+        return r;
+    }
+    struct dentry *od = odir.d, *nd = ndir.d, *oc = NULL, *nc = NULL;
+    pthread_rwlock_wrlock(&g_rename_lock);
+    /* Two directory locks: in address order (only rename takes two). */
+    if (od == nd) {
+        pthread_mutex_lock(&od->lock);
+    } else if (od < nd) {
+        pthread_mutex_lock(&od->lock);
+        pthread_mutex_lock(&nd->lock);
+    } else {
+        pthread_mutex_lock(&nd->lock);
+        pthread_mutex_lock(&od->lock);
+    }
+    r = lookup_child_locked(od, olast, &oc);
+    if (r < 0)
+        goto out;
+    r = lookup_child_locked(nd, nlast, &nc);
+    if (r == -ENOENT) {
+        nc = NULL;
+        r = 0;
+    }
+    if (r < 0)
+        goto out;
+    bool odir_is = S_ISDIR(oc->inode->mode);
+    if ((flags & RENAME_NOREPLACE) && nc) {
+        r = -EEXIST;
+        goto out;
+    }
+    if (flags & RENAME_EXCHANGE) {
+        if (!nc) {
+            r = -ENOENT;
+            goto out;
+        }
+        if (!S_ISDIR(nc->inode->mode) && nslash) {
+            r = -ENOTDIR;
+            goto out;
+        }
+    }
+    if (!odir_is && (oslash || (!(flags & RENAME_EXCHANGE) && nslash))) {
+        r = -ENOTDIR;
+        goto out;
+    }
+    /* The source may not be an ancestor of the target's directory, nor
+     * the target one of the source's. */
+    if (is_ancestor(oc, nd)) {
+        r = -EINVAL;
+        goto out;
+    }
+    if (nc && is_ancestor(nc, od)) {
+        r = (flags & RENAME_EXCHANGE) ? -EINVAL : -ENOTEMPTY;
+        goto out;
+    }
+    if (nc && nc->inode == oc->inode) {
+        r = 0; /* two names of one inode: nothing to do */
+        goto out;
+    }
+    r = may_delete(octx, od, oc, odir_is);
+    if (r == 0 && !nc)
+        r = may_create(nctx, nd);
+    if (r == 0 && nc)
+        r = may_delete(nctx, nd, nc,
+                       (flags & RENAME_EXCHANGE) ? S_ISDIR(nc->inode->mode) : odir_is);
+    if (r < 0)
+        goto out;
+    if (od != nd) {
+        /* Moving a directory rewrites its "..": write permission on it. */
+        struct vfs_attr a;
+        if (odir_is && (r = vfs_getattr(oc->inode, &a)) == 0)
+            r = vfs_permission(&a, octx->uid, octx->gid, 2);
+        if (r == 0 && (flags & RENAME_EXCHANGE) && S_ISDIR(nc->inode->mode) &&
+            (r = vfs_getattr(nc->inode, &a)) == 0)
+            r = vfs_permission(&a, nctx->uid, nctx->gid, 2);
+        if (r < 0)
+            goto out;
+    }
+    if (__atomic_load_n(&oc->mounted, __ATOMIC_ACQUIRE) ||
+        (nc && __atomic_load_n(&nc->mounted, __ATOMIC_ACQUIRE))) {
+        r = -EBUSY;
+        goto out;
+    }
+    if (!od->inode->ops->rename) {
+        r = -EPERM;
+        goto out;
+    }
+    r = od->inode->ops->rename(od->inode, olast, nd->inode, nlast, flags);
+    if (r < 0)
+        goto out;
+    /* The dentry cache follows: the source moves to the new name; the
+     * target is gone, or (exchange) moves to the old name. */
+    if (nc && !(flags & RENAME_EXCHANGE)) {
+        cache_unlink_locked(nd, nc);
+        nc->unlinked = true;
+        dentry_put(nc); /* the cache's reference */
+    }
+    if (move_dentry(oc, od, nd, nlast) < 0) {
+        /* Out of memory: forget the (now stale) name instead. */
+        cache_unlink_locked(od, oc);
+        oc->unlinked = true;
+        dentry_put(oc);
+    }
+    if (nc && (flags & RENAME_EXCHANGE) && move_dentry(nc, nd, od, olast) < 0) {
+        cache_unlink_locked(nd, nc);
+        nc->unlinked = true;
+        dentry_put(nc);
+    }
+out:
+    pthread_mutex_unlock(&od->lock);
+    if (od != nd)
+        pthread_mutex_unlock(&nd->lock);
+    pthread_rwlock_unlock(&g_rename_lock);
+    if (oc)
+        dentry_put(oc);
+    if (nc)
+        dentry_put(nc);
+    path_put(&odir);
+    path_put(&ndir);
+    return r;
+}
+
+/* ---- attributes ---------------------------------------------------------- */
+
+static int apply_setattr(struct inode *ino, struct vfs_setattr *sa)
+{
+    if (ino->ops->setattr)
+        return ino->ops->setattr(ino, sa);
+    if (sa->mask == VFS_SA_SIZE && ino->ops->truncate)
+        return ino->ops->truncate(ino, sa->size);
+    return -EPERM;
+}
+
+/* Permission checks of chmod, chown and utimes for sa on ino; may add mode
+ * changes (set-ID bits Linux clears). */
+static int setattr_prepare(const struct vfs_walk_ctx *ctx, struct inode *ino,
+                           struct vfs_setattr *sa)
+{
+    struct vfs_attr a;
+    int r = vfs_getattr(ino, &a);
+    if (r < 0)
+        return r;
+    if (sa->mask & (VFS_SA_UID | VFS_SA_GID)) {
+        bool cap = vfs_capable(ctx, CAP_CHOWN_BIT);
+        if ((sa->mask & VFS_SA_UID) && !cap && !(ctx->uid == a.uid && sa->uid == a.uid))
+            return -EPERM;
+        if ((sa->mask & VFS_SA_GID) && !cap &&
+            !(ctx->uid == a.uid && (sa->gid == a.gid || vfs_in_group(ctx, sa->gid))))
+            return -EPERM;
+    }
+    if (sa->mask & VFS_SA_MODE) {
+        if (!owner_or_capable(ctx, &a))
+            return -EPERM;
+        uint32_t gid = (sa->mask & VFS_SA_GID) ? sa->gid : a.gid;
+        if (!vfs_in_group(ctx, gid) && !vfs_capable(ctx, CAP_FSETID_BIT))
+            sa->mode &= ~(uint32_t)S_ISGID;
+    }
+    if ((sa->mask & (VFS_SA_ATIME | VFS_SA_MTIME)) && !owner_or_capable(ctx, &a))
+        return -EPERM;
+    if ((sa->mask & (VFS_SA_ATIME_NOW | VFS_SA_MTIME_NOW)) &&
+        !(sa->mask & (VFS_SA_ATIME | VFS_SA_MTIME)) && !owner_or_capable(ctx, &a) &&
+        vfs_permission(&a, ctx->uid, ctx->gid, 2) < 0)
+        return -EACCES;
+    if ((sa->mask & (VFS_SA_UID | VFS_SA_GID)) && !S_ISDIR(a.mode)) {
+        /* chown clears set-user-ID, and set-group-ID when group-executable. */
+        uint32_t mode = (sa->mask & VFS_SA_MODE) ? sa->mode : a.mode & 07777;
+        uint32_t nm = mode & ~(uint32_t)S_ISUID;
+        if ((mode & (S_ISGID | S_IXGRP)) == (S_ISGID | S_IXGRP))
+            nm &= ~(uint32_t)S_ISGID;
+        if (nm != mode || (sa->mask & VFS_SA_MODE)) {
+            sa->mask |= VFS_SA_MODE;
+            sa->mode = nm;
+        }
+    }
+    return 0;
+}
+
+int vfs_setattr(const struct vfs_walk_ctx *ctx, const struct vfs_path *p, struct vfs_setattr *sa)
+{
+    if (p->mnt && (p->mnt->flags & MNT_RDONLY))
+        return -EROFS;
+    int r = setattr_prepare(ctx, p->d->inode, sa);
+    if (r < 0)
+        return r;
+    return apply_setattr(p->d->inode, sa);
+}
+
+int vfs_file_setattr(const struct vfs_walk_ctx *ctx, struct file *f, struct vfs_setattr *sa)
+{
+    if (f->flags & O_PATH)
+        return -EBADF;
+    if (f->path.mnt && (f->path.mnt->flags & MNT_RDONLY))
+        return -EROFS;
+    int r = setattr_prepare(ctx, f->inode, sa);
+    if (r < 0)
+        return r;
+    return apply_setattr(f->inode, sa);
+}
+
+int vfs_truncate_path(const struct vfs_walk_ctx *ctx, const struct vfs_path *p, int64_t size)
+{
+    struct inode *ino = p->d->inode;
+    if (size < 0)
+        return -EINVAL;
+    if (S_ISDIR(ino->mode))
+        return -EISDIR;
+    if (!S_ISREG(ino->mode))
+        return -EINVAL;
+    if (p->mnt->flags & MNT_RDONLY)
+        return -EROFS;
+    struct vfs_attr a;
+    int r = vfs_getattr(ino, &a);
+    if (r == 0)
+        r = vfs_permission(&a, ctx->uid, ctx->gid, 2);
+    if (r < 0)
+        return r;
+    struct vfs_setattr sa = {.mask = VFS_SA_SIZE, .size = size};
+    return apply_setattr(ino, &sa);
+}
+
+int vfs_file_truncate(struct file *f, int64_t size)
+{
+    if (f->flags & O_PATH)
+        return -EBADF;
+    if (size < 0)
+        return -EINVAL;
+    if (!S_ISREG(f->inode->mode) || (f->flags & O_ACCMODE) == O_RDONLY)
+        return -EINVAL;
+    struct vfs_setattr sa = {.mask = VFS_SA_SIZE, .size = size};
+    return apply_setattr(f->inode, &sa);
 }

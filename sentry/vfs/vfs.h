@@ -10,9 +10,12 @@
  *
  * Locking (see docs/locking.md):
  *   vfs mount lock (g_mount_lock)  -> dentry->lock -> inode->lock
+ *   rename lock (g_rename_lock)    -> dentry->lock (two, in address order,
+ *                                     only under its write side)
  *   file->pos_lock is taken alone around read/write/lseek of one file.
- * fs ops are called without VFS locks held, except lookup which runs under
- * the parent dentry's lock (it only talks to the filesystem).
+ * fs ops are called without VFS locks held, except lookup and the directory
+ * operations (mkdir ... rename), which run under the directory dentry's lock
+ * (both directories' for rename).
  *
  * Errors: -errno. */
 #pragma once
@@ -48,6 +51,29 @@ struct vfs_attr {
     struct timespec atime, mtime, ctime, btime;
 };
 
+/* The owner of a new inode (the creating task's fsuid/fsgid, or the
+ * directory's gid when it is set-group-ID). */
+struct vfs_owner {
+    uint32_t uid, gid;
+};
+
+/* What setattr changes: the VFS_SA_* bits of mask. */
+#define VFS_SA_MODE 0x01 /* permission bits (and S_ISUID/S_ISGID/S_ISVTX) */
+#define VFS_SA_UID 0x02
+#define VFS_SA_GID 0x04
+#define VFS_SA_SIZE 0x08
+#define VFS_SA_ATIME 0x10     /* set atime to sa->atime */
+#define VFS_SA_MTIME 0x20     /* set mtime to sa->mtime */
+#define VFS_SA_ATIME_NOW 0x40 /* set atime to now */
+#define VFS_SA_MTIME_NOW 0x80 /* set mtime to now */
+
+struct vfs_setattr {
+    uint32_t mask;
+    uint32_t mode, uid, gid;
+    int64_t size;
+    struct timespec atime, mtime;
+};
+
 struct inode_ops {
     /* dir: finds name (not "." or ".."); *out gets a new reference.
      * -ENOENT if absent. Called with dir's dentry lock held. */
@@ -59,12 +85,39 @@ struct inode_ops {
     /* Opens the inode: fills f->ops and f->priv. flags are O_* (access
      * mode already checked). */
     int (*open)(struct inode *ino, struct file *f, int flags);
-    /* dir: creates a regular file name with mode and opens it into f
-     * (like open). -EEXIST if it exists. */
-    int (*create)(struct inode *dir, const char *name, uint32_t mode, struct file *f, int flags,
-                  struct inode **out);
+    /* dir: creates a regular file name with permission bits mode, owned by
+     * *owner, and opens it into f (like open). -EEXIST if it exists. */
+    int (*create)(struct inode *dir, const char *name, uint32_t mode, const struct vfs_owner *owner,
+                  struct file *f, int flags, struct inode **out);
     /* Sets the size (O_TRUNC, truncate, ftruncate). */
     int (*truncate)(struct inode *ino, int64_t size);
+
+    /* Directory operations. The VFS has resolved the names, checked search
+     * and write permission on the directories, the sticky bit, MNT_RDONLY,
+     * "." / "..", and that a name to create is absent in its dentry cache;
+     * the fs still answers -EEXIST / -ENOENT / -ENOTEMPTY from its own
+     * truth. New inodes are owned by *owner and come back in *out (a new
+     * reference). The VFS updates its dentry cache after a success. Called
+     * with the dentry lock(s) of the directories held (see vfs.c). */
+    int (*mkdir)(struct inode *dir, const char *name, uint32_t perm, const struct vfs_owner *owner,
+                 struct inode **out);
+    /* mode is S_IFREG / S_IFIFO / S_IFSOCK / S_IFCHR / S_IFBLK | perm. */
+    int (*mknod)(struct inode *dir, const char *name, uint32_t mode, uint64_t rdev,
+                 const struct vfs_owner *owner, struct inode **out);
+    int (*symlink)(struct inode *dir, const char *name, const char *target,
+                   const struct vfs_owner *owner, struct inode **out);
+    /* A new name for target (not a directory) in dir. */
+    int (*link)(struct inode *dir, const char *name, struct inode *target);
+    /* Removes name (victim: a non-directory) from dir. */
+    int (*unlink)(struct inode *dir, const char *name, struct inode *victim);
+    /* Removes the empty directory name (victim) from dir. */
+    int (*rmdir)(struct inode *dir, const char *name, struct inode *victim);
+    /* Moves oname in odir to nname in ndir (same fs), replacing what is
+     * there unless flags has RENAME_NOREPLACE; RENAME_EXCHANGE swaps. */
+    int (*rename)(struct inode *odir, const char *oname, struct inode *ndir, const char *nname,
+                  unsigned flags);
+    /* chmod, chown, utimes, truncate-by-path: the fields sa->mask names. */
+    int (*setattr)(struct inode *ino, const struct vfs_setattr *sa);
     /* Releases fs-private data when the last reference goes. */
     void (*release)(struct inode *ino);
 };
@@ -144,6 +197,12 @@ struct vfs_fs_type {
     const char *name;
 };
 
+/* statfs(2) numbers of a filesystem (blocks in units of bsize). */
+struct vfs_statfs {
+    uint64_t type; /* f_type magic */
+    uint64_t bsize, blocks, bfree, bavail, files, ffree, namelen;
+};
+
 /* One mounted filesystem instance. */
 struct vfs_fs {
     const struct vfs_fs_type *type;
@@ -151,6 +210,9 @@ struct vfs_fs {
     int refs;
     void *priv;
     void (*release)(struct vfs_fs *fs);
+    /* statfs of the filesystem holding ino; NULL: the syscall reports the
+     * type's magic and zero counts. */
+    int (*statfs)(struct vfs_fs *fs, struct inode *ino, struct vfs_statfs *out);
 };
 
 struct inode {
@@ -172,7 +234,8 @@ struct dentry {
     pthread_mutex_t lock;    /* protects children */
     struct dentry *children; /* singly linked cache of looked-up children */
     struct dentry *sibling;
-    int mounted; /* number of mounts on this dentry */
+    int mounted;   /* number of mounts on this dentry */
+    bool unlinked; /* removed from its parent (unlink, rmdir, renamed over) */
 };
 
 #define MNT_RDONLY 0x1
@@ -233,11 +296,25 @@ struct file *vfs_file_new(struct inode *ino, const struct vfs_path *path, int fl
 void file_get(struct file *f);
 void file_put(struct file *f);
 
+/* ---- character devices ----------------------------------------------------- */
+/* The sentry's device drivers by number, so a node made with mknod(2) on
+ * any filesystem opens the same device as /dev's (devfs registers them).
+ * Registering a number again replaces it. */
+void vfs_chrdev_register(uint64_t rdev, const struct file_ops *ops);
+/* The driver of rdev, or NULL (opening the node is then ENXIO). */
+const struct file_ops *vfs_chrdev_ops(uint64_t rdev);
+
 /* ---- mounts ------------------------------------------------------------- */
 /* Makes fs the root mount; returns its root path (referenced). */
 int vfs_mount_root(struct vfs_fs *fs, struct dentry *root, int flags, struct vfs_path *out);
-/* Mounts fs (root dentry root) on the directory at mountpoint. */
+/* Mounts fs (root dentry root) on mountpoint: a directory on a directory
+ * (-ENOTDIR otherwise), a non-directory on a non-directory (-EISDIR), never
+ * on or of a symlink (-ELOOP). root may be any dentry of fs: mounting
+ * p->mnt->fs, p->d on p is a bind mount of p onto itself (e.g. to make it
+ * read-only). */
 int vfs_mount(const struct vfs_path *mountpoint, struct vfs_fs *fs, struct dentry *root, int flags);
+/* The newest mount; older ones follow through ->next (the list only grows). */
+struct mount *vfs_mounts_newest(void);
 
 /* ---- path walk ---------------------------------------------------------- */
 #define WALK_FOLLOW 0x1     /* follow a trailing symlink */
@@ -248,13 +325,21 @@ int vfs_mount(const struct vfs_path *mountpoint, struct vfs_fs *fs, struct dentr
 struct vfs_walk_ctx {
     struct vfs_path root;  /* the task's root (chroot) */
     struct vfs_path start; /* cwd or dirfd */
-    uint32_t uid, gid;     /* for search permission */
+    uint32_t uid, gid;     /* fsuid/fsgid: permission checks, owner of new inodes */
+    /* For the modifying operations: the caller's effective capabilities
+     * (CAP_* bit numbers) when caps_valid, else uid 0 has them all; and
+     * its supplementary groups (chown, set-group-ID rules). */
+    bool caps_valid;
+    uint64_t caps;
+    const uint32_t *groups;
+    int ngroups;
 };
 
 /* Resolves name; *out gets references. */
 int vfs_walk(const struct vfs_walk_ctx *ctx, const char *name, int flags, struct vfs_path *out);
 
-/* Opens name (O_* flags; creation not supported yet: EROFS/EACCES). */
+/* Opens name (O_* flags; O_CREAT creates a regular file owned by ctx's
+ * uid/gid through the directory's create op). */
 int vfs_open(const struct vfs_walk_ctx *ctx, const char *name, int flags, int mode,
              struct file **out);
 /* Opens an already-resolved path. */
@@ -281,3 +366,46 @@ static inline uint32_t vfs_file_poll(struct file *f, uint32_t events, struct vfs
 {
     return f->ops && f->ops->poll ? f->ops->poll(f, events, pt) : VFS_DEFAULT_POLLMASK;
 }
+
+/* ---- namespace operations ------------------------------------------------ *
+ * Names resolve from ctx (the last component is never followed unless
+ * said); errors as Linux's for the same call: EEXIST, ENOENT, ENOTDIR,
+ * EISDIR, ENOTEMPTY, EXDEV (across mounts), EBUSY (mount points, "."),
+ * EROFS (MNT_RDONLY), EACCES (directory write/search permission), EPERM
+ * (sticky directories, unsupported by the filesystem). New inodes are owned
+ * by ctx->uid and ctx->gid (or the directory's group when it is
+ * set-group-ID). Modes are used as given: the caller applies the umask. */
+int vfs_mkdirat(const struct vfs_walk_ctx *ctx, const char *name, uint32_t mode);
+/* mode: S_IFREG (or 0) creates an empty regular file; S_IFIFO, S_IFSOCK;
+ * S_IFCHR and S_IFBLK need CAP_MKNOD. */
+int vfs_mknodat(const struct vfs_walk_ctx *ctx, const char *name, uint32_t mode, uint64_t rdev);
+int vfs_symlinkat(const struct vfs_walk_ctx *ctx, const char *target, const char *name);
+/* A new name nname for oname; walk_flags: WALK_FOLLOW (AT_SYMLINK_FOLLOW),
+ * WALK_EMPTY_PATH (oname "" is octx->start itself). */
+int vfs_linkat(const struct vfs_walk_ctx *octx, const char *oname, const struct vfs_walk_ctx *nctx,
+               const char *nname, int walk_flags);
+/* unlink(2), or rmdir(2) when rmdir. */
+int vfs_unlinkat(const struct vfs_walk_ctx *ctx, const char *name, bool rmdir);
+/* renameat2(2): flags RENAME_NOREPLACE, RENAME_EXCHANGE (RENAME_WHITEOUT:
+ * EINVAL). EINVAL moving a directory below itself. */
+int vfs_renameat(const struct vfs_walk_ctx *octx, const char *oname,
+                 const struct vfs_walk_ctx *nctx, const char *nname, unsigned flags);
+
+/* chmod / chown / utimes on a path or an open file, with Linux's checks
+ * (ctx gives the caller's credentials; root and start are unused): mode
+ * and explicit times need the owner or CAP_FOWNER (EPERM); times set to
+ * "now" only need write permission (EACCES); uid/gid need CAP_CHOWN
+ * unless the owner gives the file to one of its groups; chown of a
+ * non-directory clears S_ISUID (and S_ISGID if group-executable); chmod
+ * clears S_ISGID when the file's group is not the caller's (without
+ * CAP_FSETID). sa may be changed. */
+int vfs_setattr(const struct vfs_walk_ctx *ctx, const struct vfs_path *p, struct vfs_setattr *sa);
+int vfs_file_setattr(const struct vfs_walk_ctx *ctx, struct file *f, struct vfs_setattr *sa);
+/* truncate(2): write permission; EISDIR, EINVAL for non-regular files. */
+int vfs_truncate_path(const struct vfs_walk_ctx *ctx, const struct vfs_path *p, int64_t size);
+/* ftruncate(2): the file must be open for writing (EINVAL otherwise). */
+int vfs_file_truncate(struct file *f, int64_t size);
+
+/* Credential helpers for the above (CAP_* bit numbers). */
+bool vfs_capable(const struct vfs_walk_ctx *ctx, int cap);
+bool vfs_in_group(const struct vfs_walk_ctx *ctx, uint32_t gid);

@@ -327,3 +327,26 @@ def test_ctr_exit_code(containerd_engine, runtime):
     p = eng.ctr("run", "--rm", "--fifo-dir", eng.path("fifo"), "--runc-binary",
                 eng.runtimes[runtime], eng.image, _name(runtime), "sh", "-c", "exit 3")
     expect(p, eng, runtime, "ctr run sh -c 'exit 3'", status=3)
+
+
+def test_docker_update(docker_engine, runtime, docker_names):
+    """docker update reaches the container's cgroup (through RUNTIME update)."""
+    eng = docker_engine
+    name = _docker_run_d(eng, runtime, docker_names, "sleep", "1337")
+    expect(eng.docker("update", "--memory", "64M", "--memory-swap", "128M", "--pids-limit", "50",
+                      "--cpu-shares", "512", name), eng, runtime, "docker update")
+    cid = eng.docker("inspect", "--format", "{{.Id}}", name).stdout.strip()
+
+    def cg(ctrl, f):
+        with open(os.path.join(engines.CGROUP_ROOT, ctrl, eng.cgroup_parent, cid, f)) as fp:
+            return fp.read().strip()
+    assert cg("memory", "memory.limit_in_bytes") == str(64 << 20)
+    assert cg("pids", "pids.max") == "50"
+    assert cg("cpu", "cpu.shares") == "512"
+    if os.path.exists(os.path.join(engines.CGROUP_ROOT, "memory", eng.cgroup_parent, cid,
+                                   "memory.memsw.limit_in_bytes")):
+        assert cg("memory", "memory.memsw.limit_in_bytes") == str(128 << 20)
+    p = eng.docker("inspect", "--format", "{{.HostConfig.Memory}} {{.HostConfig.PidsLimit}}", name)
+    assert p.stdout.split() == [str(64 << 20), "50"]
+    if os.environ.get("E2E_RUNTIME_WRAPPER", "1") != "0":
+        assert any("update" in argv for _, _, argv in eng.calls(runtime)), eng.diagnostics(runtime)

@@ -1,4 +1,4 @@
-/* devfs: character devices implemented in the sentry. */
+/* devfs: a tmpfs holding the character devices implemented in the sentry. */
 #include "sentry/fsimpl/dev/dev.h"
 
 #include <errno.h>
@@ -6,7 +6,7 @@
 #include <sys/random.h>
 #include <sys/sysmacros.h>
 
-#include "sentry/fsimpl/synth/synth.h"
+#include "sentry/fsimpl/tmpfs/tmpfs.h"
 
 static ssize_t null_read(struct file *f, void *buf, size_t len, int64_t off)
 {
@@ -71,27 +71,48 @@ static const struct file_ops g_random_ops = {
 
 int devfs_new(struct vfs_fs **fs, struct dentry **root)
 {
-    struct synth_fs *s;
-    int r = synth_fs_new("devtmpfs", &s);
+    struct vfs_fs *tfs;
+    struct dentry *d;
+    int r = tmpfs_new("mode=755", &tfs, &d);
     if (r < 0)
         return r;
-    synth_add_file(s, NULL, "null", S_IFCHR | 0666, makedev(1, 3), &g_null_ops, NULL);
-    synth_add_file(s, NULL, "zero", S_IFCHR | 0666, makedev(1, 5), &g_zero_ops, NULL);
-    synth_add_file(s, NULL, "full", S_IFCHR | 0666, makedev(1, 7), &g_full_ops, NULL);
-    synth_add_file(s, NULL, "random", S_IFCHR | 0666, makedev(1, 8), &g_random_ops, NULL);
-    synth_add_file(s, NULL, "urandom", S_IFCHR | 0666, makedev(1, 9), &g_random_ops, NULL);
-    /* /dev/tty: the controlling terminal; without job control (next issue)
-     * a process has none, and Linux answers ENXIO. */
-    synth_add_file(s, NULL, "tty", S_IFCHR | 0666, makedev(5, 0), NULL, NULL);
-    synth_add_link(s, NULL, "fd", "/proc/self/fd", NULL);
-    synth_add_link(s, NULL, "stdin", "/proc/self/fd/0", NULL);
-    synth_add_link(s, NULL, "stdout", "/proc/self/fd/1", NULL);
-    synth_add_link(s, NULL, "stderr", "/proc/self/fd/2", NULL);
-    synth_add_dir(s, NULL, "pts", 0755);
-    synth_add_dir(s, NULL, "shm", 01777);
-    r = synth_root(s, root);
-    if (r < 0)
+    static const struct {
+        const char *name;
+        unsigned major, minor;
+        const struct file_ops *ops;
+    } devs[] = {
+        {"null", 1, 3, &g_null_ops},
+        {"zero", 1, 5, &g_zero_ops},
+        {"full", 1, 7, &g_full_ops},
+        {"random", 1, 8, &g_random_ops},
+        {"urandom", 1, 9, &g_random_ops},
+        /* /dev/tty: the controlling terminal; without job control a
+         * process has none, and Linux answers ENXIO. */
+        {"tty", 5, 0, NULL},
+    };
+    for (size_t i = 0; i < sizeof(devs) / sizeof(devs[0]); i++)
+        if (devs[i].ops)
+            vfs_chrdev_register(makedev(devs[i].major, devs[i].minor), devs[i].ops);
+    for (size_t i = 0; i < sizeof(devs) / sizeof(devs[0]) && r == 0; i++)
+        r = tmpfs_add_node(d, devs[i].name, S_IFCHR | 0666, makedev(devs[i].major, devs[i].minor),
+                           devs[i].ops, NULL);
+    static const char *const links[][2] =
+        {
+            {"fd", "/proc/self/fd"},       {"stdin", "/proc/self/fd/0"},
+            {"stdout", "/proc/self/fd/1"}, {"stderr", "/proc/self/fd/2"},
+            {"ptmx", "pts/ptmx"}, /* as runc makes it: the devpts mounted on /dev/pts */
+        };
+    for (size_t i = 0; i < sizeof(links) / sizeof(links[0]) && r == 0; i++)
+        r = tmpfs_add_symlink(d, links[i][0], links[i][1]);
+    if (r == 0)
+        r = tmpfs_add_node(d, "pts", S_IFDIR | 0755, 0, NULL, NULL);
+    if (r == 0)
+        r = tmpfs_add_node(d, "shm", S_IFDIR | 01777, 0, NULL, NULL);
+    if (r < 0) {
+        dentry_put(d);
         return r;
-    *fs = &s->fs;
+    }
+    *root = d;
+    *fs = tfs;
     return 0;
 }

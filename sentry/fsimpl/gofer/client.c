@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "sentry/vfs/vfs.h"
 #include "urpc/client.h"
 #include "urpc/methods.h"
 #include "urpc/proto/gofer.pb-c.h"
@@ -365,20 +366,145 @@ int gofer_unlink(struct gofer_client *c, uint64_t dir, const char *name, bool is
     return r;
 }
 
-int gofer_setattr(struct gofer_client *c, uint64_t fid, int64_t size, uint32_t mode)
+/* A name or target as protocol bytes (no copy). */
+static ProtobufCBinaryData bytes_of(const char *s)
 {
+    return (ProtobufCBinaryData){.len = strlen(s), .data = (uint8_t *)s};
+}
+
+int gofer_mknod(struct gofer_client *c, uint64_t dir, const char *name, uint32_t mode,
+                uint64_t rdev, uint32_t uid, uint32_t gid, uint64_t *fid, struct gofer_attr *attr)
+{
+    Gofer__MknodRequest req = GOFER__MKNOD_REQUEST__INIT;
+    req.dir_fid = dir;
+    req.name = bytes_of(name);
+    req.mode = mode;
+    req.rdev = rdev;
+    req.uid = uid;
+    req.gid = gid;
+    struct urpc_result res;
+    int r = call(c, URPC_METHOD_GOFER_MKNOD, &req.base, &gofer__mknod_reply__descriptor, &res);
+    if (r < 0)
+        return r;
+    r = inode_from(((const Gofer__MknodReply *)res.msg)->inode, fid, attr);
+    urpc_result_release(&res);
+    return r;
+}
+
+int gofer_symlink(struct gofer_client *c, uint64_t dir, const char *name, const char *target,
+                  uint32_t uid, uint32_t gid, uint64_t *fid, struct gofer_attr *attr)
+{
+    Gofer__SymlinkRequest req = GOFER__SYMLINK_REQUEST__INIT;
+    req.dir_fid = dir;
+    req.name = bytes_of(name);
+    req.target = bytes_of(target);
+    req.uid = uid;
+    req.gid = gid;
+    struct urpc_result res;
+    int r = call(c, URPC_METHOD_GOFER_SYMLINK, &req.base, &gofer__symlink_reply__descriptor, &res);
+    if (r < 0)
+        return r;
+    r = inode_from(((const Gofer__SymlinkReply *)res.msg)->inode, fid, attr);
+    urpc_result_release(&res);
+    return r;
+}
+
+int gofer_link(struct gofer_client *c, uint64_t dir, const char *name, uint64_t target_fid)
+{
+    Gofer__LinkRequest req = GOFER__LINK_REQUEST__INIT;
+    req.dir_fid = dir;
+    req.name = bytes_of(name);
+    req.target_fid = target_fid;
+    struct urpc_result res;
+    int r = call(c, URPC_METHOD_GOFER_LINK, &req.base, &gofer__link_reply__descriptor, &res);
+    if (r == 0)
+        urpc_result_release(&res);
+    return r;
+}
+
+int gofer_rename(struct gofer_client *c, uint64_t odir, const char *oname, uint64_t ndir,
+                 const char *nname, unsigned flags)
+{
+    Gofer__RenameRequest req = GOFER__RENAME_REQUEST__INIT;
+    req.odir_fid = odir;
+    req.oname = bytes_of(oname);
+    req.ndir_fid = ndir;
+    req.nname = bytes_of(nname);
+    req.flags = flags;
+    struct urpc_result res;
+    int r = call(c, URPC_METHOD_GOFER_RENAME, &req.base, &gofer__rename_reply__descriptor, &res);
+    if (r == 0)
+        urpc_result_release(&res);
+    return r;
+}
+
+/* One time of a setattr: now wins over an explicit value. */
+static void time_to(uint32_t mask, uint32_t set_bit, uint32_t now_bit, const struct timespec *ts,
+                    Gofer__TimeOp *op, int64_t *sec, uint32_t *nsec)
+{
+    if (mask & now_bit) {
+        *op = GOFER__TIME_OP__TIME_NOW;
+    } else if (mask & set_bit) {
+        *op = GOFER__TIME_OP__TIME_SET;
+        *sec = ts->tv_sec;
+        *nsec = (uint32_t)ts->tv_nsec;
+    }
+}
+
+int gofer_setattr(struct gofer_client *c, uint64_t fid, const struct vfs_setattr *sa)
+{
+    if (sa->mask & VFS_SA_SIZE && sa->size < 0)
+        return -EINVAL;
+    if ((sa->mask & VFS_SA_ATIME && !(sa->mask & VFS_SA_ATIME_NOW) &&
+         (sa->atime.tv_nsec < 0 || sa->atime.tv_nsec >= 1000000000)) ||
+        (sa->mask & VFS_SA_MTIME && !(sa->mask & VFS_SA_MTIME_NOW) &&
+         (sa->mtime.tv_nsec < 0 || sa->mtime.tv_nsec >= 1000000000)))
+        return -EINVAL;
     Gofer__SetAttrRequest req = GOFER__SET_ATTR_REQUEST__INIT;
     req.fid = fid;
-    req.set_size = size >= 0;
-    req.size = size >= 0 ? size : 0;
-    req.set_mode = mode != UINT32_MAX;
-    req.mode = mode != UINT32_MAX ? mode : 0;
+    req.set_size = (sa->mask & VFS_SA_SIZE) != 0;
+    req.size = req.set_size ? sa->size : 0;
+    req.set_mode = (sa->mask & VFS_SA_MODE) != 0;
+    req.mode = req.set_mode ? sa->mode : 0;
+    req.set_uid = (sa->mask & VFS_SA_UID) != 0;
+    req.uid = req.set_uid ? sa->uid : 0;
+    req.set_gid = (sa->mask & VFS_SA_GID) != 0;
+    req.gid = req.set_gid ? sa->gid : 0;
+    time_to(sa->mask, VFS_SA_ATIME, VFS_SA_ATIME_NOW, &sa->atime, &req.atime_op, &req.atime_sec,
+            &req.atime_nsec);
+    time_to(sa->mask, VFS_SA_MTIME, VFS_SA_MTIME_NOW, &sa->mtime, &req.mtime_op, &req.mtime_sec,
+            &req.mtime_nsec);
     struct urpc_result res;
     int r =
         call(c, URPC_METHOD_GOFER_SET_ATTR, &req.base, &gofer__set_attr_reply__descriptor, &res);
     if (r == 0)
         urpc_result_release(&res);
     return r;
+}
+
+int gofer_statfs(struct gofer_client *c, uint64_t fid, struct gofer_statfs *out)
+{
+    Gofer__StatfsRequest req = GOFER__STATFS_REQUEST__INIT;
+    req.fid = fid;
+    struct urpc_result res;
+    int r = call(c, URPC_METHOD_GOFER_STATFS, &req.base, &gofer__statfs_reply__descriptor, &res);
+    if (r < 0)
+        return r;
+    const Gofer__StatfsReply *m = (const Gofer__StatfsReply *)res.msg;
+    *out = (struct gofer_statfs){
+        .type = m->type,
+        .bsize = m->bsize,
+        .blocks = m->blocks,
+        .bfree = m->bfree,
+        .bavail = m->bavail,
+        .files = m->files,
+        .ffree = m->ffree,
+        .namelen = m->namelen,
+        .frsize = m->frsize,
+        .flags = m->flags,
+    };
+    urpc_result_release(&res);
+    return 0;
 }
 
 int gofer_close(struct gofer_client *c, const uint64_t *fids, size_t n)

@@ -76,13 +76,40 @@ void gofer_dirents_free(struct gofer_dirent *ents, size_t n);
 /* Symlink target into buf (not NUL-terminated); returns its length. */
 ssize_t gofer_readlink(struct gofer_client *c, uint64_t fid, char *buf, size_t size);
 
-/* Later issues: mkdir, mknod, symlink, link, unlink, rename, setstat,
- * statfs, xattrs, fsync, bind/connect. */
+/* Directory operations. Names are single components (no "/", "", "." or
+ * ".."; else -EINVAL); the gofer never follows a symlink at name. New files
+ * get exactly the permission bits of mode (07777: the caller applied the
+ * umask) and are given to uid:gid (a gofer that may not chown keeps its
+ * own ids). A read-only gofer answers -EROFS. */
 int gofer_mkdir(struct gofer_client *c, uint64_t dir, const char *name, uint32_t mode, uint32_t uid,
                 uint32_t gid, uint64_t *fid, struct gofer_attr *attr);
+/* mode: S_IFREG (or no type), S_IFIFO or S_IFSOCK | permission bits;
+ * devices (S_IFCHR, S_IFBLK) are -EPERM. rdev is unused. An existing name
+ * is -EEXIST. Returns the new file's fid and attributes. */
+int gofer_mknod(struct gofer_client *c, uint64_t dir, const char *name, uint32_t mode,
+                uint64_t rdev, uint32_t uid, uint32_t gid, uint64_t *fid, struct gofer_attr *attr);
+/* A symlink name -> target (1..4095 bytes) in dir; its fid and attributes. */
+int gofer_symlink(struct gofer_client *c, uint64_t dir, const char *name, const char *target,
+                  uint32_t uid, uint32_t gid, uint64_t *fid, struct gofer_attr *attr);
+/* A new name in dir for target_fid's file (-EPERM for a directory). */
+int gofer_link(struct gofer_client *c, uint64_t dir, const char *name, uint64_t target_fid);
 int gofer_unlink(struct gofer_client *c, uint64_t dir, const char *name, bool is_dir);
-/* Truncates the file (size >= 0) and/or sets mode when mode != UINT32_MAX. */
-int gofer_setattr(struct gofer_client *c, uint64_t fid, int64_t size, uint32_t mode);
+/* renameat2: flags is 0, RENAME_NOREPLACE or RENAME_EXCHANGE. */
+int gofer_rename(struct gofer_client *c, uint64_t odir, const char *oname, uint64_t ndir,
+                 const char *nname, unsigned flags);
+
+struct vfs_setattr; /* sentry/vfs/vfs.h */
+/* Applies the fields sa->mask names (VFS_SA_*): size (regular files only),
+ * uid/gid, mode (not of a symlink: -EOPNOTSUPP), atime/mtime (explicit or
+ * now). The gofer applies size, owner, mode, then times; it stops at the
+ * first error. A mask of 0 is a no-op. */
+int gofer_setattr(struct gofer_client *c, uint64_t fid, const struct vfs_setattr *sa);
+
+/* The host file system of a fid (statfs(2) fields). */
+struct gofer_statfs {
+    uint64_t type, bsize, blocks, bfree, bavail, files, ffree, namelen, frsize, flags;
+};
+int gofer_statfs(struct gofer_client *c, uint64_t fid, struct gofer_statfs *out);
 
 /* Releases fids. */
 int gofer_close(struct gofer_client *c, const uint64_t *fids, size_t n);

@@ -56,6 +56,7 @@ struct gofer_inode {
     int rw_fd;            /* host fd opened O_RDWR (or O_WRONLY), or -1 */
     char *link;           /* cached symlink target */
     size_t link_len;
+    bool stale; /* attr must be fetched again (changed through the gofer) */
 };
 
 static const struct vfs_fs_type g_gofer_type = {.name = "9p"};
@@ -127,8 +128,17 @@ static int g_getattr(struct inode *ino, struct vfs_attr *a)
     if (fd >= 0) {
         /* An open host fd answers for free and is always current. */
         struct stat st;
-        if (fstat(fd, &st) == 0)
+        if (fstat(fd, &st) == 0) {
             vfs_attr_from_stat(&gi->attr, &st);
+            gi->stale = false;
+        }
+    }
+    if (gi->stale) {
+        struct gofer_attr ga;
+        if (gofer_stat(client_of(ino), gi->fid, &ga) == 0) {
+            attr_from_gofer(&ga, &gi->attr);
+            gi->stale = false;
+        }
     }
     *a = gi->attr;
     a->dev = map_dev(ino->fs, a->dev);
@@ -279,17 +289,17 @@ static int g_open(struct inode *ino, struct file *f, int flags)
     return 0;
 }
 
-static int g_create(struct inode *dir, const char *name, uint32_t mode, struct file *f, int flags,
-                    struct inode **out)
+static int g_create(struct inode *dir, const char *name, uint32_t mode,
+                    const struct vfs_owner *owner, struct file *f, int flags, struct inode **out)
 {
     struct gofer_inode *gd = dir->priv;
     uint64_t fid;
     struct gofer_attr attr;
     int fd = -1;
     int acc = flags & O_ACCMODE;
-    /* uid/gid of the creator: the gofer applies them (root in the sandbox here). */
+    /* uid/gid of the creator: the gofer applies them. */
     int r = gofer_create(client_of(dir), gd->fid, name, acc == O_RDONLY ? O_RDONLY : O_RDWR,
-                         S_IFREG | mode, 0, 0, &fid, &attr, &fd);
+                         S_IFREG | mode, owner->uid, owner->gid, &fid, &attr, &fd);
     if (r < 0)
         return r;
     struct inode *ino = inode_from(dir->fs, fid, &attr);
@@ -324,8 +334,137 @@ static int g_truncate(struct inode *ino, int64_t size)
     if (gi->rw_fd >= 0)
         r = ftruncate(gi->rw_fd, size) < 0 ? -errno : 0;
     else
-        r = gofer_setattr(client_of(ino), gi->fid, size, UINT32_MAX);
+        r = gofer_setattr(client_of(ino), gi->fid,
+                          &(struct vfs_setattr){.mask = VFS_SA_SIZE, .size = size});
     pthread_mutex_unlock(&ino->lock);
+    return r;
+}
+
+/* ---- namespace and attribute changes ------------------------------------ */
+
+/* The cached attributes of ino changed on the host: fetch them on next use. */
+static void mark_stale(struct inode *ino)
+{
+    struct gofer_inode *gi = ino->priv;
+    pthread_mutex_lock(&ino->lock);
+    gi->stale = true;
+    pthread_mutex_unlock(&ino->lock);
+}
+
+/* A new inode for a fid the gofer just created in dir. */
+static int new_child(struct inode *dir, int r, uint64_t fid, const struct gofer_attr *attr,
+                     struct inode **out)
+{
+    if (r < 0)
+        return r;
+    mark_stale(dir);
+    *out = inode_from(dir->fs, fid, attr);
+    if (!*out) {
+        gofer_close(client_of(dir), &fid, 1);
+        return -ENOMEM;
+    }
+    return 0;
+}
+
+static int g_mkdir(struct inode *dir, const char *name, uint32_t perm,
+                   const struct vfs_owner *owner, struct inode **out)
+{
+    struct gofer_inode *gd = dir->priv;
+    uint64_t fid;
+    struct gofer_attr attr;
+    int r = gofer_mkdir(client_of(dir), gd->fid, name, perm & 07777, owner->uid, owner->gid, &fid,
+                        &attr);
+    return new_child(dir, r, fid, &attr, out);
+}
+
+static int g_mknod(struct inode *dir, const char *name, uint32_t mode, uint64_t rdev,
+                   const struct vfs_owner *owner, struct inode **out)
+{
+    struct gofer_inode *gd = dir->priv;
+    uint64_t fid;
+    struct gofer_attr attr;
+    int r =
+        gofer_mknod(client_of(dir), gd->fid, name, mode, rdev, owner->uid, owner->gid, &fid, &attr);
+    return new_child(dir, r, fid, &attr, out);
+}
+
+static int g_symlink(struct inode *dir, const char *name, const char *target,
+                     const struct vfs_owner *owner, struct inode **out)
+{
+    struct gofer_inode *gd = dir->priv;
+    uint64_t fid;
+    struct gofer_attr attr;
+    int r =
+        gofer_symlink(client_of(dir), gd->fid, name, target, owner->uid, owner->gid, &fid, &attr);
+    return new_child(dir, r, fid, &attr, out);
+}
+
+static int g_link(struct inode *dir, const char *name, struct inode *target)
+{
+    struct gofer_inode *gd = dir->priv, *gt = target->priv;
+    int r = gofer_link(client_of(dir), gd->fid, name, gt->fid);
+    if (r == 0) {
+        mark_stale(dir);
+        mark_stale(target);
+    }
+    return r;
+}
+
+static int g_unlink(struct inode *dir, const char *name, struct inode *victim)
+{
+    struct gofer_inode *gd = dir->priv;
+    int r = gofer_unlink(client_of(dir), gd->fid, name, false);
+    if (r == 0) {
+        mark_stale(dir);
+        if (victim) {
+            /* The host may not stat an unlinked fid: count the link here. */
+            struct gofer_inode *gv = victim->priv;
+            pthread_mutex_lock(&victim->lock);
+            if (gv->attr.nlink)
+                gv->attr.nlink--;
+            gv->stale = gv->attr.nlink > 0;
+            pthread_mutex_unlock(&victim->lock);
+        }
+    }
+    return r;
+}
+
+static int g_rmdir(struct inode *dir, const char *name, struct inode *victim)
+{
+    struct gofer_inode *gd = dir->priv;
+    int r = gofer_unlink(client_of(dir), gd->fid, name, true);
+    if (r == 0) {
+        mark_stale(dir);
+        if (victim) {
+            struct gofer_inode *gv = victim->priv;
+            pthread_mutex_lock(&victim->lock);
+            gv->attr.nlink = 0;
+            gv->stale = false;
+            pthread_mutex_unlock(&victim->lock);
+        }
+    }
+    return r;
+}
+
+static int g_rename(struct inode *odir, const char *oname, struct inode *ndir, const char *nname,
+                    unsigned flags)
+{
+    struct gofer_inode *go = odir->priv, *gn = ndir->priv;
+    int r = gofer_rename(client_of(odir), go->fid, oname, gn->fid, nname, flags);
+    if (r == 0) {
+        mark_stale(odir);
+        if (ndir != odir)
+            mark_stale(ndir);
+    }
+    return r;
+}
+
+static int g_setattr(struct inode *ino, const struct vfs_setattr *sa)
+{
+    struct gofer_inode *gi = ino->priv;
+    int r = gofer_setattr(client_of(ino), gi->fid, sa);
+    /* Even a partial failure may have changed something. */
+    mark_stale(ino);
     return r;
 }
 
@@ -350,8 +489,33 @@ static const struct inode_ops g_gofer_inode_ops = {
     .open = g_open,
     .create = g_create,
     .truncate = g_truncate,
+    .mkdir = g_mkdir,
+    .mknod = g_mknod,
+    .symlink = g_symlink,
+    .link = g_link,
+    .unlink = g_unlink,
+    .rmdir = g_rmdir,
+    .rename = g_rename,
+    .setattr = g_setattr,
     .release = g_release,
 };
+
+static int goferfs_statfs(struct vfs_fs *fs, struct inode *ino, struct vfs_statfs *out)
+{
+    struct gofer_statfs st;
+    int r = gofer_statfs(((struct goferfs *)fs)->c, ((struct gofer_inode *)ino->priv)->fid, &st);
+    if (r < 0)
+        return r;
+    out->type = 0x01021997; /* V9FS_MAGIC, as gVisor's gofer filesystem reports */
+    out->bsize = st.bsize;
+    out->blocks = st.blocks;
+    out->bfree = st.bfree;
+    out->bavail = st.bavail;
+    out->files = st.files;
+    out->ffree = st.ffree;
+    out->namelen = st.namelen;
+    return 0;
+}
 
 static void goferfs_release(struct vfs_fs *fs)
 {
@@ -374,6 +538,7 @@ int goferfs_new(struct gofer_client *c, struct vfs_fs **fs, struct dentry **root
     g->fs.refs = 1;
     g->fs.dev = vfs_new_dev();
     g->fs.release = goferfs_release;
+    g->fs.statfs = goferfs_statfs;
     g->c = c;
     pthread_mutex_init(&g->dev_lock, NULL);
     map_dev(&g->fs, attr.dev); /* the root's device is the mount's */

@@ -340,10 +340,8 @@ static void put_options(FILE *out, int flags)
 
 int proc_gen_mounts(struct file *f, const struct vfs_path *root, bool info, FILE *out)
 {
-    /* The global mount list is newest first and only grows; from the mount
-     * this file is on (procfs is mounted last at boot) every older mount
-     * is reachable through ->next. */
-    const struct mount *start = f->path.mnt ? f->path.mnt : g_kernel->root.mnt;
+    /* The global mount list is newest first and only grows. */
+    const struct mount *start = vfs_mounts_newest();
     size_t n = 0;
     for (const struct mount *m = start; m; m = m->next)
         n++;

@@ -15,6 +15,7 @@
 #include <sys/mman.h>
 
 #include "sentry/fsimpl/proc/internal.h"
+#include "sentry/kernel/seccomp.h"
 
 #define TABLE_PID_DIR 3
 #define TABLE_FD 4
@@ -258,11 +259,13 @@ static int gen_status(const struct proc_node *n, struct file *f, FILE *out)
             (unsigned long long)pt.creds.cap_inheritable,
             (unsigned long long)pt.creds.cap_permitted, (unsigned long long)pt.creds.cap_effective,
             (unsigned long long)pt.creds.cap_bounding, (unsigned long long)pt.creds.cap_ambient);
+    int sc_mode, sc_filters;
+    seccomp_task_status(pt.tid, &sc_mode, &sc_filters);
     fprintf(out,
-            "NoNewPrivs:\t%d\nSeccomp:\t0\nSeccomp_filters:\t0\n"
+            "NoNewPrivs:\t%d\nSeccomp:\t%d\nSeccomp_filters:\t%d\n"
             "Speculation_Store_Bypass:\tthread vulnerable\n"
             "SpeculationIndirectBranch:\tconditional enabled\nCpus_allowed:\t",
-            pt.creds.no_new_privs ? 1 : 0);
+            pt.creds.no_new_privs ? 1 : 0, sc_mode, sc_filters);
     uint64_t mask = cpu_mask();
     print_cpumask(out, mask);
     fputs("\nCpus_allowed_list:\t", out);

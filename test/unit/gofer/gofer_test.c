@@ -202,8 +202,8 @@ TEST(symlinks_are_walked_not_followed)
         struct gofer_dirent *ents = NULL;
         size_t ne = 0;
         CHECK_INT(gofer_getdents(t.c, fids[0], 0, 4096, &ents, &ne), ==, -ENOTDIR);
-        CHECK_INT(gofer_setattr(t.c, fids[0], -1, 0777), ==, -EOPNOTSUPP);
-        CHECK_INT(gofer_setattr(t.c, fids[0], 0, UINT32_MAX), ==, -EINVAL);
+        CHECK_INT(gofer_setattr(t.c, fids[0], TG_SA_MODE(0777)), ==, -EOPNOTSUPP);
+        CHECK_INT(gofer_setattr(t.c, fids[0], TG_SA_SIZE(0)), ==, -EINVAL);
         /* Creating over a link (even a dangling one) never follows it. */
         uint64_t cfid;
         struct gofer_attr cattr;
@@ -312,8 +312,8 @@ TEST(readonly_refuses_writes)
     CHECK_INT(gofer_create(t.c, root, "new", O_RDWR, 0644, 0, 0, &nf, &na, &fd), ==, -EROFS);
     CHECK_INT(gofer_mkdir(t.c, root, "newdir", 0755, 0, 0, &nf, &na), ==, -EROFS);
     CHECK_INT(gofer_unlink(t.c, root, "file.txt", false), ==, -EROFS);
-    CHECK_INT(gofer_setattr(t.c, f, 0, UINT32_MAX), ==, -EROFS);
-    CHECK_INT(gofer_setattr(t.c, f, -1, 0600), ==, -EROFS);
+    CHECK_INT(gofer_setattr(t.c, f, TG_SA_SIZE(0)), ==, -EROFS);
+    CHECK_INT(gofer_setattr(t.c, f, TG_SA_MODE(0600)), ==, -EROFS);
     /* Nothing changed on the host. */
     char p[512];
     struct stat st;
@@ -502,13 +502,13 @@ TEST(create_write_stat)
     CHECK_INT(gofer_create(t.c, a, "new.txt", O_RDWR, 0644, 0, 0, &fid2, &attr, &fd2), ==, -EEXIST);
     CHECK_INT(fd2, ==, -1);
     /* Truncate and chmod through SetAttr. */
-    CHECK_INT(gofer_setattr(t.c, w, 2, UINT32_MAX), ==, 0);
+    CHECK_INT(gofer_setattr(t.c, w, TG_SA_SIZE(2)), ==, 0);
     CHECK_INT(gofer_stat(t.c, fid, &st), ==, 0);
     CHECK_INT(st.size, ==, 2);
-    CHECK_INT(gofer_setattr(t.c, w, -1, 0600), ==, 0);
+    CHECK_INT(gofer_setattr(t.c, w, TG_SA_MODE(0600)), ==, 0);
     CHECK_INT(gofer_stat(t.c, fid, &st), ==, 0);
     CHECK_INT(st.mode, ==, S_IFREG | 0600);
-    CHECK_INT(gofer_setattr(t.c, a, 0, UINT32_MAX), ==, -EISDIR);
+    CHECK_INT(gofer_setattr(t.c, a, TG_SA_SIZE(0)), ==, -EISDIR);
     /* Bad names and modes. */
     CHECK_INT(gofer_create(t.c, a, "..", O_RDWR, 0644, 0, 0, &fid2, &attr, &fd2), ==, -EINVAL);
     CHECK_INT(gofer_create(t.c, a, "x/y", O_RDWR, 0644, 0, 0, &fid2, &attr, &fd2), ==, -EINVAL);
@@ -656,7 +656,7 @@ TEST(bad_fid_is_ebadf)
     CHECK_INT(gofer_create(t.c, bad, "x", O_RDWR, 0644, 0, 0, &fid, &a, &fd), ==, -EBADF);
     CHECK_INT(gofer_mkdir(t.c, bad, "x", 0755, 0, 0, &fid, &a), ==, -EBADF);
     CHECK_INT(gofer_unlink(t.c, bad, "a", true), ==, -EBADF);
-    CHECK_INT(gofer_setattr(t.c, bad, 0, UINT32_MAX), ==, -EBADF);
+    CHECK_INT(gofer_setattr(t.c, bad, TG_SA_SIZE(0)), ==, -EBADF);
     CHECK_INT(gofer_close(t.c, &bad, 1), ==, -EBADF);
     /* The connection is fine afterwards. */
     CHECK_INT(gofer_stat(t.c, root, &a), ==, 0);
@@ -715,7 +715,10 @@ TEST(no_fd_leaks_in_the_server)
     CHECK_INT(gofer_create(t.c, f, "x", O_RDWR, 0644, 0, 0, &nf, &a, &fd), ==, 0);
     close(fd);
     CHECK_INT(gofer_create(t.c, f, "x", O_RDWR, 0644, 0, 0, &nf, &a, &fd), ==, -EEXIST);
-    CHECK_INT(gofer_setattr(t.c, nf, 1, 0600), ==, 0);
+    CHECK_INT(gofer_setattr(t.c, nf,
+                            &(struct vfs_setattr){
+                                .mask = VFS_SA_SIZE | VFS_SA_MODE, .size = 1, .mode = 0600}),
+              ==, 0);
     /* Fids left open: the closing connection releases them and their fds. */
     tg_stop(&t);
     CHECK_INT(ut_count_fds(), ==, before);

@@ -11,6 +11,7 @@
 
 #include "gofer/server.h"
 #include "sentry/fsimpl/gofer/client.h"
+#include "sentry/vfs/vfs.h"
 
 /* The tree under <tmp>/root:
  *     a/b/c/deep.txt   "deep"
@@ -23,6 +24,10 @@
  * and <tmp>/secret (outside the root). */
 #define TG_DEPTH 100
 #define TG_MANY 100
+
+/* gofer_setattr arguments that set one field. */
+#define TG_SA_SIZE(s) (&(struct vfs_setattr){.mask = VFS_SA_SIZE, .size = (s)})
+#define TG_SA_MODE(m) (&(struct vfs_setattr){.mask = VFS_SA_MODE, .mode = (m)})
 
 struct tg {
     char tmp[256];

@@ -93,10 +93,12 @@ static uint64_t raw_mount(struct urpc_conn *c)
 }
 
 static const uint32_t g_methods[] = {
-    URPC_METHOD_GOFER_MOUNT,  URPC_METHOD_GOFER_WALK,     URPC_METHOD_GOFER_STAT,
-    URPC_METHOD_GOFER_OPEN,   URPC_METHOD_GOFER_GETDENTS, URPC_METHOD_GOFER_READLINK,
-    URPC_METHOD_GOFER_CLOSE,  URPC_METHOD_GOFER_CREATE,   URPC_METHOD_GOFER_MKDIR,
-    URPC_METHOD_GOFER_UNLINK, URPC_METHOD_GOFER_SET_ATTR,
+    URPC_METHOD_GOFER_MOUNT,   URPC_METHOD_GOFER_WALK,     URPC_METHOD_GOFER_STAT,
+    URPC_METHOD_GOFER_OPEN,    URPC_METHOD_GOFER_GETDENTS, URPC_METHOD_GOFER_READLINK,
+    URPC_METHOD_GOFER_CLOSE,   URPC_METHOD_GOFER_CREATE,   URPC_METHOD_GOFER_MKDIR,
+    URPC_METHOD_GOFER_UNLINK,  URPC_METHOD_GOFER_SET_ATTR, URPC_METHOD_GOFER_MKNOD,
+    URPC_METHOD_GOFER_SYMLINK, URPC_METHOD_GOFER_LINK,     URPC_METHOD_GOFER_RENAME,
+    URPC_METHOD_GOFER_STATFS,
 };
 
 TEST(malformed_payload_gets_an_error_and_the_server_goes_on)
@@ -157,7 +159,57 @@ TEST(bad_requests_are_refused)
         u.dir_fid = root;
         u.name = bin;
         CHECK_INT(reply_errno(msg_call(c, URPC_METHOD_GOFER_UNLINK, &u.base)), ==, names[i].err);
+        Gofer__MknodRequest mk = GOFER__MKNOD_REQUEST__INIT;
+        mk.dir_fid = root;
+        mk.name = bin;
+        mk.mode = S_IFIFO | 0644;
+        CHECK_INT(reply_errno(msg_call(c, URPC_METHOD_GOFER_MKNOD, &mk.base)), ==, names[i].err);
+        Gofer__SymlinkRequest sl = GOFER__SYMLINK_REQUEST__INIT;
+        sl.dir_fid = root;
+        sl.name = bin;
+        sl.target = (ProtobufCBinaryData){.len = 1, .data = (uint8_t *)"x"};
+        CHECK_INT(reply_errno(msg_call(c, URPC_METHOD_GOFER_SYMLINK, &sl.base)), ==, names[i].err);
+        Gofer__LinkRequest ln = GOFER__LINK_REQUEST__INIT;
+        ln.dir_fid = root;
+        ln.name = bin;
+        ln.target_fid = root;
+        CHECK_INT(reply_errno(msg_call(c, URPC_METHOD_GOFER_LINK, &ln.base)), ==, names[i].err);
+        Gofer__RenameRequest rn = GOFER__RENAME_REQUEST__INIT;
+        rn.odir_fid = rn.ndir_fid = root;
+        rn.oname = bin;
+        rn.nname = (ProtobufCBinaryData){.len = 1, .data = (uint8_t *)"x"};
+        CHECK_INT(reply_errno(msg_call(c, URPC_METHOD_GOFER_RENAME, &rn.base)), ==, names[i].err);
+        rn.oname = (ProtobufCBinaryData){.len = 8, .data = (uint8_t *)"file.txt"};
+        rn.nname = bin;
+        CHECK_INT(reply_errno(msg_call(c, URPC_METHOD_GOFER_RENAME, &rn.base)), ==, names[i].err);
     }
+    /* Symlink targets with a NUL inside, or none at all. */
+    Gofer__SymlinkRequest sl = GOFER__SYMLINK_REQUEST__INIT;
+    sl.dir_fid = root;
+    sl.name = (ProtobufCBinaryData){.len = 2, .data = (uint8_t *)"sl"};
+    sl.target = (ProtobufCBinaryData){.len = 3, .data = (uint8_t *)"a\0b"};
+    CHECK_INT(reply_errno(msg_call(c, URPC_METHOD_GOFER_SYMLINK, &sl.base)), ==, EINVAL);
+    sl.target.len = 0;
+    CHECK_INT(reply_errno(msg_call(c, URPC_METHOD_GOFER_SYMLINK, &sl.base)), ==, ENOENT);
+    /* Times the client would not send: an unknown op, nanoseconds past a second. */
+    Gofer__SetAttrRequest sa = GOFER__SET_ATTR_REQUEST__INIT;
+    sa.fid = root;
+    sa.mtime_op = (Gofer__TimeOp)7;
+    CHECK_INT(reply_errno(msg_call(c, URPC_METHOD_GOFER_SET_ATTR, &sa.base)), ==, EINVAL);
+    sa.mtime_op = GOFER__TIME_OP__TIME_SET;
+    sa.mtime_nsec = 1000000000;
+    CHECK_INT(reply_errno(msg_call(c, URPC_METHOD_GOFER_SET_ATTR, &sa.base)), ==, EINVAL);
+    sa.mtime_nsec = 0;
+    sa.set_uid = true;
+    sa.uid = UINT32_MAX;
+    CHECK_INT(reply_errno(msg_call(c, URPC_METHOD_GOFER_SET_ATTR, &sa.base)), ==, EINVAL);
+    /* Rename flags other than NOREPLACE and EXCHANGE. */
+    Gofer__RenameRequest rn = GOFER__RENAME_REQUEST__INIT;
+    rn.odir_fid = rn.ndir_fid = root;
+    rn.oname = (ProtobufCBinaryData){.len = 8, .data = (uint8_t *)"file.txt"};
+    rn.nname = (ProtobufCBinaryData){.len = 1, .data = (uint8_t *)"x"};
+    rn.flags = 1u << 31;
+    CHECK_INT(reply_errno(msg_call(c, URPC_METHOD_GOFER_RENAME, &rn.base)), ==, EINVAL);
     /* More than 64 names in one walk. */
     ProtobufCBinaryData many[65];
     for (int i = 0; i < 65; i++)

@@ -1,0 +1,35 @@
+/* tmpfs: an in-memory filesystem (README.md). Regular file data lives in
+ * the sentry's MemoryFile, page by page, so it counts as sandbox memory.
+ *
+ * Errors: -errno. */
+#pragma once
+
+#include <stdint.h>
+
+#include "sentry/mm/memfile.h"
+#include "sentry/vfs/vfs.h"
+
+/* A new tmpfs instance. options is a mount data string
+ * ("mode=1777,size=64m,nr_inodes=1000,uid=0,gid=0"); NULL or "" means the
+ * defaults: root mode 1777 owned by 0:0, no limit beyond the MemoryFile.
+ * size= takes k/m/g/t suffixes or a percentage of the MemoryFile; an
+ * unknown option or a bad value is -EINVAL. *root gets the root dentry. */
+int tmpfs_new(const char *options, struct vfs_fs **fs, struct dentry **root);
+
+/* For devfs and boot code: adds name to the tmpfs directory dir (a dentry of
+ * a tmpfs), owned by root. mode is S_IFCHR / S_IFBLK (opened through fops
+ * and priv, which must outlive the filesystem), S_IFDIR, S_IFREG (empty),
+ * S_IFIFO or S_IFSOCK, with its permission bits. -EEXIST if present. */
+int tmpfs_add_node(struct dentry *dir, const char *name, uint32_t mode, uint64_t rdev,
+                   const struct file_ops *fops, void *priv);
+/* The same for a symlink to target. */
+int tmpfs_add_symlink(struct dentry *dir, const char *name, const char *target);
+
+/* Whether fs is a tmpfs instance (statfs). */
+bool tmpfs_is(const struct vfs_fs *fs);
+/* statfs numbers of a tmpfs: block and inode totals (0 = unlimited) and use. */
+void tmpfs_usage(const struct vfs_fs *fs, uint64_t *max_pages, uint64_t *pages,
+                 uint64_t *max_inodes, uint64_t *inodes);
+
+/* The MemoryFile that holds file data (default: the kernel's); for unit tests. */
+void tmpfs_set_memfile(struct memfile *mf);
