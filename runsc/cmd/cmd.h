@@ -38,6 +38,7 @@ int cmd_help_topic(const char *topic);
     "the exit status is the program's (128+N when killed by signal N).\n"                          \
     "  --rootfs DIR    root filesystem (default: the host's /, read-only)\n"                       \
     "  --writable      serve --rootfs read-write\n"                                                \
+    "  --tmpfs DIR     mount a private, empty tmpfs on DIR (repeatable, e.g. /tmp)\n"              \
     "  --cwd DIR       working directory (default: the current one when the root is /)\n"          \
     "  --env K=V       set an environment variable (repeatable; the rest is inherited)\n"          \
     "  --platform P    ptrace (default), systrap or kvm\n\n"                                       \

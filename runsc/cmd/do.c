@@ -8,9 +8,13 @@
 int cmd_do(struct runsc_globals *g, int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"rootfs", required_argument, NULL, 'r'}, {"cwd", required_argument, NULL, 'c'},
-        {"env", required_argument, NULL, 'e'},    {"platform", required_argument, NULL, 'p'},
-        {"writable", no_argument, NULL, 'w'},     {NULL, 0, NULL, 0},
+        {"rootfs", required_argument, NULL, 'r'},
+        {"cwd", required_argument, NULL, 'c'},
+        {"env", required_argument, NULL, 'e'},
+        {"platform", required_argument, NULL, 'p'},
+        {"writable", no_argument, NULL, 'w'},
+        {"tmpfs", required_argument, NULL, 't'},
+        {NULL, 0, NULL, 0},
     };
     struct do_options o = {0};
     o.env = calloc((size_t)argc + 1, sizeof(char *));
@@ -40,6 +44,14 @@ int cmd_do(struct runsc_globals *g, int argc, char **argv)
             break;
         case 'w':
             o.writable = true;
+            break;
+        case 't':
+            if (optarg[0] != '/')
+                return runsc_usage_error("do", "--tmpfs must be an absolute path, got \"%s\"",
+                                         optarg);
+            if (o.n_tmpfs == DO_MAX_TMPFS)
+                return runsc_usage_error("do", "at most %d --tmpfs flags", DO_MAX_TMPFS);
+            o.tmpfs[o.n_tmpfs++] = optarg;
             break;
         case ':':
             return runsc_usage_error("do", "flag %s needs an argument", argv[optind - 1]);

@@ -40,12 +40,14 @@ int bootcfg_pack_fd(const Runsc__Boot__Config *cfg, rs_error_t *err)
 static bool mount_flag(Runsc__Boot__Mount *m, const char *o)
 {
     static const char *const ignored[] = {
-        "bind", "rbind", "rw", "suid", "dev", "exec", "async", "sync", "dirsync", "atime",
-        "noatime", "diratime", "nodiratime", "relatime", "norelatime", "strictatime",
-        "nostrictatime", "mand", "nomand", "lazytime", "nolazytime", "private", "rprivate",
-        "shared", "rshared", "slave", "rslave", "unbindable", "runbindable", "iversion",
-        "noiversion", "tmpcopyup", "rro", "rrw", "rnosuid", "rnodev", "rnoexec", "nocopyup",
-        "copyup", "idmap", "ridmap", "defaults", NULL};
+        "bind",       "rbind",     "rw",         "suid",        "dev",           "exec",
+        "async",      "sync",      "dirsync",    "atime",       "noatime",       "diratime",
+        "nodiratime", "relatime",  "norelatime", "strictatime", "nostrictatime", "mand",
+        "nomand",     "lazytime",  "nolazytime", "private",     "rprivate",      "shared",
+        "rshared",    "slave",     "rslave",     "unbindable",  "runbindable",   "iversion",
+        "noiversion", "tmpcopyup", "rro",        "rrw",         "rnosuid",       "rnodev",
+        "rnoexec",    "nocopyup",  "copyup",     "idmap",       "ridmap",        "defaults",
+        NULL};
     if (strcmp(o, "ro") == 0)
         m->readonly = true;
     else if (strcmp(o, "nosuid") == 0)
@@ -65,7 +67,7 @@ static bool mount_flag(Runsc__Boot__Mount *m, const char *o)
 
 static bool type_supported(const char *t)
 {
-    static const char *const types[] = {"tmpfs", "proc", "sysfs", "devpts", "mqueue",
+    static const char *const types[] = {"tmpfs",  "proc",    "sysfs",    "devpts", "mqueue",
                                         "cgroup", "cgroup2", "devtmpfs", NULL};
     for (size_t i = 0; types[i]; i++)
         if (strcmp(t, types[i]) == 0)
@@ -155,8 +157,7 @@ int bootcfg_mounts(const struct spec *s, struct bootcfg_mounts *out, rs_error_t 
             int e = errno;
             free(src);
             bootcfg_mounts_free(out);
-            return rs_error(err, e, "mounts[%zu] (%s): source %s", i, sm->destination,
-                            sm->source);
+            return rs_error(err, e, "mounts[%zu] (%s): source %s", i, sm->destination, sm->source);
         }
         m->source = xstrdup(src);
         m->gofer_index = (int32_t)(1 + out->bind_count);

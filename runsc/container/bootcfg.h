@@ -13,7 +13,6 @@
  * *err. */
 int bootcfg_pack_fd(const Runsc__Boot__Config *cfg, rs_error_t *err);
 
-
 /* The spec's mounts as the sandbox gets them. Bind mounts are served by
  * gofer connections 1..n (0 is the root) in spec order: sources[i] (an
  * absolute host path) is io-fds[1 + i], read-only when readonly[i]. */

@@ -79,23 +79,22 @@ int container_do(struct runsc_globals *g, const struct do_options *o, rs_error_t
     cfg.cap_effective = cfg.cap_permitted = cfg.cap_bounding = (1ull << 41) - 1;
     cfg.debug = g->debug;
     cfg.umask = 022;
-    /* A read-only root gets a private, empty tmpfs on /tmp (gVisor's do
-     * overlays the whole root instead): programs need somewhere to write. */
-    Runsc__Boot__Mount tmp = RUNSC__BOOT__MOUNT__INIT;
-    Runsc__Boot__Mount *tmpp = &tmp;
-    struct stat tst;
-    char tmpdir[4096];
-    snprintf(tmpdir, sizeof(tmpdir), "%s/tmp", strcmp(rootfs, "/") == 0 ? "" : rootfs);
-    if (!o->writable && stat(tmpdir, &tst) == 0 && S_ISDIR(tst.st_mode)) {
-        tmp.destination = "/tmp";
-        tmp.type = "tmpfs";
-        tmp.source = "tmpfs";
-        tmp.data = "mode=1777";
-        tmp.gofer_index = -1;
-        tmp.nosuid = tmp.nodev = true;
-        cfg.n_mounts = 1;
-        cfg.mounts = &tmpp;
+    /* --tmpfs DIR: a private, empty tmpfs (gVisor's do overlays the whole
+     * root instead); the host's files there are hidden. */
+    Runsc__Boot__Mount tmp[DO_MAX_TMPFS];
+    Runsc__Boot__Mount *tmpp[DO_MAX_TMPFS];
+    for (size_t i = 0; i < o->n_tmpfs; i++) {
+        runsc__boot__mount__init(&tmp[i]);
+        tmp[i].destination = (char *)o->tmpfs[i];
+        tmp[i].type = "tmpfs";
+        tmp[i].source = "tmpfs";
+        tmp[i].data = "mode=1777";
+        tmp[i].gofer_index = -1;
+        tmp[i].nosuid = tmp[i].nodev = true;
+        tmpp[i] = &tmp[i];
     }
+    cfg.n_mounts = o->n_tmpfs;
+    cfg.mounts = tmpp;
 
     int spec = bootcfg_pack_fd(&cfg, err);
     free(env);

@@ -15,6 +15,9 @@ struct do_options {
     char **argv;
     size_t argc;
     bool writable; /* --rootfs served read-write */
+#define DO_MAX_TMPFS 8
+    const char *tmpfs[DO_MAX_TMPFS]; /* --tmpfs DIR: a private tmpfs there */
+    size_t n_tmpfs;
 };
 
 /* Returns the program's exit status (>= 0), or -1 with *err set. */
