@@ -14,47 +14,13 @@
 
 #include <sys/capability.h>
 
+#include "confine/mountns.h"
 #include "gofer/seccomp.h"
 #include "lib/cleanup.h"
 #include "lib/log.h"
 
 static const cap_value_t g_keep[] = {CAP_CHOWN,  CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH,
                                      CAP_FOWNER, CAP_FSETID,       CAP_SYS_CHROOT};
-
-/* same_ns and gofer_own_mount_ns are a deliberate copy of sentry_own_mount_ns
- * (sentry/boot/confine.c): gofer/ and sentry/ may not include each other, and
- * neither lib/ nor urpc/ is the place for mount namespace policy. Keep both
- * in step. */
-
-/* 1 when path names the same namespace as *self, 0 when another, -errno. */
-static int same_ns(const char *path, const struct stat *self)
-{
-    struct stat st;
-    if (stat(path, &st) < 0)
-        return -errno;
-    return st.st_dev == self->st_dev && st.st_ino == self->st_ino;
-}
-
-int gofer_own_mount_ns(void)
-{
-    struct stat self;
-    if (stat("/proc/self/ns/mnt", &self) < 0)
-        return -errno;
-    pid_t ppid = getppid();
-    if (ppid > 0) {
-        char path[64];
-        snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)ppid);
-        int r = same_ns(path, &self);
-        if (r >= 0)
-            return !r;
-        if (r != -EACCES && r != -EPERM && r != -ENOENT)
-            return r;
-    }
-    int r = same_ns("/proc/1/ns/mnt", &self);
-    if (r >= 0)
-        return !r;
-    return r == -EACCES || r == -EPERM ? 1 : r;
-}
 
 /* The served directory becomes "/": bind it onto itself (pivot_root wants a mount point),
  * pivot_root(".", "."), detach the old root stacked on it. */
@@ -143,7 +109,7 @@ static bool is_root(const char *root)
 int gofer_confine(const char *root, rs_error_t *err)
 {
     int result = 0;
-    int own = gofer_own_mount_ns();
+    int own = confine_own_mount_ns();
     if (own == 1 && is_root(root)) {
         log_info("gofer: serving / itself: nothing to pivot_root into");
         result = GOFER_CONFINE_NO_PIVOT;

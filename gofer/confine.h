@@ -21,7 +21,3 @@
 /* root: the served directory (--root). Returns 0, GOFER_CONFINE_NO_PIVOT (logged), or -1
  * with *err set: the gofer must not serve then. */
 int gofer_confine(const char *root, rs_error_t *err);
-
-/* 1: this process has a mount namespace of its own; 0: it shares its parent's or pid 1's;
- * -errno when /proc cannot tell. Parents it may not inspect count as "own". */
-int gofer_own_mount_ns(void);

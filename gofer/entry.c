@@ -94,7 +94,8 @@ static int parse_args(int argc, char **argv, struct gofer_opts *o, rs_error_t *e
             if (o->bind_count == MAX_IO_FDS - 1)
                 return rs_error(err, 0, "more than %d bind mounts", MAX_IO_FDS - 1);
             if (optarg[0] != '/')
-                return rs_error(err, 0, "--bind: \"%s\" is not an absolute path", optarg);
+                return rs_error(err, 0, "%s: \"%s\" is not an absolute path",
+                                c == OPT_BIND_RO ? "--bind-ro" : "--bind", optarg);
             o->bind_ro[o->bind_count] = c == OPT_BIND_RO;
             o->binds[o->bind_count++] = optarg;
             break;

@@ -192,6 +192,19 @@ static struct gofer_fid *get_dir_name(struct gofer_conn *gc, uint64_t id,
     return dir;
 }
 
+/* The mode and owner of a request: EINVAL after an error reply for bits
+ * besides a type and the permission bits, or for an owner id -1 (no file
+ * has it). Callers pass 0 for what their request does not set. */
+static int check_mode_owner(struct urpc_reply *reply, const char *op, uint32_t mode, uint32_t uid,
+                            uint32_t gid)
+{
+    if (mode & ~(uint32_t)(S_IFMT | 07777))
+        return urpc_reply_error(reply, EINVAL, "%s: bad mode 0%o", op, mode);
+    if (uid == (uint32_t)-1 || gid == (uint32_t)-1)
+        return urpc_reply_error(reply, EINVAL, "%s: owner -1", op);
+    return 0;
+}
+
 /* Adds a fid for fd (taken) and fills inode with it and st. */
 static void new_inode(struct gofer_server *s, struct gofer_conn *gc, int fd, const struct stat *st,
                       Gofer__Inode *inode, Gofer__Attr *attr)
@@ -497,6 +510,9 @@ static int h_create(void *arg, struct urpc_request *req, struct urpc_reply *repl
         return rc;
     if (gc->readonly)
         return urpc_reply_error(reply, EROFS, "create: served read-only");
+    rc = check_mode_owner(reply, "create", m->mode, m->uid, m->gid);
+    if (rc < 0)
+        return rc;
     if ((m->mode & S_IFMT) && (m->mode & S_IFMT) != S_IFREG)
         return urpc_reply_error(reply, EINVAL, "create: not a regular file mode (0%o)", m->mode);
     int flags = m->flags & OPEN_FLAGS;
@@ -550,6 +566,9 @@ static int h_mkdir(void *arg, struct urpc_request *req, struct urpc_reply *reply
         return rc;
     if (gc->readonly)
         return urpc_reply_error(reply, EROFS, "mkdir: served read-only");
+    rc = check_mode_owner(reply, "mkdir", m->mode, m->uid, m->gid);
+    if (rc < 0)
+        return rc;
     if ((m->mode & S_IFMT) && (m->mode & S_IFMT) != S_IFDIR)
         return urpc_reply_error(reply, EINVAL, "mkdir: not a directory mode (0%o)", m->mode);
     if (mkdirat(dir->fd, name, m->mode & 07777) < 0)
@@ -653,14 +672,12 @@ static int h_setattr(void *arg, struct urpc_request *req, struct urpc_reply *rep
         if (!S_ISREG(f->type))
             return urpc_reply_error(reply, EINVAL, "setattr: truncating a non-regular file");
     }
-    if (m->set_mode) {
-        if (S_ISLNK(f->type))
-            return urpc_reply_error(reply, EOPNOTSUPP, "setattr: mode of a symlink");
-        if (m->mode & ~(uint32_t)(07777 | S_IFMT))
-            return urpc_reply_error(reply, EINVAL, "setattr: bad mode 0%o", m->mode);
-    }
-    if ((m->set_uid && m->uid == (uint32_t)-1) || (m->set_gid && m->gid == (uint32_t)-1))
-        return urpc_reply_error(reply, EINVAL, "setattr: owner -1");
+    if (m->set_mode && S_ISLNK(f->type))
+        return urpc_reply_error(reply, EOPNOTSUPP, "setattr: mode of a symlink");
+    rc = check_mode_owner(reply, "setattr", m->set_mode ? m->mode : 0, m->set_uid ? m->uid : 0,
+                          m->set_gid ? m->gid : 0);
+    if (rc < 0)
+        return rc;
     struct timespec ts[2];
     if (time_from(m->atime_op, m->atime_sec, m->atime_nsec, &ts[0]) < 0 ||
         time_from(m->mtime_op, m->mtime_sec, m->mtime_nsec, &ts[1]) < 0)
@@ -740,6 +757,9 @@ static int h_mknod(void *arg, struct urpc_request *req, struct urpc_reply *reply
         return rc;
     if (gc->readonly)
         return urpc_reply_error(reply, EROFS, "mknod: served read-only");
+    rc = check_mode_owner(reply, "mknod", m->mode, m->uid, m->gid);
+    if (rc < 0)
+        return rc;
     mode_t type = m->mode & S_IFMT;
     if (type == 0)
         type = S_IFREG;
@@ -773,6 +793,9 @@ static int h_symlink(void *arg, struct urpc_request *req, struct urpc_reply *rep
         return rc;
     if (gc->readonly)
         return urpc_reply_error(reply, EROFS, "symlink: served read-only");
+    rc = check_mode_owner(reply, "symlink", 0, m->uid, m->gid);
+    if (rc < 0)
+        return rc;
     if (m->target.len == 0)
         return urpc_reply_error(reply, ENOENT, "symlink: empty target");
     if (m->target.len >= PATH_MAX)

@@ -14,71 +14,15 @@
  * inside the served tree anyway. */
 #include "gofer/seccomp.h"
 
-#include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
-#include <stdbool.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
-#include <seccomp.h>
-
+#include "confine/seccomp.h"
 #include "lib/cleanup.h"
 
-/* struct rule and the A_* / ANY / IF1 macros are a deliberate copy of those in
- * sentry/boot/seccomp.c: gofer/ and sentry/ may not include each other, and the
- * shared places (lib/: libc only, urpc/) may not use libseccomp. */
-
-/* One allowed form of a syscall: all of args[0..argc) must hold. */
-struct rule {
-    int nr;
-    unsigned int argc;
-    struct scmp_arg_cmp args[2];
-};
-
-#define A_EQ(i, v)                                                                                 \
-    {                                                                                              \
-        .arg = (i), .op = SCMP_CMP_EQ, .datum_a = (scmp_datum_t)(v)                                \
-    }
-#define A_MASK(i, m, v)                                                                            \
-    {                                                                                              \
-        .arg = (i), .op = SCMP_CMP_MASKED_EQ, .datum_a = (scmp_datum_t)(m),                        \
-        .datum_b = (scmp_datum_t)(v)                                                               \
-    }
-/* A real fd: 0 <= fd <= INT_MAX, with the upper 32 bits clear. */
-#define A_FD(i)                                                                                    \
-    {                                                                                              \
-        .arg = (i), .op = SCMP_CMP_LE, .datum_a = (scmp_datum_t)INT_MAX                            \
-    }
-#define ANY(name)                                                                                  \
-    {                                                                                              \
-        SCMP_SYS(name), 0,                                                                         \
-        {                                                                                          \
-            {                                                                                      \
-                0                                                                                  \
-            }                                                                                      \
-        }                                                                                          \
-    }
-#define IF1(name, a)                                                                               \
-    {                                                                                              \
-        SCMP_SYS(name), 1,                                                                         \
-        {                                                                                          \
-            a                                                                                      \
-        }                                                                                          \
-    }
-
-#define IF2(name, a, b)                                                                            \
-    {                                                                                              \
-        SCMP_SYS(name), 2,                                                                         \
-        {                                                                                          \
-            a, b                                                                                   \
-        }                                                                                          \
-    }
-
-static const struct rule g_rules[] = {
+static const struct confine_rule g_rules[] = {
     /* uRPC: frames and fds over the connections, the loop, the stop pipe. */
     ANY(sendmsg),
     ANY(recvmsg),
@@ -148,48 +92,15 @@ static const struct rule g_rules[] = {
     ANY(exit_group),
 };
 
-#define MAX_NR 1024
-
 size_t gofer_seccomp_syscall_count(void)
 {
-    bool seen[MAX_NR] = {false};
-    size_t n = 1; /* tgkill, added with the pid */
-    for (size_t i = 0; i < ARRAY_SIZE(g_rules); i++) {
-        int nr = g_rules[i].nr;
-        if (nr >= 0 && nr < MAX_NR && !seen[nr]) {
-            seen[nr] = true;
-            n++;
-        }
-    }
-    return n;
+    return confine_seccomp_count(g_rules, ARRAY_SIZE(g_rules));
 }
 
 int gofer_seccomp_install_mode(enum gofer_seccomp_mode mode)
 {
-    scmp_filter_ctx ctx =
-        seccomp_init(mode == GOFER_SECCOMP_LOG ? SCMP_ACT_LOG : SCMP_ACT_KILL_PROCESS);
-    if (!ctx)
-        return -ENOMEM;
-    int r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1);
-    if (r == 0)
-        r = seccomp_attr_set(ctx, SCMP_FLTATR_API_SYSRAWRC, 1);
-    if (r == 0)
-        r = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
-    if (r == 0)
-        r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 1);
-    for (size_t i = 0; r == 0 && i < ARRAY_SIZE(g_rules); i++)
-        r = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, g_rules[i].nr, g_rules[i].argc,
-                                   g_rules[i].args);
-    /* abort() signals this process only. */
-    if (r == 0)
-        r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1,
-                             SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid()));
-    if (r == 0 && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-        r = -errno;
-    if (r == 0)
-        r = seccomp_load(ctx);
-    seccomp_release(ctx);
-    return r > 0 ? -ESRCH : r;
+    return confine_seccomp_load(mode == GOFER_SECCOMP_LOG ? SCMP_ACT_LOG : SCMP_ACT_KILL_PROCESS,
+                                g_rules, ARRAY_SIZE(g_rules), NULL, NULL, 0);
 }
 
 int gofer_seccomp_install(void)

@@ -11,8 +11,6 @@
 #include "urpc/conn.h"
 #include "urpc/proto/urpc.pb-c.h"
 
-#define MAX_ERRNO 4095
-
 struct urpc_client {
     struct urpc_conn *conn;
     uint64_t next_id;
@@ -84,7 +82,7 @@ static int error_reply(struct urpc_frame *f, struct urpc_result *res)
     int errnum = e->errnum;
     char *msg = strdup(e->message ? e->message : "");
     urpc__error__free_unpacked(e, NULL);
-    if (errnum <= 0 || errnum > MAX_ERRNO) {
+    if (errnum <= 0 || errnum > URPC_MAX_ERRNO) {
         free(msg);
         return -EPROTO; /* would read as success or garbage */
     }

@@ -385,7 +385,8 @@ static int unix_addr(const char *path, struct sockaddr_un *sa)
     return 0;
 }
 
-int urpc_listen(const char *path, int *out_fd)
+/* A unix stream socket listening on path, or connected to it. */
+static int unix_socket(const char *path, bool listening, int *out_fd)
 {
     struct sockaddr_un sa;
     int r = unix_addr(path, &sa);
@@ -394,27 +395,22 @@ int urpc_listen(const char *path, int *out_fd)
     cleanup_close int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return -errno;
-    if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-        return -errno;
-    if (listen(fd, 128) < 0)
+    bool ok = listening ? bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 && listen(fd, 128) == 0
+                        : connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+    if (!ok)
         return -errno;
     *out_fd = steal_fd(fd);
     return 0;
 }
 
+int urpc_listen(const char *path, int *out_fd)
+{
+    return unix_socket(path, true, out_fd);
+}
+
 int urpc_connect(const char *path, int *out_fd)
 {
-    struct sockaddr_un sa;
-    int r = unix_addr(path, &sa);
-    if (r < 0)
-        return r;
-    cleanup_close int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return -errno;
-    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-        return -errno;
-    *out_fd = steal_fd(fd);
-    return 0;
+    return unix_socket(path, false, out_fd);
 }
 
 int urpc_socketpair(int fds[2])

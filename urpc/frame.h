@@ -22,6 +22,8 @@
 #define URPC_HDR_SIZE 24
 #define URPC_MAX_FDS 16
 #define URPC_MAX_PAYLOAD_SIZE (16u << 20)
+/* The errnum of a urpc.Error is 1..URPC_MAX_ERRNO. */
+#define URPC_MAX_ERRNO 4095
 
 enum urpc_kind { URPC_KIND_CALL = 1, URPC_KIND_REPLY = 2 };
 

@@ -21,7 +21,6 @@
 #define FRAMES_PER_WAKEUP 16
 #define ACCEPTS_PER_WAKEUP 16
 #define ACCEPT_BACKOFF_MS 100
-#define MAX_ERRNO 4095
 
 struct method {
     uint32_t id;
@@ -145,7 +144,7 @@ int urpc_reply_add_fd(struct urpc_reply *r, int fd)
 
 int urpc_reply_error(struct urpc_reply *r, int errnum, const char *fmt, ...)
 {
-    if (errnum <= 0 || errnum > MAX_ERRNO)
+    if (errnum <= 0 || errnum > URPC_MAX_ERRNO)
         errnum = EIO;
     char *msg = NULL;
     va_list ap;
@@ -196,7 +195,7 @@ static int call_method(const struct method *m, struct urpc_conn *c, struct urpc_
     int rc = m->fn(m->arg, &req, reply);
     if (msg)
         protobuf_c_message_free_unpacked(msg, NULL);
-    if (rc > 0 || rc < -MAX_ERRNO)
+    if (rc > 0 || rc < -URPC_MAX_ERRNO)
         rc = urpc_reply_error(reply, EIO, "%s handler returned invalid status %d",
                               method_label(m->id, label), rc);
     return rc;

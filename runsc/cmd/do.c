@@ -49,6 +49,10 @@ int cmd_do(struct runsc_globals *g, int argc, char **argv)
             if (optarg[0] != '/')
                 return runsc_usage_error("do", "--tmpfs must be an absolute path, got \"%s\"",
                                          optarg);
+            /* A tmpfs mounted on / would never be seen (paths start at the rootfs). */
+            if (optarg[strspn(optarg, "/")] == '\0')
+                return runsc_usage_error("do", "--tmpfs cannot be the root directory \"%s\"",
+                                         optarg);
             if (o.n_tmpfs == DO_MAX_TMPFS)
                 return runsc_usage_error("do", "at most %d --tmpfs flags", DO_MAX_TMPFS);
             o.tmpfs[o.n_tmpfs++] = optarg;

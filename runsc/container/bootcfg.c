@@ -77,10 +77,8 @@ static bool type_supported(const char *t)
 
 void bootcfg_mounts_free(struct bootcfg_mounts *m)
 {
-    for (size_t i = 0; i < m->count; i++) {
+    for (size_t i = 0; i < m->count; i++)
         free(m->items[i].data);
-        free(m->items[i].source);
-    }
     for (size_t i = 0; i < m->bind_count; i++)
         free(m->sources[i]);
     free(m->items);
@@ -102,7 +100,7 @@ int bootcfg_mounts(const struct spec *s, struct bootcfg_mounts *out, rs_error_t 
         const struct spec_mount *sm = &s->mounts[i];
         Runsc__Boot__Mount *m = &out->items[i];
         runsc__boot__mount__init(m);
-        m->source = m->data = NULL; /* owned: set below (init points them at a shared "") */
+        m->data = NULL; /* owned: set below (init points it at a shared "") */
         out->ptrs[i] = m;
         out->count = i + 1;
         m->destination = sm->destination;
@@ -117,8 +115,8 @@ int bootcfg_mounts(const struct spec *s, struct bootcfg_mounts *out, rs_error_t 
             bootcfg_mounts_free(out);
             return rs_error(err, 0,
                             "mounts[%zu] (%s): type \"%s\" is not supported in the sandbox "
-                            "(supported: bind, tmpfs, proc, sysfs, devpts, mqueue; cgroup is "
-                            "skipped)",
+                            "(supported: bind, tmpfs, devtmpfs, proc, sysfs, devpts, mqueue; "
+                            "cgroup and cgroup2 are skipped)",
                             i, sm->destination, m->type);
         }
         size_t dlen = 0;
@@ -141,7 +139,7 @@ int bootcfg_mounts(const struct spec *s, struct bootcfg_mounts *out, rs_error_t 
         }
         m->data = data;
         if (!bind) {
-            m->source = xstrdup(sm->source ? sm->source : m->type);
+            m->source = sm->source ? sm->source : m->type;
             continue;
         }
         if (!sm->source || !sm->source[0]) {
@@ -159,7 +157,7 @@ int bootcfg_mounts(const struct spec *s, struct bootcfg_mounts *out, rs_error_t 
             bootcfg_mounts_free(out);
             return rs_error(err, e, "mounts[%zu] (%s): source %s", i, sm->destination, sm->source);
         }
-        m->source = xstrdup(src);
+        m->source = src;
         m->gofer_index = (int32_t)(1 + out->bind_count);
         out->sources[out->bind_count] = src;
         out->readonly[out->bind_count] = m->readonly;

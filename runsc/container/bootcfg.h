@@ -15,7 +15,10 @@ int bootcfg_pack_fd(const Runsc__Boot__Config *cfg, rs_error_t *err);
 
 /* The spec's mounts as the sandbox gets them. Bind mounts are served by
  * gofer connections 1..n (0 is the root) in spec order: sources[i] (an
- * absolute host path) is io-fds[1 + i], read-only when readonly[i]. */
+ * absolute host path) is io-fds[1 + i], read-only when readonly[i].
+ * Ownership: each item's data and the sources are this struct's; the other
+ * strings of the items are the spec's (or sources[i] for a bind mount's
+ * source), so the spec must outlive it. */
 struct bootcfg_mounts {
     Runsc__Boot__Mount *items;
     Runsc__Boot__Mount **ptrs;

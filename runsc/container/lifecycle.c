@@ -203,6 +203,16 @@ struct created {
     int sync_r;
 };
 
+/* Moves one end of each gofer connection into io_fds (the donation that gets
+ * io_fds owns them from then on). */
+static void take_ends(int conn[][2], size_t n, int end, int *io_fds)
+{
+    for (size_t i = 0; i < n; i++) {
+        io_fds[i] = conn[i][end];
+        conn[i][end] = -1;
+    }
+}
+
 static void undo_create(struct runsc_globals *g, const char *id, struct created *c)
 {
     kill_and_wait(c->sandbox);
@@ -264,11 +274,13 @@ static int do_create(struct runsc_globals *g, const struct create_opts *o, struc
     }
     struct created c = {0};
     int r = -1;
-    int gofer_sp[2] = {-1, -1}, sync[2] = {-1, -1}, listen_fd = -1, cfg_fd = -1;
-    /* One connection per bind mount, after the root's. */
-    int bind_sp[MAX_BIND_MOUNTS][2];
-    for (size_t i = 0; i < MAX_BIND_MOUNTS; i++)
-        bind_sp[i][0] = bind_sp[i][1] = -1;
+    int sync[2] = {-1, -1}, listen_fd = -1, cfg_fd = -1;
+    /* The gofer connections: the root's, then one per bind mount. [i][0] is
+     * the sandbox's end, [i][1] the gofer's. */
+    int conn[1 + MAX_BIND_MOUNTS][2];
+    size_t nconn = 1 + mounts.bind_count;
+    for (size_t i = 0; i < nconn; i++)
+        conn[i][0] = conn[i][1] = -1;
     int master = -1, slave = -1;
     c.sock = socket_path(g->root, o->id);
     if (!c.sock) {
@@ -281,13 +293,12 @@ static int do_create(struct runsc_globals *g, const struct create_opts *o, struc
         goto fail;
     }
     chmod(c.sock, 0600);
-    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, gofer_sp) < 0 ||
-        pipe2(sync, O_CLOEXEC) < 0) {
-        rs_error(err, errno, "socketpair");
+    if (pipe2(sync, O_CLOEXEC) < 0) {
+        rs_error(err, errno, "pipe");
         goto fail;
     }
-    for (size_t i = 0; i < mounts.bind_count; i++)
-        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, bind_sp[i]) < 0) {
+    for (size_t i = 0; i < nconn; i++)
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, conn[i]) < 0) {
             rs_error(err, errno, "socketpair");
             goto fail;
         }
@@ -319,13 +330,8 @@ static int do_create(struct runsc_globals *g, const struct create_opts *o, struc
     struct donation gd;
     donation_init(&gd);
     int io_fds[1 + MAX_BIND_MOUNTS];
-    io_fds[0] = gofer_sp[1];
-    gofer_sp[1] = -1;
-    for (size_t i = 0; i < mounts.bind_count; i++) {
-        io_fds[1 + i] = bind_sp[i][1];
-        bind_sp[i][1] = -1;
-    }
-    donation_add_list(&gd, "io-fds", io_fds, 1 + mounts.bind_count);
+    take_ends(conn, nconn, 1, io_fds);
+    donation_add_list(&gd, "io-fds", io_fds, nconn);
     if (log_fd() >= 0)
         donation_add(&gd, "log-fd", dup(log_fd()));
     if (gofer_launch(g, s->root.abs_path, s->root.readonly, mounts.sources, mounts.readonly,
@@ -338,13 +344,8 @@ static int do_create(struct runsc_globals *g, const struct create_opts *o, struc
     donation_init(&sd);
     donation_add(&sd, "spec-fd", cfg_fd);
     cfg_fd = -1;
-    io_fds[0] = gofer_sp[0];
-    gofer_sp[0] = -1;
-    for (size_t i = 0; i < mounts.bind_count; i++) {
-        io_fds[1 + i] = bind_sp[i][0];
-        bind_sp[i][0] = -1;
-    }
-    donation_add_list(&sd, "io-fds", io_fds, 1 + mounts.bind_count);
+    take_ends(conn, nconn, 0, io_fds);
+    donation_add_list(&sd, "io-fds", io_fds, nconn);
     donation_add(&sd, "controller-fd", listen_fd);
     listen_fd = -1;
     donation_add(&sd, "start-sync-fd", sync[1]);
@@ -431,14 +432,10 @@ fail:
     free(c.sock);
     free(c.cgroup);
     bootcfg_mounts_free(&mounts);
-    for (size_t i = 0; i < MAX_BIND_MOUNTS; i++)
+    for (size_t i = 0; i < nconn; i++)
         for (int j = 0; j < 2; j++)
-            if (bind_sp[i][j] >= 0)
-                close(bind_sp[i][j]);
-    if (gofer_sp[0] >= 0)
-        close(gofer_sp[0]);
-    if (gofer_sp[1] >= 0)
-        close(gofer_sp[1]);
+            if (conn[i][j] >= 0)
+                close(conn[i][j]);
     if (sync[0] >= 0)
         close(sync[0]);
     if (sync[1] >= 0)

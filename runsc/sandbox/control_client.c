@@ -77,16 +77,24 @@ static int call(struct control_client *c, uint32_t method, const ProtobufCMessag
     return r;
 }
 
-int control_start_root(struct control_client *c, rs_error_t *err)
+/* A call whose reply (of type reply_desc, checked; NULL: not decoded) the
+ * caller does not need, without fds. */
+static int simple_call(struct control_client *c, uint32_t method, const ProtobufCMessage *req,
+                       const ProtobufCMessageDescriptor *reply_desc, rs_error_t *err)
 {
-    Control__StartRootRequest req = CONTROL__START_ROOT_REQUEST__INIT;
     struct urpc_result res;
-    int r = call(c, URPC_METHOD_CONTROL_START_ROOT, &req.base, NULL, 0,
-                 &control__start_root_reply__descriptor, &res, err);
+    int r = call(c, method, req, NULL, 0, reply_desc, &res, err);
     if (r < 0)
         return r;
     urpc_result_release(&res);
     return 0;
+}
+
+int control_start_root(struct control_client *c, rs_error_t *err)
+{
+    Control__StartRootRequest req = CONTROL__START_ROOT_REQUEST__INIT;
+    return simple_call(c, URPC_METHOD_CONTROL_START_ROOT, &req.base,
+                       &control__start_root_reply__descriptor, err);
 }
 
 int control_wait(struct control_client *c, int pid, int *status, rs_error_t *err)
@@ -110,13 +118,8 @@ int control_signal(struct control_client *c, enum control_signal_mode mode, int 
     req.signo = signo;
     req.mode = (Control__SignalRequest__Mode)mode;
     req.pid = pid;
-    struct urpc_result res;
-    int r = call(c, URPC_METHOD_CONTROL_SIGNAL, &req.base, NULL, 0,
-                 &control__signal_reply__descriptor, &res, err);
-    if (r < 0)
-        return r;
-    urpc_result_release(&res);
-    return 0;
+    return simple_call(c, URPC_METHOD_CONTROL_SIGNAL, &req.base, &control__signal_reply__descriptor,
+                       err);
 }
 
 int control_processes(struct control_client *c, struct control_process **out, size_t *count,
@@ -203,34 +206,22 @@ int control_execute(struct control_client *c, const struct control_exec *e, cons
     return 0;
 }
 
-/* A call whose request and reply carry nothing. */
-static int simple_call(struct control_client *c, uint32_t method, const ProtobufCMessage *req,
-                       rs_error_t *err)
-{
-    struct urpc_result res;
-    int r = call(c, method, req, NULL, 0, NULL, &res, err);
-    if (r < 0)
-        return r;
-    urpc_result_release(&res);
-    return 0;
-}
-
 int control_pause(struct control_client *c, rs_error_t *err)
 {
     Control__PauseRequest req = CONTROL__PAUSE_REQUEST__INIT;
-    return simple_call(c, URPC_METHOD_CONTROL_PAUSE, &req.base, err);
+    return simple_call(c, URPC_METHOD_CONTROL_PAUSE, &req.base, NULL, err);
 }
 
 int control_resume(struct control_client *c, rs_error_t *err)
 {
     Control__ResumeRequest req = CONTROL__RESUME_REQUEST__INIT;
-    return simple_call(c, URPC_METHOD_CONTROL_RESUME, &req.base, err);
+    return simple_call(c, URPC_METHOD_CONTROL_RESUME, &req.base, NULL, err);
 }
 
 int control_shutdown(struct control_client *c, rs_error_t *err)
 {
     Control__ShutdownRequest req = CONTROL__SHUTDOWN_REQUEST__INIT;
-    return simple_call(c, URPC_METHOD_CONTROL_SHUTDOWN, &req.base, err);
+    return simple_call(c, URPC_METHOD_CONTROL_SHUTDOWN, &req.base, NULL, err);
 }
 
 int control_event(struct control_client *c, struct control_event *out, rs_error_t *err)

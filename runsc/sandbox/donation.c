@@ -58,6 +58,12 @@ int donation_argv(const struct donation *d, char **argv, int argc)
     return argc;
 }
 
+void donation_argv_free(char **argv, int first, int argc)
+{
+    for (int i = first; i < argc; i++)
+        free(argv[i]);
+}
+
 int donation_apply(struct donation *d)
 {
     int base = 3 + (int)d->count;

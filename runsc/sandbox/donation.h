@@ -22,6 +22,8 @@ int donation_add_list(struct donation *d, const char *flag, const int *fds, size
 /* Appends the flags to argv (argv must have room for count more entries;
  * the strings are malloc'ed and stay valid until exec). Returns the new argc. */
 int donation_argv(const struct donation *d, char **argv, int argc);
+/* Frees what donation_argv appended: argv[first] up to argv[argc - 1]. */
+void donation_argv_free(char **argv, int first, int argc);
 /* In the child (after fork): moves the fds to 3, 4, ... and clears their
  * close-on-exec flags. Async-signal-safe. Returns -1 on failure. */
 int donation_apply(struct donation *d);

@@ -201,8 +201,7 @@ int sandbox_launch(struct runsc_globals *g, const struct launch_opts *o, struct 
     pid_t p = clone(sandbox_child, (char *)stack + stack_size, flags, &ca);
     int clone_errno = errno;
     close(sync[0]);
-    for (int i = first_donated; i < argc; i++)
-        free(argv[i]);
+    donation_argv_free(argv, first_donated, argc);
     if (p < 0) {
         munmap(stack, stack_size);
         close(sync[1]);
@@ -276,8 +275,7 @@ int gofer_launch(struct runsc_globals *g, const char *root, bool readonly, char 
     pid_t p = fork();
     if (p < 0) {
         int e = errno;
-        for (int i = first_donated; i < argc; i++)
-            free(argv[i]);
+        donation_argv_free(argv, first_donated, argc);
         free(argv);
         return rs_error(err, e, "fork");
     }
@@ -319,8 +317,7 @@ int gofer_launch(struct runsc_globals *g, const char *root, bool readonly, char 
         execve(exe, argv, envp);
         _exit(127);
     }
-    for (int i = first_donated; i < argc; i++)
-        free(argv[i]);
+    donation_argv_free(argv, first_donated, argc);
     free(argv);
     donation_close(d);
     *pid = p;

@@ -32,8 +32,7 @@ int sandbox_spawn(struct runsc_globals *g, const char *argv0, const char *cmd,
     pid_t p = fork();
     if (p < 0) {
         int e = errno;
-        for (int i = first_donated; i < argc; i++)
-            free(argv[i]);
+        donation_argv_free(argv, first_donated, argc);
         return rs_error(err, e, "fork");
     }
     if (p == 0) {
@@ -48,8 +47,7 @@ int sandbox_spawn(struct runsc_globals *g, const char *argv0, const char *cmd,
         execv(exe, argv);
         _exit(127);
     }
-    for (int i = first_donated; i < argc; i++)
-        free(argv[i]);
+    donation_argv_free(argv, first_donated, argc);
     donation_close(d);
     *pid = p;
     log_debug("started %s (pid %d)", cmd, (int)p);

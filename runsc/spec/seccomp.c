@@ -169,9 +169,16 @@ int spec_seccomp_compile(const struct spec_seccomp *sc, uint8_t **out, size_t *l
                       sc->architectures.items[i]);
     for (size_t i = 0; i < sc->flags.count; i++)
         log_debug("linux.seccomp: flag %s ignored", sc->flags.items[i]);
-    /* Every action first, so that a bad one fails before libseccomp runs. */
+    /* Every action and name first, so that a bad one fails before libseccomp runs. */
     uint32_t *actions = xzalloc((sc->syscalls_count ? sc->syscalls_count : 1) * sizeof(*actions));
     for (size_t i = 0; i < sc->syscalls_count; i++) {
+        for (size_t k = 0; k < sc->syscalls[i].names.count; k++) {
+            if (!sc->syscalls[i].names.items[k][0]) {
+                free(actions);
+                return rs_error(err, 0, "linux.seccomp.syscalls[%zu].names[%zu]: must not be empty",
+                                i, k);
+            }
+        }
         char act_field[64], errno_field[64];
         snprintf(act_field, sizeof(act_field), "linux.seccomp.syscalls[%zu].action", i);
         snprintf(errno_field, sizeof(errno_field), "linux.seccomp.syscalls[%zu].errnoRet", i);

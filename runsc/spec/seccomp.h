@@ -7,7 +7,8 @@
  * sentry has no seccomp tracer, so such calls fail with ENOSYS as on Linux
  * without one), ALLOW, LOG; argument conditions SCMP_CMP_* (several on the
  * same argument become one rule each); syscall names libseccomp does not know
- * are skipped with a warning; rules with the default action are dropped.
+ * are skipped with a warning, an empty name is an error; rules with the default
+ * action are dropped.
  * Only x86-64 is compiled (the sandbox's only architecture): other
  * architectures and the flags are ignored (logged at debug level).
  * SCMP_ACT_NOTIFY (and listenerPath) are refused: no user notification. */

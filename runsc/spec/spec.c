@@ -260,6 +260,17 @@ static int field_strv(struct pctx *c, json_t *obj, const char *key, struct spec_
     return 0;
 }
 
+/* A required, non-empty array of strings. */
+static int field_nonempty_strv(struct pctx *c, json_t *obj, const char *key, struct spec_strv *out)
+{
+    json_t *v = member(obj, key);
+    size_t saved = push_key(c, key);
+    if (!json_is_array(v) || json_array_size(v) == 0)
+        return fail(c, "must be a non-empty array");
+    pop(c, saved);
+    return field_strv(c, obj, key, out);
+}
+
 /* *out = the member (NULL when absent) after checking it is an object. */
 static int field_object(struct pctx *c, json_t *obj, const char *key, json_t **out)
 {
@@ -280,6 +291,26 @@ static int field_array(struct pctx *c, json_t *obj, const char *key, json_t **ou
         return fail(c, "must be an array");
     }
     *out = v;
+    return 0;
+}
+
+/* A required member naming one entry of a table: *out = from_name(name),
+ * which returns -1 for a name that is not there ("unknown <what>"). */
+static int field_name(struct pctx *c, json_t *obj, const char *key, int (*from_name)(const char *),
+                      const char *what, int *out)
+{
+    json_t *v = member(obj, key);
+    size_t saved = push_key(c, key);
+    const char *name;
+    if (!v)
+        return fail(c, "required");
+    if (want_cstr(c, v, &name) < 0)
+        return -1;
+    int n = from_name(name);
+    if (n < 0)
+        return fail(c, "unknown %s \"%.100s\"", what, name);
+    *out = n;
+    pop(c, saved);
     return 0;
 }
 
@@ -397,18 +428,8 @@ static int parse_cap_set(struct pctx *c, json_t *obj, const char *key, uint64_t 
 static int parse_rlimit(struct pctx *c, json_t *obj, void *elem)
 {
     struct spec_rlimit *r = elem;
-    json_t *t = member(obj, "type");
-    size_t saved = push_key(c, "type");
-    const char *name;
-    if (!t)
-        return fail(c, "required");
-    if (want_cstr(c, t, &name) < 0)
-        return -1;
-    r->resource = spec_rlimit_from_name(name);
-    if (r->resource < 0)
-        return fail(c, "unknown rlimit \"%.100s\"", name);
-    pop(c, saved);
-    if (field_uint(c, obj, "hard", UINT64_MAX, NULL, &r->hard) < 0 ||
+    if (field_name(c, obj, "type", spec_rlimit_from_name, "rlimit", &r->resource) < 0 ||
+        field_uint(c, obj, "hard", UINT64_MAX, NULL, &r->hard) < 0 ||
         field_uint(c, obj, "soft", UINT64_MAX, NULL, &r->soft) < 0)
         return -1;
     if (r->soft > r->hard)
@@ -468,17 +489,9 @@ static int parse_process_fields(struct pctx *c, json_t *obj, struct spec_process
     if (parse_user(c, obj, &p->user) < 0)
         return -1;
 
-    json_t *args = member(obj, "args");
-    size_t saved = push_key(c, "args");
-    if (!json_is_array(args) || json_array_size(args) == 0)
-        return fail(c, "must be a non-empty array");
-    pop(c, saved);
-    if (field_strv(c, obj, "args", &p->args) < 0)
+    if (field_nonempty_strv(c, obj, "args", &p->args) < 0 || field_strv(c, obj, "env", &p->env) < 0)
         return -1;
-
-    if (field_strv(c, obj, "env", &p->env) < 0)
-        return -1;
-    saved = push_key(c, "env");
+    size_t saved = push_key(c, "env");
     for (size_t i = 0; i < p->env.count; i++) {
         size_t saved_i = push_index(c, i);
         const char *eq = strchr(p->env.items[i], '=');
@@ -606,18 +619,10 @@ static int parse_root(struct pctx *c, json_t *top, struct spec_root *r)
 static int parse_namespace(struct pctx *c, json_t *obj, void *elem)
 {
     struct spec_namespace *ns = elem;
-    json_t *t = member(obj, "type");
-    size_t saved = push_key(c, "type");
-    const char *name;
-    if (!t)
-        return fail(c, "required");
-    if (want_cstr(c, t, &name) < 0)
+    int type;
+    if (field_name(c, obj, "type", spec_ns_type_from_name, "namespace type", &type) < 0)
         return -1;
-    int type = spec_ns_type_from_name(name);
-    if (type < 0)
-        return fail(c, "unknown namespace type \"%.100s\"", name);
     ns->type = (enum spec_ns_type)type;
-    pop(c, saved);
     return field_abs_path(c, obj, "path", false, &ns->path);
 }
 
@@ -724,17 +729,10 @@ static int parse_seccomp_arg(struct pctx *c, json_t *obj, void *elem)
         push_key(c, "index");
         return fail(c, "must be at most 5");
     }
-    json_t *op = member(obj, "op");
-    push_key(c, "op");
-    const char *name;
-    if (!op)
-        return fail(c, "required");
-    if (want_cstr(c, op, &name) < 0)
+    int op;
+    if (field_name(c, obj, "op", spec_seccomp_op_from_name, "operator", &op) < 0)
         return -1;
-    int o = spec_seccomp_op_from_name(name);
-    if (o < 0)
-        return fail(c, "unknown operator \"%.100s\"", name);
-    a->op = (enum spec_seccomp_op)o;
+    a->op = (enum spec_seccomp_op)op;
     return 0;
 }
 
@@ -742,30 +740,17 @@ static int parse_seccomp_arg(struct pctx *c, json_t *obj, void *elem)
 static int field_seccomp_action(struct pctx *c, json_t *obj, const char *key,
                                 enum spec_seccomp_action *out)
 {
-    json_t *v = member(obj, key);
-    size_t saved = push_key(c, key);
-    const char *name;
-    if (!v)
-        return fail(c, "required");
-    if (want_cstr(c, v, &name) < 0)
+    int a;
+    if (field_name(c, obj, key, spec_seccomp_action_from_name, "action", &a) < 0)
         return -1;
-    int a = spec_seccomp_action_from_name(name);
-    if (a < 0)
-        return fail(c, "unknown action \"%.100s\"", name);
     *out = (enum spec_seccomp_action)a;
-    pop(c, saved);
     return 0;
 }
 
 static int parse_seccomp_syscall(struct pctx *c, json_t *obj, void *elem)
 {
     struct spec_seccomp_syscall *sc = elem;
-    json_t *names = member(obj, "names");
-    size_t saved = push_key(c, "names");
-    if (!json_is_array(names) || json_array_size(names) == 0)
-        return fail(c, "must be a non-empty array");
-    pop(c, saved);
-    if (field_strv(c, obj, "names", &sc->names) < 0 ||
+    if (field_nonempty_strv(c, obj, "names", &sc->names) < 0 ||
         field_seccomp_action(c, obj, "action", &sc->action) < 0 ||
         field_u32(c, obj, "errnoRet", &sc->errno_ret_set, &sc->errno_ret) < 0 ||
         FIELD_OBJECTS(c, obj, "args", sc->args, sc->args_count, parse_seccomp_arg) < 0)

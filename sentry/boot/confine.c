@@ -3,12 +3,13 @@
  *
  * Capabilities are per thread in Linux. The calling thread drops its own; any other thread
  * is made to drop its own in the handler of a real-time signal (SIGRTMAX when free; raw
- * prctl/capset only, so async-signal-safe) and reports back through g_bc; afterwards every
- * thread's sets are read back with libcap (cap_get_pid on its tid). A thread that blocks
- * that signal for good cannot be reached: confine refuses (-EDEADLK) rather than leave it
- * its capabilities (the ptrace platform's creator thread blocks every signal but SIGRTMAX
- * for this reason). /proc/self/task is opened before the pivot to list the threads. The
- * seccomp filter reaches every thread through TSYNC, which also gives them no_new_privs. */
+ * prctl/capset only, so async-signal-safe) and reports back through g_bc; afterwards the
+ * sets are read back, this thread's with libcap and every thread's from its /proc status.
+ * A thread that blocks that signal for good cannot be reached: confine refuses (-EDEADLK)
+ * rather than leave it its capabilities (the ptrace platform's creator thread blocks every
+ * signal but SIGRTMAX for this reason). /proc/self/task is opened before the pivot to list
+ * the threads. The seccomp filter reaches every thread through TSYNC, which also gives them
+ * no_new_privs. */
 #include "sentry/boot/confine.h"
 
 #include <dirent.h>
@@ -25,13 +26,13 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <sys/capability.h>
 
+#include "confine/mountns.h"
 #include "lib/cleanup.h"
 #include "lib/log.h"
 #include "sentry/boot/seccomp.h"
@@ -42,42 +43,7 @@
 #define THREAD_TIMEOUT_NS (5ll * 1000 * 1000 * 1000)
 #define GRACE_NS (100ll * 1000 * 1000)
 
-/* ---- the mount namespace -------------------------------------------------------------- */
-
-/* same_ns and sentry_own_mount_ns are copied in gofer/confine.c (the two
- * may not include each other); keep both in step. */
-
-/* 1 when path names the same namespace as *self, 0 when another, -errno. */
-static int same_ns(const char *path, const struct stat *self)
-{
-    struct stat st;
-    if (stat(path, &st) < 0)
-        return -errno;
-    return st.st_dev == self->st_dev && st.st_ino == self->st_ino;
-}
-
-int sentry_own_mount_ns(void)
-{
-    struct stat self;
-    if (stat("/proc/self/ns/mnt", &self) < 0)
-        return -errno;
-    pid_t ppid = getppid(); /* 0: the parent is outside our pid namespace */
-    if (ppid > 0) {
-        char path[64];
-        snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)ppid);
-        int r = same_ns(path, &self);
-        if (r >= 0)
-            return !r;
-        if (r != -EACCES && r != -EPERM && r != -ENOENT)
-            return r;
-    }
-    int r = same_ns("/proc/1/ns/mnt", &self);
-    if (r >= 0)
-        return !r;
-    /* Neither the parent nor pid 1 may be inspected: they are in another user namespace
-     * (or more privileged), which a launcher that made our namespaces leaves behind. */
-    return r == -EACCES || r == -EPERM ? 1 : r;
-}
+/* ---- the root ---------------------------------------------------------------------------- */
 
 /* mount the tmpfs, pivot_root into it, detach the old root, remount read-only. */
 static int pivot_empty_root(void)
@@ -472,7 +438,7 @@ int sentry_confine(const int *platform_syscalls)
         return -e;
     }
     int result = 0, r;
-    int own = sentry_own_mount_ns();
+    int own = confine_own_mount_ns();
     if (own == 1) {
         r = pivot_empty_root();
         if (r < 0)

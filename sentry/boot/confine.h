@@ -35,9 +35,3 @@
  * SENTRY_CONFINE_NO_PIVOT (all but the pivot, logged), or -errno (logged): the caller must
  * then not run applications. */
 int sentry_confine(const int *platform_syscalls);
-
-/* Whether this process has a mount namespace of its own: 1 yes, 0 no (it shares its
- * parent's or pid 1's), -errno when /proc cannot tell. Parents this process may not
- * inspect (another user namespace, or this one's parent is outside its pid namespace)
- * count as "yes". */
-int sentry_own_mount_ns(void);

@@ -29,47 +29,12 @@
 #include <sys/ucontext.h>
 #include <unistd.h>
 
-#include <seccomp.h>
-
+#include "confine/seccomp.h"
 #include "lib/cleanup.h"
-
-/* One allowed form of a syscall: all of args[0..argc) must hold. The struct and
- * the macros below are copied in gofer/seccomp.c (see there why). */
-struct rule {
-    int nr;
-    unsigned int argc;
-    struct scmp_arg_cmp args[2];
-};
-
-#define A_EQ(i, v)                                                                                 \
-    {                                                                                              \
-        .arg = (i), .op = SCMP_CMP_EQ, .datum_a = (scmp_datum_t)(v)                                \
-    }
-#define A_MASK(i, m, v)                                                                            \
-    {                                                                                              \
-        .arg = (i), .op = SCMP_CMP_MASKED_EQ, .datum_a = (scmp_datum_t)(m),                        \
-        .datum_b = (scmp_datum_t)(v)                                                               \
-    }
-#define ANY(name)                                                                                  \
-    {                                                                                              \
-        SCMP_SYS(name), 0,                                                                         \
-        {                                                                                          \
-            {                                                                                      \
-                0                                                                                  \
-            }                                                                                      \
-        }                                                                                          \
-    }
-#define IF1(name, a)                                                                               \
-    {                                                                                              \
-        SCMP_SYS(name), 1,                                                                         \
-        {                                                                                          \
-            a                                                                                      \
-        }                                                                                          \
-    }
 
 #define CLONE_THREAD_FLAGS (CLONE_VM | CLONE_THREAD | CLONE_SIGHAND | CLONE_FS | CLONE_FILES)
 
-static const struct rule g_rules[] = {
+static const struct confine_rule g_rules[] = {
     /* Memory: malloc, thread stacks, the MemoryFile mapping. Nothing is ever mapped
      * executable after start-up (libgcc_s, which pthread_exit needs, is loaded by
      * sentry_confine before the filter). */
@@ -188,29 +153,13 @@ static const struct rule g_rules[] = {
 };
 
 /* Calls that fail softly instead of killing (unless the platform allows them). */
-static const struct {
-    int nr;
-    int err;
-} g_errno_rules[] = {
+static const struct confine_errno_rule g_errno_rules[] = {
     {SCMP_SYS(clone3), ENOSYS}, /* its flags are in memory: make glibc use clone */
 };
 
-#define MAX_NR 1024 /* above every x86-64 syscall number */
-
 size_t sentry_seccomp_syscall_count(void)
 {
-    bool seen[MAX_NR] = {false};
-    size_t n = 0;
-    for (size_t i = 0; i < ARRAY_SIZE(g_rules); i++) {
-        int nr = g_rules[i].nr;
-        if (nr >= 0 && nr < MAX_NR && !seen[nr]) {
-            seen[nr] = true;
-            n++;
-        }
-    }
-    if (!seen[SCMP_SYS(tgkill)])
-        n++;
-    return n;
+    return confine_seccomp_count(g_rules, ARRAY_SIZE(g_rules));
 }
 
 int sentry_seccomp_allows(int nr)
@@ -287,7 +236,7 @@ static int install_sigsys_handler(void)
     return sigaction(SIGSYS, &sa, NULL) < 0 ? -errno : 0;
 }
 
-/* ---- building and loading ----------------------------------------------------------------- */
+/* ---- loading ----------------------------------------------------------------------------- */
 
 int sentry_seccomp_install_mode(const int *platform_syscalls, enum sentry_seccomp_mode mode)
 {
@@ -301,45 +250,8 @@ int sentry_seccomp_install_mode(const int *platform_syscalls, enum sentry_seccom
         if (r < 0)
             return r;
     }
-    scmp_filter_ctx ctx = seccomp_init(def);
-    if (!ctx)
-        return -ENOMEM;
-    /* Every thread (the platform's and the kernel's exist already), raw errnos, and a
-     * foreign architecture (int 0x80, x32) kills as well. */
-    int r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1);
-    if (r == 0)
-        r = seccomp_attr_set(ctx, SCMP_FLTATR_API_SYSRAWRC, 1);
-    if (r == 0)
-        r = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
-    if (r == 0)
-        r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 1);
-
-    bool platform[MAX_NR] = {false};
-    for (size_t i = 0; r == 0 && platform_syscalls && platform_syscalls[i] != -1; i++) {
-        int nr = platform_syscalls[i];
-        if (nr < 0 || nr >= MAX_NR || platform[nr])
-            continue;
-        platform[nr] = true;
-        r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
-    }
-    for (size_t i = 0; r == 0 && i < ARRAY_SIZE(g_rules); i++) {
-        const struct rule *ru = &g_rules[i];
-        if (platform[ru->nr])
-            continue; /* allowed outright: a condition here would change nothing */
-        r = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, ru->nr, ru->argc, ru->args);
-    }
-    if (r == 0 && !platform[SCMP_SYS(tgkill)])
-        r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1,
-                             SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid()));
-    for (size_t i = 0; r == 0 && i < ARRAY_SIZE(g_errno_rules); i++)
-        if (!platform[g_errno_rules[i].nr])
-            r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(g_errno_rules[i].err), g_errno_rules[i].nr, 0);
-    if (r == 0 && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-        r = -errno;
-    if (r == 0)
-        r = seccomp_load(ctx);
-    seccomp_release(ctx);
-    return r > 0 ? -ESRCH : r; /* TSYNC: a thread that could not be synchronised */
+    return confine_seccomp_load(def, g_rules, ARRAY_SIZE(g_rules), platform_syscalls, g_errno_rules,
+                                ARRAY_SIZE(g_errno_rules));
 }
 
 int sentry_seccomp_install(const int *platform_syscalls)

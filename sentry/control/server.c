@@ -237,6 +237,17 @@ static int send_error(struct conn *c, const struct urpc_hdr *call, int errnum, c
     return urpc_conn_send(c->uc, &h, &e.base, NULL, 0);
 }
 
+static void wait_unlink(struct control_server *s, struct wait_op *op)
+{
+    if (op->lprev)
+        op->lprev->lnext = op->lnext;
+    else
+        s->waits = op->lnext;
+    if (op->lnext)
+        op->lnext->lprev = op->lprev;
+    s->wait_count--;
+}
+
 /* Control.Wait: unpacks the call and starts its thread. The frame is
  * consumed. Returns -errno when the connection must be closed. */
 static int wait_start(struct conn *c, struct urpc_frame *f)
@@ -286,27 +297,13 @@ static int wait_start(struct conn *c, struct urpc_frame *f)
     int r = pthread_create(&th, &attr, wait_thread, op);
     pthread_attr_destroy(&attr);
     if (r != 0) {
-        s->waits = op->lnext;
-        if (s->waits)
-            s->waits->lprev = NULL;
-        s->wait_count--;
+        wait_unlink(s, op);
         c->waits--;
         free(op);
         hub_put(s->hub);
         return send_error(c, &call, EAGAIN, "Control.Wait: starting a thread: %s", strerror(r));
     }
     return 0;
-}
-
-static void wait_unlink(struct control_server *s, struct wait_op *op)
-{
-    if (op->lprev)
-        op->lprev->lnext = op->lnext;
-    else
-        s->waits = op->lnext;
-    if (op->lnext)
-        op->lnext->lprev = op->lprev;
-    s->wait_count--;
 }
 
 static void finish_stop(struct control_server *s);

@@ -27,14 +27,7 @@ struct bucket {
     struct fwaiter *head;
 };
 
-static struct bucket g_buckets[NBUCKETS];
-static pthread_once_t g_once = PTHREAD_ONCE_INIT;
-
-static void init_buckets(void)
-{
-    for (int i = 0; i < NBUCKETS; i++)
-        pthread_mutex_init(&g_buckets[i].lock, NULL);
-}
+static struct bucket g_buckets[NBUCKETS] = {[0 ... NBUCKETS - 1] = {PTHREAD_MUTEX_INITIALIZER}};
 
 struct fkey {
     uintptr_t k1;
@@ -72,21 +65,42 @@ static bool key_eq(const struct fwaiter *w, const struct fkey *k)
     return w->key1 == k->k1 && w->key2 == k->k2;
 }
 
+/* Unlinks the waiter at *pp and wakes it (bucket lock held). */
+static void wake_at(struct fwaiter **pp)
+{
+    struct fwaiter *w = *pp;
+    *pp = w->next;
+    w->woken = true;
+    task_wake(w->t);
+}
+
+/* Unlinks w if it is still queued on b; false if a wake took it first. */
+static bool unqueue(struct bucket *b, struct fwaiter *w)
+{
+    bool queued = false;
+    pthread_mutex_lock(&b->lock);
+    for (struct fwaiter **pp = &b->head; *pp; pp = &(*pp)->next)
+        if (*pp == w) {
+            *pp = w->next;
+            queued = true;
+            break;
+        }
+    pthread_mutex_unlock(&b->lock);
+    return queued;
+}
+
 static int wake_key(const struct fkey *k, int n, uint32_t bitset)
 {
     struct bucket *b = bucket_of(k);
     int woken = 0;
     pthread_mutex_lock(&b->lock);
     for (struct fwaiter **pp = &b->head; *pp && woken < n;) {
-        struct fwaiter *w = *pp;
-        if (key_eq(w, k) && (w->bitset & bitset)) {
-            *pp = w->next;
-            w->woken = true;
-            task_wake(w->t);
+        if (key_eq(*pp, k) && ((*pp)->bitset & bitset)) {
+            wake_at(pp);
             woken++;
             continue;
         }
-        pp = &w->next;
+        pp = &(*pp)->next;
     }
     pthread_mutex_unlock(&b->lock);
     return woken;
@@ -94,7 +108,6 @@ static int wake_key(const struct fkey *k, int n, uint32_t bitset)
 
 int futex_wake_addr(struct mm *mm, uint64_t addr, bool shared, int n, uint32_t bitset)
 {
-    pthread_once(&g_once, init_buckets);
     struct fkey k;
     if (get_key(mm, addr, !shared, &k) < 0)
         return 0;
@@ -164,16 +177,7 @@ static long futex_wait(struct task *t, uint64_t uaddr, bool private, uint32_t va
             break;
         if (r == -ETIMEDOUT || r == -EINTR) {
             /* Unqueue unless a wake raced with us (then it counts). */
-            pthread_mutex_lock(&b->lock);
-            bool queued = false;
-            for (struct fwaiter **pp = &b->head; *pp; pp = &(*pp)->next)
-                if (*pp == &w) {
-                    *pp = w.next;
-                    queued = true;
-                    break;
-                }
-            pthread_mutex_unlock(&b->lock);
-            if (queued)
+            if (unqueue(b, &w))
                 ret = r == -ETIMEDOUT ? -ETIMEDOUT : -ERESTARTSYS;
             break;
         }
@@ -215,9 +219,7 @@ static long requeue(struct task *t, uint64_t uaddr, uint64_t uaddr2, bool privat
             continue;
         }
         if (woken < n1) {
-            *pp = w->next;
-            w->woken = true;
-            task_wake(w->t);
+            wake_at(pp);
             woken++;
             continue;
         }
@@ -314,7 +316,7 @@ static long wake_op(struct task *t, uint64_t uaddr, uint64_t uaddr2, bool privat
     }
     long n = futex_wake_addr(t->mm, uaddr, !private, n1, FUTEX_BITSET_MATCH_ANY);
     if (c)
-        n += futex_wake_addr(t->mm, uaddr2, !private, n2, FUTEX_BITSET_MATCH_ANY);
+        n += wake_key(&k2, n2, FUTEX_BITSET_MATCH_ANY);
     return n;
 }
 
@@ -374,13 +376,7 @@ static long lock_pi(struct task *t, uint64_t uaddr, bool private, const struct t
         deadline_after(&step, &(struct timespec){0, 50000000});
         const struct timespec *dl = deadline && deadline->tv_sec < step.tv_sec ? deadline : &step;
         r = task_block(t, dl);
-        pthread_mutex_lock(&b->lock);
-        for (struct fwaiter **pp = &b->head; *pp; pp = &(*pp)->next)
-            if (*pp == &w) {
-                *pp = w.next;
-                break;
-            }
-        pthread_mutex_unlock(&b->lock);
+        unqueue(b, &w);
         if (r == -EINTR)
             return -ERESTARTNOINTR;
         if (deadline && deadline_passed(deadline))
@@ -408,10 +404,7 @@ static long unlock_pi(struct task *t, uint64_t uaddr, bool private)
     if (r == 0)
         for (struct fwaiter **pp = &b->head; *pp; pp = &(*pp)->next)
             if (key_eq(*pp, &k)) {
-                struct fwaiter *w = *pp;
-                *pp = w->next;
-                w->woken = true;
-                task_wake(w->t);
+                wake_at(pp);
                 break;
             }
     pthread_mutex_unlock(&b->lock);
@@ -421,7 +414,6 @@ static long unlock_pi(struct task *t, uint64_t uaddr, bool private)
 long futex_op(struct task *t, uint64_t uaddr, int op, uint32_t val, uint64_t arg4, uint64_t uaddr2,
               uint32_t val3)
 {
-    pthread_once(&g_once, init_buckets);
     bool private = op & FUTEX_PRIVATE_FLAG;
     bool realtime = op & FUTEX_CLOCK_REALTIME;
     int cmd = op & FUTEX_CMD_MASK;
@@ -442,19 +434,15 @@ long futex_op(struct task *t, uint64_t uaddr, int op, uint32_t val, uint64_t arg
         if (r < 0)
             return r;
         return futex_wait(t, uaddr, private, val, has_dl ? &dl : NULL, val3);
-    case FUTEX_WAKE: {
-        struct fkey k;
-        if ((r = get_key(t->mm, uaddr, private, &k)) < 0)
-            return r;
-        return wake_key(&k, (int)(val > INT_MAX ? INT_MAX : val), FUTEX_BITSET_MATCH_ANY);
-    }
+    case FUTEX_WAKE:
     case FUTEX_WAKE_BITSET: {
-        if (!val3)
+        uint32_t bitset = cmd == FUTEX_WAKE ? FUTEX_BITSET_MATCH_ANY : val3;
+        if (!bitset)
             return -EINVAL;
         struct fkey k;
         if ((r = get_key(t->mm, uaddr, private, &k)) < 0)
             return r;
-        return wake_key(&k, (int)(val > INT_MAX ? INT_MAX : val), val3);
+        return wake_key(&k, (int)(val > INT_MAX ? INT_MAX : val), bitset);
     }
     case FUTEX_REQUEUE:
         return requeue(t, uaddr, uaddr2, private, (int)val, (int)(arg4 > INT_MAX ? INT_MAX : arg4),

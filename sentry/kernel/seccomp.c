@@ -340,12 +340,10 @@ uint32_t seccomp_filter_eval(const struct seccomp_filter *f, const struct seccom
 
 /* ---- filters ------------------------------------------------------------------- */
 
-int seccomp_filter_new(const struct sock_filter *insns, size_t len, struct seccomp_filter *prev,
-                       struct seccomp_filter **out)
+/* seccomp_filter_new for a program that passed seccomp_prog_check. */
+static int filter_new_checked(const struct sock_filter *insns, size_t len,
+                              struct seccomp_filter *prev, struct seccomp_filter **out)
 {
-    int r = seccomp_prog_check(insns, len);
-    if (r < 0)
-        return r;
     unsigned chain = (unsigned)len + (prev ? prev->chain_insns + 4 : 0);
     if (chain > SECCOMP_MAX_CHAIN_INSNS)
         return -ENOMEM;
@@ -363,6 +361,13 @@ int seccomp_filter_new(const struct sock_filter *insns, size_t len, struct secco
     memcpy(f->insns, insns, len * sizeof(struct sock_filter));
     *out = f;
     return 0;
+}
+
+int seccomp_filter_new(const struct sock_filter *insns, size_t len, struct seccomp_filter *prev,
+                       struct seccomp_filter **out)
+{
+    int r = seccomp_prog_check(insns, len);
+    return r < 0 ? r : filter_new_checked(insns, len, prev, out);
 }
 
 void seccomp_filter_get(struct seccomp_filter *f)
@@ -455,7 +460,7 @@ static bool is_ancestor(const struct seccomp_filter *a, const struct seccomp_fil
 long seccomp_set_filter(struct task *t, unsigned flags, const struct sock_filter *insns, size_t len)
 {
     struct kernel *k = g_kernel;
-    /* Validate before taking the lock (the chain limit is checked again). */
+    /* Validate before taking the lock (the chain limit is checked under it). */
     int r = seccomp_prog_check(insns, len);
     if (r < 0)
         return r;
@@ -478,7 +483,7 @@ long seccomp_set_filter(struct task *t, unsigned flags, const struct sock_filter
         }
     }
     struct seccomp_filter *f;
-    r = seccomp_filter_new(insns, len, t->seccomp, &f);
+    r = filter_new_checked(insns, len, t->seccomp, &f);
     if (r < 0) {
         pthread_mutex_unlock(&k->lock);
         return r;
@@ -598,14 +603,8 @@ int seccomp_container_set(const void *prog, size_t len)
 {
     if (len == 0 || len % sizeof(struct sock_filter) != 0)
         return -EINVAL;
-    size_t n = len / sizeof(struct sock_filter);
-    struct sock_filter *insns = malloc(len);
-    if (!insns)
-        return -ENOMEM;
-    memcpy(insns, prog, len);
     struct seccomp_filter *f;
-    int r = seccomp_filter_new(insns, n, NULL, &f);
-    free(insns);
+    int r = seccomp_filter_new(prog, len / sizeof(struct sock_filter), NULL, &f);
     if (r < 0)
         return r;
     struct seccomp_filter *old = g_container_filter;

@@ -95,7 +95,8 @@ void seccomp_task_status(int tid, int *mode, int *filters);
 /* ---- the container's filter (linux.seccomp) -------------------------------- */
 
 /* Sets the filter every process started from outside gets: prog is a raw
- * array of struct sock_filter (len bytes, a multiple of 8). 0 or -EINVAL. */
+ * array of struct sock_filter (len bytes, a multiple of 8; aligned as one,
+ * as the malloc'ed bytes of a decoded protobuf are), copied. 0 or -EINVAL. */
 int seccomp_container_set(const void *prog, size_t len);
 /* Gives a process just created by kernel_spawn the container's filter. */
 void seccomp_spawn_attach(struct task *t);

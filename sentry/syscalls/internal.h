@@ -19,7 +19,7 @@ static inline int sc_copy_path(struct task *t, uint64_t addr, char *buf)
     return r < 0 ? (int)r : 0;
 }
 
-/* The file at fd (new reference) or NULL; sets *err to -EBADF. */
+/* The file at fd (new reference), or NULL (the caller answers -EBADF). */
 static inline struct file *sc_file(struct task *t, int fd)
 {
     return fdt_get_file(t->fdt, fd, NULL);
@@ -29,6 +29,20 @@ static inline struct file *sc_file(struct task *t, int fd)
 void sc_attr_to_stat(const struct vfs_attr *a, struct stat *st);
 /* stat/lstat/newfstatat/statx core: resolve (dirfd, path, AT_* flags). */
 int sc_resolve_at(struct task *t, int dirfd, const char *path, int at_flags, struct vfs_path *out);
+/* sc_copy_path of the path at addr, then sc_resolve_at. */
+int sc_resolve_path(struct task *t, int dirfd, uint64_t addr, int at_flags, struct vfs_path *out);
+
+/* (sys_namei.c) The walk context of (dirfd, path) with all of the task's
+ * credentials (capabilities, groups), for calls that create or change. */
+int sc_walk_ctx(struct task *t, int dirfd, const char *path, struct vfs_walk_ctx *ctx);
+/* The same for a path argument: sc_copy_path of addr into path
+ * (PATH_MAX bytes), then sc_walk_ctx. */
+int sc_path_ctx(struct task *t, int dirfd, uint64_t addr, char *path, struct vfs_walk_ctx *ctx);
+/* A context with the task's credentials only (nothing to resolve: root and
+ * start are empty), for changes to a file already found. */
+void sc_cred_ctx(struct task *t, struct vfs_walk_ctx *ctx);
+/* The task's umask. */
+uint32_t sc_umask(struct task *t);
 
 /* Bounce buffers for moving file data through the sentry. */
 #define SC_IO_CHUNK (1u << 20)

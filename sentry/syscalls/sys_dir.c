@@ -131,12 +131,8 @@ static long set_cwd(struct task *t, struct vfs_path *p)
 
 long sys_chdir(struct task *t, const struct syscall_args *args)
 {
-    char path[PATH_MAX];
-    int r = sc_copy_path(t, ARG_U64(0), path);
-    if (r < 0)
-        return r;
     struct vfs_path p;
-    r = sc_resolve_at(t, AT_FDCWD, path, 0, &p);
+    int r = sc_resolve_path(t, AT_FDCWD, ARG_U64(0), 0, &p);
     if (r < 0)
         return r;
     return set_cwd(t, &p);

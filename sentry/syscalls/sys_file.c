@@ -7,18 +7,12 @@
 static long do_openat(struct task *t, int dirfd, uint64_t path_addr, int flags, int mode)
 {
     char path[PATH_MAX];
-    int r = sc_copy_path(t, path_addr, path);
-    if (r < 0)
-        return r;
     struct vfs_walk_ctx ctx;
-    r = task_walk_ctx(t, dirfd, path, &ctx);
+    int r = sc_path_ctx(t, dirfd, path_addr, path, &ctx);
     if (r < 0)
         return r;
-    pthread_mutex_lock(&t->fs->lock);
-    uint32_t umask = t->fs->umask;
-    pthread_mutex_unlock(&t->fs->lock);
     struct file *f;
-    r = vfs_open(&ctx, path, flags, mode & ~(int)umask & 07777, &f);
+    r = vfs_open(&ctx, path, flags, mode & ~(int)sc_umask(t) & 07777, &f);
     task_walk_ctx_release(&ctx);
     if (r < 0)
         return r;

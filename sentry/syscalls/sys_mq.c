@@ -16,17 +16,6 @@
 /* glibc's SIGEV_THREAD cookie (NOTIFY_COOKIE_LEN). */
 #define MQ_COOKIE_LEN 32
 
-static void mq_cred_ctx(struct task *t, struct vfs_walk_ctx *ctx)
-{
-    memset(ctx, 0, sizeof(*ctx));
-    ctx->uid = t->creds.fsuid;
-    ctx->gid = t->creds.fsgid;
-    ctx->caps_valid = true;
-    ctx->caps = t->creds.cap_effective;
-    ctx->groups = t->creds.groups;
-    ctx->ngroups = t->creds.ngroups;
-}
-
 /* Copies a queue name: getname's errors, then lookup_one_len's (a name
  * that is empty is ENOENT, one with '/' or "." or ".." EACCES). */
 static int copy_name(struct task *t, uint64_t addr, char *buf)
@@ -73,6 +62,22 @@ static struct file *mq_file(struct task *t, int fd)
     return f;
 }
 
+/* mq_timedsend / mq_timedreceive: the timeout at addr (0: none; *dl NULL),
+ * then the queue at fd (*out, a new reference). */
+static int mq_io_args(struct task *t, int fd, uint64_t addr, struct timespec *deadline,
+                      const struct timespec **dl, struct file **out)
+{
+    *dl = NULL;
+    if (addr) {
+        int r = copy_timeout(t, addr, deadline);
+        if (r < 0)
+            return r;
+        *dl = deadline;
+    }
+    *out = mq_file(t, fd);
+    return *out ? 0 : -EBADF;
+}
+
 long sys_mq_open(struct task *t, const struct syscall_args *args)
 {
     int flags = ARG_INT(1);
@@ -92,14 +97,11 @@ long sys_mq_open(struct task *t, const struct syscall_args *args)
         return r;
     if ((flags & O_ACCMODE) == O_ACCMODE)
         return -EINVAL;
-    pthread_mutex_lock(&t->fs->lock);
-    uint32_t umask = t->fs->umask;
-    pthread_mutex_unlock(&t->fs->lock);
     struct vfs_walk_ctx ctx;
-    mq_cred_ctx(t, &ctx);
+    sc_cred_ctx(t, &ctx);
     bool privileged = (t->creds.cap_effective >> CAP_SYS_RESOURCE) & 1;
     struct file *f;
-    r = mqueue_open(&ctx, name, flags, mode & 07777 & ~umask, ap, privileged, &f);
+    r = mqueue_open(&ctx, name, flags, mode & 07777 & ~sc_umask(t), ap, privileged, &f);
     if (r < 0)
         return r;
     /* Linux's mqueue descriptors are always close-on-exec. */
@@ -115,7 +117,7 @@ long sys_mq_unlink(struct task *t, const struct syscall_args *args)
     if (r < 0)
         return r;
     struct vfs_walk_ctx ctx;
-    mq_cred_ctx(t, &ctx);
+    sc_cred_ctx(t, &ctx);
     return mqueue_unlink(&ctx, name);
 }
 
@@ -125,17 +127,12 @@ long sys_mq_timedsend(struct task *t, const struct syscall_args *args)
     if (prio >= MQUEUE_PRIO_MAX)
         return -EINVAL;
     struct timespec deadline;
-    bool timed = ARG_U64(4) != 0;
-    if (timed) {
-        int r = copy_timeout(t, ARG_U64(4), &deadline);
-        if (r < 0)
-            return r;
-    }
-    struct file *f = mq_file(t, ARG_INT(0));
-    if (!f)
-        return -EBADF;
-    long r =
-        mqueue_timedsend(t, f, ARG_U64(1), ARG_U64(2), (unsigned)prio, timed ? &deadline : NULL);
+    const struct timespec *dl;
+    struct file *f;
+    long r = mq_io_args(t, ARG_INT(0), ARG_U64(4), &deadline, &dl, &f);
+    if (r < 0)
+        return r;
+    r = mqueue_timedsend(t, f, ARG_U64(1), ARG_U64(2), (unsigned)prio, dl);
     file_put(f);
     return r;
 }
@@ -143,17 +140,12 @@ long sys_mq_timedsend(struct task *t, const struct syscall_args *args)
 long sys_mq_timedreceive(struct task *t, const struct syscall_args *args)
 {
     struct timespec deadline;
-    bool timed = ARG_U64(4) != 0;
-    if (timed) {
-        int r = copy_timeout(t, ARG_U64(4), &deadline);
-        if (r < 0)
-            return r;
-    }
-    struct file *f = mq_file(t, ARG_INT(0));
-    if (!f)
-        return -EBADF;
-    long r =
-        mqueue_timedreceive(t, f, ARG_U64(1), ARG_U64(2), ARG_U64(3), timed ? &deadline : NULL);
+    const struct timespec *dl;
+    struct file *f;
+    long r = mq_io_args(t, ARG_INT(0), ARG_U64(4), &deadline, &dl, &f);
+    if (r < 0)
+        return r;
+    r = mqueue_timedreceive(t, f, ARG_U64(1), ARG_U64(2), ARG_U64(3), dl);
     file_put(f);
     return r;
 }

@@ -11,32 +11,39 @@
 
 #include "sentry/syscalls/internal.h"
 
-/* A walk context for (dirfd, path) carrying the task's credentials. */
-static int namei_ctx(struct task *t, int dirfd, const char *path, struct vfs_walk_ctx *ctx)
+/* The credentials the modifying operations check (task_walk_ctx sets the
+ * fsuid and fsgid). */
+static void set_caps(struct task *t, struct vfs_walk_ctx *ctx)
 {
-    int r = task_walk_ctx(t, dirfd, path, ctx);
-    if (r < 0)
-        return r;
     ctx->caps_valid = true;
     ctx->caps = t->creds.cap_effective;
     ctx->groups = t->creds.groups;
     ctx->ngroups = t->creds.ngroups;
-    return 0;
 }
 
-/* Credentials only (attribute changes on an already-resolved file). */
-static void cred_ctx(struct task *t, struct vfs_walk_ctx *ctx)
+int sc_walk_ctx(struct task *t, int dirfd, const char *path, struct vfs_walk_ctx *ctx)
+{
+    int r = task_walk_ctx(t, dirfd, path, ctx);
+    if (r == 0)
+        set_caps(t, ctx);
+    return r;
+}
+
+int sc_path_ctx(struct task *t, int dirfd, uint64_t addr, char *path, struct vfs_walk_ctx *ctx)
+{
+    int r = sc_copy_path(t, addr, path);
+    return r < 0 ? r : sc_walk_ctx(t, dirfd, path, ctx);
+}
+
+void sc_cred_ctx(struct task *t, struct vfs_walk_ctx *ctx)
 {
     memset(ctx, 0, sizeof(*ctx));
     ctx->uid = t->creds.fsuid;
     ctx->gid = t->creds.fsgid;
-    ctx->caps_valid = true;
-    ctx->caps = t->creds.cap_effective;
-    ctx->groups = t->creds.groups;
-    ctx->ngroups = t->creds.ngroups;
+    set_caps(t, ctx);
 }
 
-static uint32_t task_umask(struct task *t)
+uint32_t sc_umask(struct task *t)
 {
     pthread_mutex_lock(&t->fs->lock);
     uint32_t m = t->fs->umask;
@@ -44,19 +51,35 @@ static uint32_t task_umask(struct task *t)
     return m;
 }
 
+/* The two paths of link and rename: both are copied before either is
+ * resolved (Linux's getname order). */
+static int two_path_ctx(struct task *t, int odfd, uint64_t oaddr, char *opath,
+                        struct vfs_walk_ctx *octx, int ndfd, uint64_t naddr, char *npath,
+                        struct vfs_walk_ctx *nctx)
+{
+    int r = sc_copy_path(t, oaddr, opath);
+    if (r == 0)
+        r = sc_copy_path(t, naddr, npath);
+    if (r == 0)
+        r = sc_walk_ctx(t, odfd, opath, octx);
+    if (r < 0)
+        return r;
+    r = sc_walk_ctx(t, ndfd, npath, nctx);
+    if (r < 0)
+        task_walk_ctx_release(octx);
+    return r;
+}
+
 /* ---- mkdir, mknod, symlink ---------------------------------------------- */
 
 static long do_mkdirat(struct task *t, int dirfd, uint64_t path_addr, uint32_t mode)
 {
     char path[PATH_MAX];
-    int r = sc_copy_path(t, path_addr, path);
-    if (r < 0)
-        return r;
     struct vfs_walk_ctx ctx;
-    r = namei_ctx(t, dirfd, path, &ctx);
+    int r = sc_path_ctx(t, dirfd, path_addr, path, &ctx);
     if (r < 0)
         return r;
-    r = vfs_mkdirat(&ctx, path, mode & 07777 & ~task_umask(t));
+    r = vfs_mkdirat(&ctx, path, mode & 07777 & ~sc_umask(t));
     task_walk_ctx_release(&ctx);
     return r;
 }
@@ -73,31 +96,17 @@ long sys_mkdirat(struct task *t, const struct syscall_args *args)
 
 static long do_mknodat(struct task *t, int dirfd, uint64_t path_addr, uint32_t mode, uint32_t dev)
 {
-    /* Checked before the path, as Linux's may_mknod. */
-    switch (mode & S_IFMT) {
-    case 0:
-    case S_IFREG:
-    case S_IFCHR:
-    case S_IFBLK:
-    case S_IFIFO:
-    case S_IFSOCK:
-        break;
-    case S_IFDIR:
-        return -EPERM;
-    default:
-        return -EINVAL;
-    }
-    char path[PATH_MAX];
-    int r = sc_copy_path(t, path_addr, path);
+    int r = vfs_mknod_type(mode); /* before the path, as Linux's may_mknod */
     if (r < 0)
         return r;
+    char path[PATH_MAX];
     struct vfs_walk_ctx ctx;
-    r = namei_ctx(t, dirfd, path, &ctx);
+    r = sc_path_ctx(t, dirfd, path_addr, path, &ctx);
     if (r < 0)
         return r;
     /* The old 32-bit dev_t encoding (Linux's new_decode_dev). */
     unsigned major = (dev & 0xfff00) >> 8, minor = (dev & 0xff) | ((dev >> 12) & 0xfff00);
-    uint32_t perm = mode & 07777 & ~task_umask(t);
+    uint32_t perm = mode & 07777 & ~sc_umask(t);
     r = vfs_mknodat(&ctx, path, (mode & S_IFMT) | perm, makedev(major, minor));
     task_walk_ctx_release(&ctx);
     return r;
@@ -116,13 +125,10 @@ long sys_mknodat(struct task *t, const struct syscall_args *args)
 static long do_symlinkat(struct task *t, uint64_t target_addr, int dirfd, uint64_t path_addr)
 {
     char target[PATH_MAX], path[PATH_MAX];
+    struct vfs_walk_ctx ctx;
     int r = sc_copy_path(t, target_addr, target);
     if (r == 0)
-        r = sc_copy_path(t, path_addr, path);
-    if (r < 0)
-        return r;
-    struct vfs_walk_ctx ctx;
-    r = namei_ctx(t, dirfd, path, &ctx);
+        r = sc_path_ctx(t, dirfd, path_addr, path, &ctx);
     if (r < 0)
         return r;
     r = vfs_symlinkat(&ctx, target, path);
@@ -147,20 +153,10 @@ static long do_linkat(struct task *t, int odfd, uint64_t oaddr, int ndfd, uint64
     if (flags & ~(AT_SYMLINK_FOLLOW | AT_EMPTY_PATH))
         return -EINVAL;
     char opath[PATH_MAX], npath[PATH_MAX];
-    int r = sc_copy_path(t, oaddr, opath);
-    if (r == 0)
-        r = sc_copy_path(t, naddr, npath);
-    if (r < 0)
-        return r;
     struct vfs_walk_ctx octx, nctx;
-    r = namei_ctx(t, odfd, opath, &octx);
+    int r = two_path_ctx(t, odfd, oaddr, opath, &octx, ndfd, naddr, npath, &nctx);
     if (r < 0)
         return r;
-    r = namei_ctx(t, ndfd, npath, &nctx);
-    if (r < 0) {
-        task_walk_ctx_release(&octx);
-        return r;
-    }
     int wf = ((flags & AT_SYMLINK_FOLLOW) ? WALK_FOLLOW : 0) |
              ((flags & AT_EMPTY_PATH) ? WALK_EMPTY_PATH : 0);
     r = vfs_linkat(&octx, opath, &nctx, npath, wf);
@@ -182,11 +178,8 @@ long sys_linkat(struct task *t, const struct syscall_args *args)
 static long do_unlinkat(struct task *t, int dirfd, uint64_t path_addr, bool rmdir)
 {
     char path[PATH_MAX];
-    int r = sc_copy_path(t, path_addr, path);
-    if (r < 0)
-        return r;
     struct vfs_walk_ctx ctx;
-    r = namei_ctx(t, dirfd, path, &ctx);
+    int r = sc_path_ctx(t, dirfd, path_addr, path, &ctx);
     if (r < 0)
         return r;
     r = vfs_unlinkat(&ctx, path, rmdir);
@@ -216,20 +209,10 @@ static long do_renameat2(struct task *t, int odfd, uint64_t oaddr, int ndfd, uin
                          unsigned flags)
 {
     char opath[PATH_MAX], npath[PATH_MAX];
-    int r = sc_copy_path(t, oaddr, opath);
-    if (r == 0)
-        r = sc_copy_path(t, naddr, npath);
-    if (r < 0)
-        return r;
     struct vfs_walk_ctx octx, nctx;
-    r = namei_ctx(t, odfd, opath, &octx);
+    int r = two_path_ctx(t, odfd, oaddr, opath, &octx, ndfd, naddr, npath, &nctx);
     if (r < 0)
         return r;
-    r = namei_ctx(t, ndfd, npath, &nctx);
-    if (r < 0) {
-        task_walk_ctx_release(&octx);
-        return r;
-    }
     r = vfs_renameat(&octx, opath, &nctx, npath, flags);
     task_walk_ctx_release(&octx);
     task_walk_ctx_release(&nctx);
@@ -262,7 +245,7 @@ static long setattr_at(struct task *t, int dirfd, uint64_t path_addr, int at_fla
     if (r < 0)
         return r;
     struct vfs_walk_ctx ctx;
-    cred_ctx(t, &ctx);
+    sc_cred_ctx(t, &ctx);
     if (!path[0] && (at_flags & AT_EMPTY_PATH) && dirfd != AT_FDCWD) {
         struct file *f = sc_file(t, dirfd);
         if (!f)
@@ -290,7 +273,7 @@ static long setattr_fd(struct task *t, int fd, struct vfs_setattr *sa)
     if (!f)
         return -EBADF;
     struct vfs_walk_ctx ctx;
-    cred_ctx(t, &ctx);
+    sc_cred_ctx(t, &ctx);
     int r = vfs_file_setattr(&ctx, f, sa);
     file_put(f);
     return r;
@@ -458,24 +441,17 @@ long sys_utime(struct task *t, const struct syscall_args *args)
 
 long sys_truncate(struct task *t, const struct syscall_args *args)
 {
-    char path[PATH_MAX];
-    int r = sc_copy_path(t, ARG_U64(0), path);
-    if (r < 0)
-        return r;
     int64_t len = (int64_t)ARG_U64(1);
     if (len < 0)
-        return -EINVAL;
-    struct vfs_walk_ctx ctx;
-    r = namei_ctx(t, AT_FDCWD, path, &ctx);
+        return -EINVAL; /* before the path, as Linux's do_sys_truncate */
+    struct vfs_path p;
+    int r = sc_resolve_path(t, AT_FDCWD, ARG_U64(0), 0, &p);
     if (r < 0)
         return r;
-    struct vfs_path p;
-    r = vfs_walk(&ctx, path, WALK_FOLLOW, &p);
-    if (r == 0) {
-        r = vfs_truncate_path(&ctx, &p, len);
-        path_put(&p);
-    }
-    task_walk_ctx_release(&ctx);
+    struct vfs_walk_ctx ctx;
+    sc_cred_ctx(t, &ctx);
+    r = vfs_truncate_path(&ctx, &p, len);
+    path_put(&p);
     return r;
 }
 

@@ -207,6 +207,18 @@ static int timeout_from(struct poll_timeout *to, int64_t sec, int64_t nsec)
     return 0;
 }
 
+/* A struct timespec timeout at addr (ppoll, pselect6); 0: none. */
+static int timeout_from_user(struct task *t, uint64_t addr, struct poll_timeout *to)
+{
+    if (!addr)
+        return 0;
+    struct timespec ts;
+    int r = mm_copy_in(t->mm, addr, &ts, sizeof(ts));
+    if (r < 0)
+        return r;
+    return timeout_from(to, ts.tv_sec, ts.tv_nsec);
+}
+
 static const struct timespec *timeout_deadline(const struct poll_timeout *to)
 {
     return to->given && !to->zero && !to->forever ? &to->end : NULL;
@@ -380,17 +392,11 @@ long sys_ppoll(struct task *t, const struct syscall_args *args)
 {
     uint64_t tsp = ARG_U64(2);
     struct poll_timeout to = {0};
-    if (tsp) {
-        struct timespec ts;
-        int r = mm_copy_in(t->mm, tsp, &ts, sizeof(ts));
-        if (r < 0)
-            return r;
-        r = timeout_from(&to, ts.tv_sec, ts.tv_nsec);
-        if (r < 0)
-            return r;
-    }
+    int r = timeout_from_user(t, tsp, &to);
+    if (r < 0)
+        return r;
     bool masked;
-    int r = sigmask_begin(t, ARG_U64(3), ARG_U64(4), &masked);
+    r = sigmask_begin(t, ARG_U64(3), ARG_U64(4), &masked);
     if (r < 0)
         return r;
     long ret = do_poll(t, ARG_U64(0), ARG_U64(1), &to);
@@ -538,17 +544,11 @@ long sys_pselect6(struct task *t, const struct syscall_args *args)
             return r;
     }
     struct poll_timeout to = {0};
-    if (tsp) {
-        struct timespec ts;
-        int r = mm_copy_in(t->mm, tsp, &ts, sizeof(ts));
-        if (r < 0)
-            return r;
-        r = timeout_from(&to, ts.tv_sec, ts.tv_nsec);
-        if (r < 0)
-            return r;
-    }
+    int r = timeout_from_user(t, tsp, &to);
+    if (r < 0)
+        return r;
     bool masked;
-    int r = sigmask_begin(t, pack[0], pack[1], &masked);
+    r = sigmask_begin(t, pack[0], pack[1], &masked);
     if (r < 0)
         return r;
     long ret = do_select(t, ARG_INT(0), ARG_U64(1), ARG_U64(2), ARG_U64(3), &to);

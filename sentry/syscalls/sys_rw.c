@@ -139,9 +139,7 @@ static long rw(struct task *t, int fd, uint64_t addr, size_t len, int64_t off, b
     if (!f)
         return -EBADF;
     long r;
-    if (off != NO_OFFSET && off < 0)
-        r = -EINVAL;
-    else if (off != NO_OFFSET && !f->ops->llseek)
+    if (off != NO_OFFSET && !f->ops->llseek)
         r = -ESPIPE;
     else if (off == NO_OFFSET)
         r = io_at_pos(t, f, addr, len, write);
@@ -164,17 +162,13 @@ long sys_write(struct task *t, const struct syscall_args *args)
 long sys_pread64(struct task *t, const struct syscall_args *args)
 {
     int64_t off = (int64_t)ARG_U64(3);
-    if (off < 0)
-        return -EINVAL;
-    return rw(t, ARG_INT(0), ARG_U64(1), ARG_U64(2), off, false);
+    return off < 0 ? -EINVAL : rw(t, ARG_INT(0), ARG_U64(1), ARG_U64(2), off, false);
 }
 
 long sys_pwrite64(struct task *t, const struct syscall_args *args)
 {
     int64_t off = (int64_t)ARG_U64(3);
-    if (off < 0)
-        return -EINVAL;
-    return rw(t, ARG_INT(0), ARG_U64(1), ARG_U64(2), off, true);
+    return off < 0 ? -EINVAL : rw(t, ARG_INT(0), ARG_U64(1), ARG_U64(2), off, true);
 }
 
 static long rwv(struct task *t, int fd, uint64_t iov_addr, uint64_t cnt, int64_t off, bool write)
@@ -290,24 +284,24 @@ long sys_pwritev(struct task *t, const struct syscall_args *args)
     return off < 0 ? -EINVAL : rwv(t, ARG_INT(0), ARG_U64(1), ARG_U64(2), off, true);
 }
 
-long sys_preadv2(struct task *t, const struct syscall_args *args)
+/* preadv2, pwritev2: offset -1 is the file position (= NO_OFFSET); no
+ * RWF_* flag is supported. */
+static long rwv2(struct task *t, const struct syscall_args *args, bool write)
 {
     if (args->a[5])
         return -EOPNOTSUPP;
     int64_t off = (int64_t)ARG_U64(3);
-    if (off < -1)
-        return -EINVAL;
-    return rwv(t, ARG_INT(0), ARG_U64(1), ARG_U64(2), off == -1 ? NO_OFFSET : off, false);
+    return off < NO_OFFSET ? -EINVAL : rwv(t, ARG_INT(0), ARG_U64(1), ARG_U64(2), off, write);
+}
+
+long sys_preadv2(struct task *t, const struct syscall_args *args)
+{
+    return rwv2(t, args, false);
 }
 
 long sys_pwritev2(struct task *t, const struct syscall_args *args)
 {
-    if (args->a[5])
-        return -EOPNOTSUPP;
-    int64_t off = (int64_t)ARG_U64(3);
-    if (off < -1)
-        return -EINVAL;
-    return rwv(t, ARG_INT(0), ARG_U64(1), ARG_U64(2), off == -1 ? NO_OFFSET : off, true);
+    return rwv2(t, args, true);
 }
 
 long sys_lseek(struct task *t, const struct syscall_args *args)

@@ -60,6 +60,13 @@ int sc_resolve_at(struct task *t, int dirfd, const char *path, int at_flags, str
     return r;
 }
 
+int sc_resolve_path(struct task *t, int dirfd, uint64_t addr, int at_flags, struct vfs_path *out)
+{
+    char path[PATH_MAX];
+    int r = sc_copy_path(t, addr, path);
+    return r < 0 ? r : sc_resolve_at(t, dirfd, path, at_flags, out);
+}
+
 /* Attributes for (dirfd, path, flags); handles AT_EMPTY_PATH on pathless files. */
 static int attr_at(struct task *t, int dirfd, uint64_t path_addr, int flags, struct vfs_attr *a)
 {
@@ -170,12 +177,8 @@ static long do_faccessat(struct task *t, int dirfd, uint64_t path_addr, int mode
         return -EINVAL;
     if (flags & ~(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))
         return -EINVAL;
-    char path[PATH_MAX];
-    int r = sc_copy_path(t, path_addr, path);
-    if (r < 0)
-        return r;
     struct vfs_path p;
-    r = sc_resolve_at(t, dirfd, path, flags, &p);
+    int r = sc_resolve_path(t, dirfd, path_addr, flags, &p);
     if (r < 0)
         return r;
     struct vfs_attr a;
@@ -249,10 +252,11 @@ static long statfs_out(struct task *t, struct vfs_path *p, uint64_t addr)
 {
     struct statfs s;
     memset(&s, 0, sizeof(s));
-    const char *type = p->mnt->fs->type->name;
-    if (strcmp(type, "devtmpfs") == 0 || strcmp(type, "tmpfs") == 0)
-        s.f_type = TMPFS_MAGIC;
-    else if (strcmp(type, "proc") == 0)
+    struct vfs_fs *fs = p->d->inode->fs;
+    /* Filesystems with numbers (tmpfs, the gofer's) report them and their
+     * magic through their statfs op; the others have only a magic. */
+    const char *type = fs->type->name;
+    if (strcmp(type, "proc") == 0)
         s.f_type = PROC_SUPER_MAGIC;
     else if (strcmp(type, "sysfs") == 0)
         s.f_type = SYSFS_MAGIC;
@@ -264,7 +268,6 @@ static long statfs_out(struct task *t, struct vfs_path *p, uint64_t addr)
         s.f_type = 0x01021997; /* V9FS_MAGIC, as gVisor's gofer filesystem reports */
     s.f_bsize = 4096;
     s.f_namelen = 255;
-    struct vfs_fs *fs = p->d->inode->fs;
     if (fs->statfs) {
         struct vfs_statfs v = {0};
         int r = fs->statfs(fs, p->d->inode, &v);
@@ -290,12 +293,8 @@ static long statfs_out(struct task *t, struct vfs_path *p, uint64_t addr)
 
 long sys_statfs(struct task *t, const struct syscall_args *args)
 {
-    char path[PATH_MAX];
-    int r = sc_copy_path(t, ARG_U64(0), path);
-    if (r < 0)
-        return r;
     struct vfs_path p;
-    r = sc_resolve_at(t, AT_FDCWD, path, 0, &p);
+    int r = sc_resolve_path(t, AT_FDCWD, ARG_U64(0), 0, &p);
     if (r < 0)
         return r;
     long ret = statfs_out(t, &p, ARG_U64(1));

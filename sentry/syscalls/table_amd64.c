@@ -10,8 +10,8 @@
 
 const struct syscall_entry g_syscall_table[SYSCALL_NR_MAX] = {
     /* files */
-    S(open),
-    S(openat),
+    P(open, "O_TMPFILE is EISDIR, as on Linux before 3.11"),
+    P(openat, "as open"),
     S(creat),
     S(close),
     P(close_range, "CLOSE_RANGE_UNSHARE is not supported"),
@@ -38,13 +38,15 @@ const struct syscall_entry g_syscall_table[SYSCALL_NR_MAX] = {
     S(faccessat2),
     S(readlink),
     S(readlinkat),
-    P(statfs, "reports a fixed set of numbers per filesystem type"),
-    P(fstatfs, "reports a fixed set of numbers per filesystem type"),
+    P(statfs, "block and inode counts from tmpfs and the gofer (the host filesystem's); "
+              "other filesystems report their magic and zero counts"),
+    P(fstatfs, "as statfs"),
     /* namespace and attribute changes (sys_namei.c) */
     S(mkdir),
     S(mkdirat),
-    P(mknod, "regular files, sockets and device nodes (opening a device node the sentry "
-             "does not provide is ENXIO); FIFOs are EPERM"),
+    P(mknod, "tmpfs: regular files, sockets and device nodes (opening a device node the "
+             "sentry does not provide is ENXIO), FIFOs are EPERM; gofer: regular files, FIFOs "
+             "and sockets (opening a FIFO is ENXIO), device nodes are EPERM"),
     P(mknodat, "as mknod"),
     S(symlink),
     S(symlinkat),
@@ -79,10 +81,10 @@ const struct syscall_entry g_syscall_table[SYSCALL_NR_MAX] = {
     S(dup3),
     P(fcntl, "F_GETFD F_SETFD F_GETFL F_SETFL F_DUPFD F_DUPFD_CLOEXEC F_GETPIPE_SZ "
              "F_SETPIPE_SZ; locks and leases: EINVAL"),
-    P(ioctl, "TCGETS TCSETS* TIOCGWINSZ TIOCSWINSZ on terminals, FIONBIO FIOCLEX FIONCLEX, "
-             "FIONREAD on pipes; on devpts ptys also TIOCGPTN TIOCSPTLCK TIOCGPTLCK FIONREAD "
-             "TIOCOUTQ TCFLSH TCSBRK TIOCSCTTY TIOCNOTTY TIOCGPGRP TIOCSPGRP TIOCGSID "
-             "(no TIOCPKT, TIOCGPTPEER, TIOCSTI)"),
+    P(ioctl, "FIONBIO FIOCLEX FIONCLEX on any file, FIONREAD on pipes; on terminals TCGETS "
+             "TCSETS* TIOCGWINSZ TIOCSWINSZ TIOCSCTTY TIOCNOTTY TIOCGPGRP TIOCSPGRP TIOCGSID; "
+             "on devpts ptys also TIOCGPTN TIOCSPTLCK TIOCGPTLCK FIONREAD TIOCOUTQ TCFLSH "
+             "TCSBRK TCSBRKP (no TIOCPKT, TIOCGPTPEER, TIOCSTI)"),
     /* pipes and readiness */
     S(pipe),
     P(pipe2, "O_NOTIFICATION_PIPE is ENOPKG (no watch queues)"),
@@ -92,29 +94,33 @@ const struct syscall_entry g_syscall_table[SYSCALL_NR_MAX] = {
     S(pselect6),
     /* memory */
     P(mmap, "writable MAP_SHARED file mappings are ENODEV; a read-only MAP_SHARED file "
-            "mapping is a private snapshot"),
+            "mapping is a private snapshot; MAP_HUGETLB is EINVAL"),
     S(munmap),
     S(mprotect),
     S(brk),
-    P(mremap, "MREMAP_DONTUNMAP is EINVAL"),
-    P(madvise, "DONTNEED and FREE drop pages; other advice is accepted as a hint"),
+    P(mremap, "MREMAP_DONTUNMAP and old_size 0 (a copy of a shared mapping) are EINVAL"),
+    P(madvise, "DONTNEED and FREE drop pages; NORMAL RANDOM SEQUENTIAL WILLNEED DONTFORK "
+               "DOFORK (UN)MERGEABLE (NO)HUGEPAGE DONTDUMP DODUMP COLD PAGEOUT are accepted "
+               "and ignored (a DONTFORK range is still inherited); others are EINVAL"),
     P(msync, "private and anonymous memory only: nothing to write back"),
     P(mincore, "reports every mapped page resident"),
     P(mlock, "accepted: sandbox memory is never swapped by the sentry"),
     P(munlock, "accepted: see mlock"),
     /* tasks */
-    S(arch_prctl),
+    P(arch_prctl, "ARCH_SET/GET_FS, ARCH_SET/GET_GS, ARCH_GET_CPUID (ARCH_SET_CPUID is "
+                  "ENODEV); other codes (XSTATE permissions, vDSO mapping, shadow stacks) "
+                  "are EINVAL"),
     S(set_tid_address),
     S(set_robust_list),
-    S(get_robust_list),
+    P(get_robust_list, "the caller only (pid 0 or own tid), else ESRCH"),
     S(exit),
     S(exit_group),
     S(getpid),
     S(gettid),
     S(getppid),
-    P(prctl, "PR_SET_NAME PR_GET_NAME PR_SET_NO_NEW_PRIVS PR_GET_NO_NEW_PRIVS PR_GET_DUMPABLE "
-             "PR_SET_DUMPABLE PR_CAPBSET_READ PR_SET/GET_PDEATHSIG PR_SET/GET_CHILD_SUBREAPER "
-             "PR_SET/GET_SECCOMP"),
+    P(prctl, "PR_SET_NAME PR_GET_NAME PR_SET_NO_NEW_PRIVS PR_GET_NO_NEW_PRIVS PR_CAPBSET_READ "
+             "PR_SET/GET_PDEATHSIG PR_SET/GET_CHILD_SUBREAPER PR_SET/GET_SECCOMP; "
+             "PR_SET_DUMPABLE is accepted and not recorded (PR_GET_DUMPABLE is always 1)"),
     S(getuid),
     S(geteuid),
     S(getgid),
@@ -125,12 +131,14 @@ const struct syscall_entry g_syscall_table[SYSCALL_NR_MAX] = {
     S(umask),
 
     /* time */
-    S(clock_gettime),
-    S(clock_getres),
+    P(clock_gettime, "CLOCK_PROCESS_CPUTIME_ID and CLOCK_THREAD_CPUTIME_ID are the serving "
+                     "sentry thread's CPU time; the clock ids of clock_getcpuclockid and "
+                     "pthread_getcpuclockid are EINVAL"),
+    P(clock_getres, "the clock ids of clock_getcpuclockid and pthread_getcpuclockid are EINVAL"),
     S(gettimeofday),
     S(time),
     S(nanosleep),
-    S(clock_nanosleep),
+    P(clock_nanosleep, "CPU-time clocks are EINVAL or EOPNOTSUPP"),
     /* timers (sys_timer.c) */
     S(alarm),
     P(getitimer, "ITIMER_VIRTUAL and ITIMER_PROF count wall time, not CPU time"),
@@ -149,11 +157,14 @@ const struct syscall_entry g_syscall_table[SYSCALL_NR_MAX] = {
     S(getcpu),
     P(sched_getscheduler, "the caller only (pid 0, own tid or tgid), else ESRCH"),
     P(sched_getparam, "the caller only (pid 0, own tid or tgid), else ESRCH"),
-    S(prlimit64),
+    P(prlimit64, "the caller's process only (pid 0 or own tgid), else ESRCH; new limits as "
+                 "setrlimit"),
     S(getrlimit),
-    P(setrlimit, "recorded; RLIMIT_NOFILE enforced, others recorded only"),
+    P(setrlimit, "RLIMIT_NOFILE is enforced and RLIMIT_CORE sets the core-dump flag of a "
+                 "wait status; the others are recorded only"),
     S(uname),
-    S(sysinfo),
+    P(sysinfo, "the load averages are 0; RAM figures are the host's; no swap, shared or "
+               "buffer memory"),
     S(getrandom),
     S(sethostname),
     /* signals */
@@ -175,13 +186,14 @@ const struct syscall_entry g_syscall_table[SYSCALL_NR_MAX] = {
     S(signalfd4),
     /* processes */
     P(clone, "namespace flags are EINVAL"),
-    P(clone3, "namespace flags, set_tid and cgroup are EINVAL"),
+    P(clone3, "namespace flags and set_tid are EINVAL; CLONE_CLEAR_SIGHAND, CLONE_INTO_CGROUP "
+              "(and its cgroup fd) and unknown flags are ignored"),
     S(fork),
     S(vfork),
     S(execve),
     S(execveat),
-    S(wait4),
-    S(waitid),
+    P(wait4, "the rusage result is all zero"),
+    P(waitid, "the rusage result is all zero"),
     S(pidfd_open),
     P(pidfd_send_signal, "flags must be 0"),
     S(setpgid),

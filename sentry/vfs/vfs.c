@@ -1,7 +1,10 @@
-/* VFS core: object lifetimes, mounts, path walk, open, read/write.
+/* VFS core: object lifetimes, mounts, path walk, open, read/write,
+ * namespace operations, attribute changes.
  *
- * Lock order: g_mount_lock -> dentry->lock -> inode->lock; file->pos_lock
- * alone. fs ops run without VFS locks except lookup (parent dentry lock). */
+ * Lock order (docs/locking.md): g_rename_lock -> dentry->lock ->
+ * inode->lock; file->pos_lock alone. fs ops run without VFS locks except
+ * lookup, create and the directory operations (the directory dentry's lock;
+ * both directories' for rename). */
 #include "sentry/vfs/vfs.h"
 
 #include <errno.h>
@@ -146,9 +149,14 @@ void path_put(struct vfs_path *p)
     p->mnt = NULL;
 }
 
+static struct file *mmf_file(struct mm_file *mf)
+{
+    return (struct file *)((char *)mf - offsetof(struct file, mmf));
+}
+
 static ssize_t mmf_read(struct mm_file *mf, void *buf, size_t len, uint64_t off)
 {
-    struct file *f = (struct file *)((char *)mf - offsetof(struct file, mmf));
+    struct file *f = mmf_file(mf);
     if (!f->ops->read)
         return -EINVAL;
     return f->ops->read(f, buf, len, (int64_t)off);
@@ -156,23 +164,23 @@ static ssize_t mmf_read(struct mm_file *mf, void *buf, size_t len, uint64_t off)
 
 static void mmf_get(struct mm_file *mf)
 {
-    file_get((struct file *)((char *)mf - offsetof(struct file, mmf)));
+    file_get(mmf_file(mf));
 }
 
 static void mmf_put(struct mm_file *mf)
 {
-    file_put((struct file *)((char *)mf - offsetof(struct file, mmf)));
+    file_put(mmf_file(mf));
 }
 
 static const char *mmf_name(struct mm_file *mf)
 {
-    struct file *f = (struct file *)((char *)mf - offsetof(struct file, mmf));
+    struct file *f = mmf_file(mf);
     return f->path.d ? f->path.d->name : NULL;
 }
 
 static int64_t mmf_size(struct mm_file *mf)
 {
-    struct file *f = (struct file *)((char *)mf - offsetof(struct file, mmf));
+    struct file *f = mmf_file(mf);
     if (!S_ISREG(f->inode->mode))
         return -1;
     struct vfs_attr a;
@@ -262,21 +270,39 @@ const struct file_ops *vfs_chrdev_ops(uint64_t rdev)
 
 /* ---- mounts ------------------------------------------------------------- */
 
-int vfs_mount_root(struct vfs_fs *fs, struct dentry *root, int flags, struct vfs_path *out)
+/* A new mount of fs (root dentry root) on mp (NULL: the root mount), put at
+ * the head of the mount list: the newest of a stack of mounts wins. */
+static struct mount *mount_add(const struct vfs_path *mp, struct vfs_fs *fs, struct dentry *root,
+                               int flags)
 {
     struct mount *m = calloc(1, sizeof(*m));
     if (!m)
-        return -ENOMEM;
+        return NULL;
     m->refs = 1;
     m->fs = fs;
     vfs_fs_get(fs);
     m->root = root;
     dentry_get(root);
     m->flags = flags;
+    if (mp) {
+        m->parent = mp->mnt;
+        m->mountpoint = mp->d;
+        dentry_get(mp->d);
+    }
     pthread_mutex_lock(&g_mount_lock);
     m->next = g_mounts;
     g_mounts = m;
+    if (mp)
+        __atomic_add_fetch(&mp->d->mounted, 1, __ATOMIC_RELEASE);
     pthread_mutex_unlock(&g_mount_lock);
+    return m;
+}
+
+int vfs_mount_root(struct vfs_fs *fs, struct dentry *root, int flags, struct vfs_path *out)
+{
+    struct mount *m = mount_add(NULL, fs, root, flags);
+    if (!m)
+        return -ENOMEM;
     out->mnt = m;
     out->d = root;
     path_get(out);
@@ -290,24 +316,7 @@ int vfs_mount(const struct vfs_path *mp, struct vfs_fs *fs, struct dentry *root,
         return S_ISDIR(mp->d->inode->mode) ? -ENOTDIR : -EISDIR;
     if (S_ISLNK(mp->d->inode->mode) || S_ISLNK(root->inode->mode))
         return -ELOOP;
-    struct mount *m = calloc(1, sizeof(*m));
-    if (!m)
-        return -ENOMEM;
-    m->refs = 1;
-    m->fs = fs;
-    vfs_fs_get(fs);
-    m->root = root;
-    dentry_get(root);
-    m->parent = mp->mnt;
-    m->mountpoint = mp->d;
-    dentry_get(mp->d);
-    m->flags = flags;
-    pthread_mutex_lock(&g_mount_lock);
-    m->next = g_mounts;
-    g_mounts = m; /* newest first: the top of a stack of mounts wins */
-    __atomic_add_fetch(&mp->d->mounted, 1, __ATOMIC_RELEASE);
-    pthread_mutex_unlock(&g_mount_lock);
-    return 0;
+    return mount_add(mp, fs, root, flags) ? 0 : -ENOMEM;
 }
 
 struct mount *vfs_mounts_newest(void)
@@ -713,8 +722,14 @@ int vfs_open_path(const struct vfs_path *p, int flags, struct file **out)
     return 0;
 }
 
+/* The namespace operations' helpers (below), which O_CREAT shares. */
+enum last_type { LAST_NORM, LAST_DOT, LAST_DOTDOT, LAST_ROOT };
+static int walk_parent(const struct vfs_walk_ctx *ctx, const char *name, struct vfs_path *dir,
+                       char *last, enum last_type *type, bool *trailing_slash);
+static int may_create(const struct vfs_walk_ctx *ctx, struct dentry *dir);
 static void new_owner(const struct vfs_walk_ctx *ctx, struct dentry *dir, uint32_t *mode,
                       struct vfs_owner *o);
+static struct dentry *cache_add_locked(struct dentry *dir, const char *name, struct inode *ino);
 
 static int check_open_perm(const struct vfs_walk_ctx *ctx, struct inode *ino, int flags)
 {
@@ -762,19 +777,14 @@ int vfs_open(const struct vfs_walk_ctx *ctx, const char *name, int flags, int mo
         return r;
     }
     /* O_CREAT: resolve the parent, then the last component. */
-    if (!name[0])
-        return -ENOENT;
-    struct vfs_path dir = ctx->start;
-    path_get(&dir);
-    int nlinks = 0;
+    struct vfs_path dir;
     char last[256 + 1];
-    int r = walk_rec(ctx, &dir, name, WALK_PARENT | WALK_FOLLOW, &nlinks, last);
-    if (r < 0) {
-        path_put(&dir);
+    enum last_type type;
+    bool slash;
+    int r = walk_parent(ctx, name, &dir, last, &type, &slash);
+    if (r < 0)
         return r;
-    }
-    size_t nl = strlen(name);
-    if (strcmp(last, ".") == 0 || strcmp(last, "..") == 0 || name[nl - 1] == '/') {
+    if (type != LAST_NORM || slash) {
         path_put(&dir);
         return -EISDIR;
     }
@@ -802,10 +812,7 @@ int vfs_open(const struct vfs_walk_ctx *ctx, const char *name, int flags, int mo
         return r;
     }
     /* Create it. */
-    struct vfs_attr da;
-    r = vfs_getattr(dir.d->inode, &da);
-    if (r == 0)
-        r = vfs_permission(&da, ctx->uid, ctx->gid, 2 | 1);
+    r = may_create(ctx, dir.d);
     if (r == 0 && (dir.mnt->flags & MNT_RDONLY))
         r = -EROFS;
     if (r == 0 && !dir.d->inode->ops->create)
@@ -834,25 +841,22 @@ int vfs_open(const struct vfs_walk_ctx *ctx, const char *name, int flags, int mo
         path_put(&dir);
         return r;
     }
-    /* Cache the new dentry and point the file at it. */
-    struct dentry *c = dentry_alloc(dir.d->fs, dir.d, last, ino);
+    /* Cache the new dentry and point the file at it (referenced before
+     * the lock goes: an unlink may drop the cache's reference). */
+    struct dentry *c = cache_add_locked(dir.d, last, ino);
+    if (c) {
+        f->path = (struct vfs_path){dir.mnt, c};
+        path_get(&f->path);
+    }
+    pthread_mutex_unlock(&dir.d->lock);
+    path_put(&dir);
     if (!c) {
-        pthread_mutex_unlock(&dir.d->lock);
-        inode_put(ino);
         file_put(f);
-        path_put(&dir);
         return -ENOMEM;
     }
-    c->sibling = dir.d->children;
-    dir.d->children = c;
-    pthread_mutex_unlock(&dir.d->lock);
     inode_put(f->inode);
     f->inode = ino;
     inode_get(ino);
-    f->path.mnt = dir.mnt;
-    f->path.d = c;
-    path_get(&f->path);
-    path_put(&dir);
     *out = f;
     return 0;
 }
@@ -888,20 +892,26 @@ ssize_t vfs_pread(struct file *f, void *buf, size_t len, int64_t off)
     return do_read(f, buf, len, off);
 }
 
+/* Where a write at off goes: the end of the file when it is O_APPEND
+ * (pwrite's offset too: pwrite(2), BUGS), else off; or -errno. */
+static int64_t write_offset(struct file *f, int64_t off)
+{
+    if (!(f->flags & O_APPEND))
+        return off;
+    struct vfs_attr a;
+    int r = vfs_file_getattr(f, &a);
+    return r < 0 ? r : a.size;
+}
+
 ssize_t vfs_pwrite(struct file *f, const void *buf, size_t len, int64_t off)
 {
     if (off < 0)
         return -EINVAL;
     if (!f->ops->llseek)
         return -ESPIPE;
-    if (f->flags & O_APPEND) {
-        /* Linux ignores pwrite's offset on O_APPEND files (pwrite(2), BUGS). */
-        struct vfs_attr a;
-        int r = vfs_file_getattr(f, &a);
-        if (r < 0)
-            return r;
-        off = a.size;
-    }
+    off = write_offset(f, off);
+    if (off < 0)
+        return off;
     return do_write(f, buf, len, off);
 }
 
@@ -922,17 +932,8 @@ ssize_t vfs_write(struct file *f, const void *buf, size_t len)
     if (f->ops && f->ops->stream)
         return do_write(f, buf, len, -1);
     pthread_mutex_lock(&f->pos_lock);
-    int64_t off = f->pos;
-    if (f->flags & O_APPEND) {
-        struct vfs_attr a;
-        int r = vfs_file_getattr(f, &a);
-        if (r < 0) {
-            pthread_mutex_unlock(&f->pos_lock);
-            return r;
-        }
-        off = a.size;
-    }
-    ssize_t r = do_write(f, buf, len, off);
+    int64_t off = write_offset(f, f->pos);
+    ssize_t r = off < 0 ? off : do_write(f, buf, len, off);
     if (r > 0)
         f->pos = off + r;
     pthread_mutex_unlock(&f->pos_lock);
@@ -1017,8 +1018,6 @@ static bool owner_or_capable(const struct vfs_walk_ctx *ctx, const struct vfs_at
 {
     return ctx->uid == a->uid || vfs_capable(ctx, CAP_FOWNER_BIT);
 }
-
-enum last_type { LAST_NORM, LAST_DOT, LAST_DOTDOT, LAST_ROOT };
 
 /* Resolves the directory holding name's last component (following
  * symlinks on the way); copies the component to last. */
@@ -1106,17 +1105,17 @@ static void new_owner(const struct vfs_walk_ctx *ctx, struct dentry *dir, uint32
 }
 
 /* Adds a dentry for a new inode (reference consumed) to dir's cache
- * (dir->lock held). */
-static int cache_add_locked(struct dentry *dir, const char *name, struct inode *ino)
+ * (dir->lock held); returns it (the cache's reference) or NULL (ENOMEM). */
+static struct dentry *cache_add_locked(struct dentry *dir, const char *name, struct inode *ino)
 {
     struct dentry *c = dentry_alloc(dir->fs, dir, name, ino);
     if (!c) {
         inode_put(ino);
-        return -ENOMEM;
+        return NULL;
     }
     c->sibling = dir->children;
     dir->children = c;
-    return 0;
+    return c;
 }
 
 /* Takes c out of dir's cache (dir->lock held); the cache's reference is
@@ -1218,8 +1217,8 @@ static int create_at(const struct vfs_walk_ctx *ctx, const char *name, struct cr
         break;
     }
     }
-    if (r == 0)
-        r = cache_add_locked(d, last, ino);
+    if (r == 0 && !cache_add_locked(d, last, ino))
+        r = -ENOMEM;
 out:
     pthread_mutex_unlock(&d->lock);
     path_put(&dir);
@@ -1232,22 +1231,30 @@ int vfs_mkdirat(const struct vfs_walk_ctx *ctx, const char *name, uint32_t mode)
     return create_at(ctx, name, &req);
 }
 
-int vfs_mknodat(const struct vfs_walk_ctx *ctx, const char *name, uint32_t mode, uint64_t rdev)
+int vfs_mknod_type(uint32_t mode)
 {
-    if ((mode & S_IFMT) == 0)
-        mode |= S_IFREG;
     switch (mode & S_IFMT) {
+    case 0:
     case S_IFREG:
     case S_IFCHR:
     case S_IFBLK:
     case S_IFIFO:
     case S_IFSOCK:
-        break;
+        return 0;
     case S_IFDIR:
         return -EPERM;
     default:
         return -EINVAL;
     }
+}
+
+int vfs_mknodat(const struct vfs_walk_ctx *ctx, const char *name, uint32_t mode, uint64_t rdev)
+{
+    int r = vfs_mknod_type(mode);
+    if (r < 0)
+        return r;
+    if ((mode & S_IFMT) == 0)
+        mode |= S_IFREG;
     struct create_req req = {.kind = CREATE_NODE, .mode = mode & (S_IFMT | 07777), .rdev = rdev};
     return create_at(ctx, name, &req);
 }

@@ -9,13 +9,14 @@
  * means "not supported" and the VFS returns the errno Linux gives for it.
  *
  * Locking (see docs/locking.md):
- *   vfs mount lock (g_mount_lock)  -> dentry->lock -> inode->lock
  *   rename lock (g_rename_lock)    -> dentry->lock (two, in address order,
- *                                     only under its write side)
- *   file->pos_lock is taken alone around read/write/lseek of one file.
- * fs ops are called without VFS locks held, except lookup and the directory
- * operations (mkdir ... rename), which run under the directory dentry's lock
- * (both directories' for rename).
+ *                                     only under its write side) -> inode->lock
+ *   the mount list's lock (g_mount_lock) and the character device
+ *   registry's are leaves; file->pos_lock is taken alone around
+ *   read/write/lseek of one file.
+ * fs ops are called without VFS locks held, except lookup, create and the
+ * directory operations (mkdir ... rename), which run under the directory
+ * dentry's lock (both directories' for rename).
  *
  * Errors: -errno. */
 #pragma once
@@ -379,6 +380,10 @@ int vfs_mkdirat(const struct vfs_walk_ctx *ctx, const char *name, uint32_t mode)
 /* mode: S_IFREG (or 0) creates an empty regular file; S_IFIFO, S_IFSOCK;
  * S_IFCHR and S_IFBLK need CAP_MKNOD. */
 int vfs_mknodat(const struct vfs_walk_ctx *ctx, const char *name, uint32_t mode, uint64_t rdev);
+/* mknod's check of the file type in mode, which mknod(2) makes before it
+ * resolves the path (Linux's may_mknod): 0 for 0 (regular), S_IFREG,
+ * S_IFCHR, S_IFBLK, S_IFIFO, S_IFSOCK; -EPERM for S_IFDIR; else -EINVAL. */
+int vfs_mknod_type(uint32_t mode);
 int vfs_symlinkat(const struct vfs_walk_ctx *ctx, const char *target, const char *name);
 /* A new name nname for oname; walk_flags: WALK_FOLLOW (AT_SYMLINK_FOLLOW),
  * WALK_EMPTY_PATH (oname "" is octx->start itself). */

@@ -1,5 +1,6 @@
 """Shared fixtures for the end-to-end tests: they drive bin/runsc as a user
 would. RUNSC (environment) overrides the binary under test."""
+import json
 import os
 import shutil
 import subprocess
@@ -85,6 +86,74 @@ def busybox_rootfs():
     d = tempfile.mkdtemp(prefix="runsc-busybox-")
     yield build_busybox_rootfs(os.path.join(d, "rootfs"))
     shutil.rmtree(d, ignore_errors=True)
+
+
+class Runtime:
+    """runsc with a private --root, called as rt("create", ...). Output goes
+    to files, not pipes: a created container keeps its stdio (the caller's)
+    open after runsc create returns, as with runc."""
+
+    def __init__(self, root):
+        self.root = root
+
+    def __call__(self, *args, check=False, timeout=60, input=None):
+        with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+            p = subprocess.run([RUNSC, "--root", self.root] + [str(a) for a in args],
+                               stdout=out, stderr=err, text=True, timeout=timeout,
+                               input=input, stdin=None if input is not None
+                               else subprocess.DEVNULL)
+            out.seek(0)
+            err.seek(0)
+            p.stdout, p.stderr = out.read(), err.read()
+        if check:
+            assert p.returncode == 0, (args, p.stdout, p.stderr)
+        return p
+
+    def state(self, cid):
+        return json.loads(self("state", cid, check=True).stdout)
+
+
+@pytest.fixture
+def rt(tmp_path):
+    r = Runtime(str(tmp_path / "state"))
+    yield r
+    # Nothing may be left behind, whatever the test did.
+    for c in json.loads(r("list", "--format", "json").stdout or "[]"):
+        r("delete", "--force", c["id"])
+
+
+def make_bundle(path, rootfs):
+    """A bundle at path (a pathlib.Path, created): rootfs as a symlink to
+    rootfs, and the config.json of runsc spec."""
+    path.mkdir()
+    os.symlink(rootfs, path / "rootfs")
+    subprocess.run([RUNSC, "spec", "--bundle", str(path)], check=True)
+    return path
+
+
+@pytest.fixture
+def bundle(tmp_path, bb_rootfs):
+    """A bundle of the rootfs that the module's bb_rootfs fixture builds."""
+    return make_bundle(tmp_path / "bundle", bb_rootfs)
+
+
+NOBODY = 65534
+
+
+def make_rootless_bundle(d, args):
+    """A rootless bundle in the directory d: a busybox rootfs, the config.json
+    of runsc spec --rootless running args, all of it owned by nobody."""
+    os.chmod(d, 0o755)
+    build_busybox_rootfs(os.path.join(d, "rootfs"))
+    subprocess.run([RUNSC, "spec", "--rootless", "--bundle", d], check=True)
+    c = json.load(open(os.path.join(d, "config.json")))
+    c["process"]["terminal"] = False
+    c["process"]["args"] = args
+    json.dump(c, open(os.path.join(d, "config.json"), "w"))
+    for root, dirs, files in os.walk(d):
+        for n in dirs + files:
+            os.lchown(os.path.join(root, n), NOBODY, NOBODY)
+    os.lchown(d, NOBODY, NOBODY)
 
 
 def compile_static(src, out, compiler="gcc", extra=()):

@@ -1,8 +1,6 @@
 """runsc do: static programs in the sentry on the ptrace platform (issue 3)."""
 import hashlib
 import os
-import re
-import shutil
 import subprocess
 import time
 
@@ -95,6 +93,18 @@ def test_bad_rootfs():
     p = do("/bin/true", rootfs="/nonexistent")
     assert p.returncode != 0
     assert "/nonexistent" in p.stderr
+
+
+@pytest.mark.parametrize("arg,msg", [
+    ("tmp", "--tmpfs must be an absolute path"),
+    ("/", "--tmpfs cannot be the root directory"),
+    ("//", "--tmpfs cannot be the root directory"),
+])
+def test_bad_tmpfs(arg, msg):
+    p = subprocess.run([RUNSC, "do", "--tmpfs", arg, "/bin/true"], capture_output=True,
+                       text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert p.returncode == 1
+    assert msg in p.stderr
 
 
 BUSYBOX_CASES = [

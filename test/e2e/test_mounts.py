@@ -3,12 +3,10 @@ gofer connections, tmpfs with options, proc/sysfs/devpts/mqueue, the flags
 ro/nosuid/nodev/noexec, maskedPaths and readonlyPaths."""
 import json
 import os
-import subprocess
 
 import pytest
 
-from conftest import RUNSC, build_busybox_rootfs
-from test_oci import Runtime
+from conftest import build_busybox_rootfs
 
 
 @pytest.fixture(scope="module")
@@ -21,23 +19,6 @@ def bb_rootfs(tmp_path_factory):
     with open(os.path.join(root, "etc", "secret"), "w") as f:
         f.write("top secret\n")
     return root
-
-
-@pytest.fixture
-def rt(tmp_path):
-    r = Runtime(str(tmp_path / "state"))
-    yield r
-    for c in json.loads(r("list", "--format", "json").stdout or "[]"):
-        r("delete", "--force", c["id"])
-
-
-@pytest.fixture
-def bundle(tmp_path, bb_rootfs):
-    b = tmp_path / "bundle"
-    b.mkdir()
-    os.symlink(bb_rootfs, b / "rootfs")
-    subprocess.run([RUNSC, "spec", "--bundle", str(b)], check=True)
-    return b
 
 
 def configure(bundle, script, mounts=(), **linux):

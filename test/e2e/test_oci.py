@@ -3,28 +3,18 @@ the sandbox's confinement, and bad input leaving nothing behind."""
 import json
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import time
 
 import pytest
 
-from conftest import RUNSC, build_busybox_rootfs
+from conftest import RUNSC, build_busybox_rootfs, make_rootless_bundle
 
 
 @pytest.fixture(scope="module")
 def bb_rootfs(tmp_path_factory):
     return build_busybox_rootfs(str(tmp_path_factory.mktemp("ocirootfs") / "rootfs"))
-
-
-@pytest.fixture
-def bundle(tmp_path, bb_rootfs):
-    b = tmp_path / "bundle"
-    b.mkdir()
-    os.symlink(bb_rootfs, b / "rootfs")
-    subprocess.run([RUNSC, "spec", "--bundle", str(b)], check=True)
-    return b
 
 
 def set_args(bundle, args, **process):
@@ -34,38 +24,6 @@ def set_args(bundle, args, **process):
     c["process"].update(process)
     json.dump(c, open(bundle / "config.json", "w"))
     return c
-
-
-class Runtime:
-    def __init__(self, root):
-        self.root = root
-
-    def __call__(self, *args, check=False, timeout=60, **kw):
-        # Files, not pipes: a created container keeps its stdio (the
-        # caller's) open after runsc create returns, as with runc.
-        import tempfile
-        with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-            p = subprocess.run([RUNSC, "--root", self.root] + [str(a) for a in args],
-                               stdout=out, stderr=err, text=True, timeout=timeout,
-                               stdin=subprocess.DEVNULL, **kw)
-            out.seek(0)
-            err.seek(0)
-            p.stdout, p.stderr = out.read(), err.read()
-        if check:
-            assert p.returncode == 0, (args, p.stdout, p.stderr)
-        return p
-
-    def state(self, cid):
-        return json.loads(self("state", cid, check=True).stdout)
-
-
-@pytest.fixture
-def rt(tmp_path):
-    r = Runtime(str(tmp_path / "state"))
-    yield r
-    # Nothing may be left behind, whatever the test did.
-    for c in json.loads(r("list", "--format", "json").stdout or "[]"):
-        r("delete", "--force", c["id"])
 
 
 def wait_status(rt, cid, want, timeout=10):
@@ -271,17 +229,7 @@ def test_rootless_as_an_unprivileged_user():
         pytest.skip("setpriv (util-linux) is not installed")
     d = tempfile.mkdtemp(prefix="runsc-rootless-")
     try:
-        os.chmod(d, 0o755)
-        build_busybox_rootfs(os.path.join(d, "rootfs"))
-        subprocess.run([RUNSC, "spec", "--rootless", "--bundle", d], check=True)
-        c = json.load(open(os.path.join(d, "config.json")))
-        c["process"]["terminal"] = False
-        c["process"]["args"] = ["/bin/sh", "-c", "echo rootless $(id -u); exit 5"]
-        json.dump(c, open(os.path.join(d, "config.json"), "w"))
-        for root, dirs, files in os.walk(d):
-            for n in dirs + files:
-                os.lchown(os.path.join(root, n), 65534, 65534)
-        os.lchown(d, 65534, 65534)
+        make_rootless_bundle(d, ["/bin/sh", "-c", "echo rootless $(id -u); exit 5"])
         p = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
                             RUNSC, "--root", os.path.join(d, "state"), "run", "--bundle", d,
                             "rl"], capture_output=True, text=True, timeout=60,

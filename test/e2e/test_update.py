@@ -11,7 +11,7 @@ import uuid
 
 import pytest
 
-from conftest import RUNSC, build_busybox_rootfs
+from conftest import RUNSC, build_busybox_rootfs, make_bundle, make_rootless_bundle
 
 CG = "/sys/fs/cgroup"
 UNLIMITED = "9223372036854771712"  # cgroup v1's "no limit" (page-aligned LLONG_MAX)
@@ -28,33 +28,6 @@ def bb_rootfs(tmp_path_factory):
     return build_busybox_rootfs(str(tmp_path_factory.mktemp("updrootfs") / "rootfs"))
 
 
-class Runtime:
-    def __init__(self, root):
-        self.root = root
-
-    def __call__(self, *args, check=False, timeout=60, input=None):
-        # Files, not pipes: a created container keeps runsc create's stdio.
-        with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-            p = subprocess.run([RUNSC, "--root", self.root] + [str(a) for a in args],
-                               stdout=out, stderr=err, text=True, timeout=timeout,
-                               input=input, stdin=None if input is not None
-                               else subprocess.DEVNULL)
-            out.seek(0)
-            err.seek(0)
-            p.stdout, p.stderr = out.read(), err.read()
-        if check:
-            assert p.returncode == 0, (args, p.stdout, p.stderr)
-        return p
-
-
-@pytest.fixture
-def rt(tmp_path):
-    r = Runtime(str(tmp_path / "state"))
-    yield r
-    for c in json.loads(r("list", "--format", "json").stdout or "[]"):
-        r("delete", "--force", c["id"])
-
-
 @pytest.fixture
 def cgpath():
     """A fresh top-level cgroup path; whatever is left of it is removed."""
@@ -69,11 +42,8 @@ def cgpath():
                 pass
 
 
-def make_bundle(tmp_path, rootfs, cgroups_path=None, resources=None):
-    b = tmp_path / ("bundle-" + uuid.uuid4().hex[:6])
-    b.mkdir()
-    os.symlink(rootfs, b / "rootfs")
-    subprocess.run([RUNSC, "spec", "--bundle", str(b)], check=True)
+def sleep_bundle(tmp_path, rootfs, cgroups_path=None, resources=None):
+    b = make_bundle(tmp_path / ("bundle-" + uuid.uuid4().hex[:6]), rootfs)
     c = json.load(open(b / "config.json"))
     c["process"]["terminal"] = False
     c["process"]["args"] = ["/bin/sleep", "1000"]
@@ -105,7 +75,7 @@ def saved_resources(rt, cid):
 
 
 def started(rt, tmp_path, rootfs, cid, cgroups_path, **kw):
-    b = make_bundle(tmp_path, rootfs, cgroups_path, **kw)
+    b = sleep_bundle(tmp_path, rootfs, cgroups_path, **kw)
     rt("create", "--bundle", b, cid, check=True)
     rt("start", cid, check=True)
     return b
@@ -188,7 +158,7 @@ def test_update_resources_json(rt, tmp_path, bb_rootfs, cgpath):
 
 
 def test_update_created_and_paused(rt, tmp_path, bb_rootfs, cgpath):
-    b = make_bundle(tmp_path, bb_rootfs, cgpath, resources={"memory": {"limit": 64 << 20}})
+    b = sleep_bundle(tmp_path, bb_rootfs, cgpath, resources={"memory": {"limit": 64 << 20}})
     rt("create", "--bundle", b, "u4", check=True)
     assert cg(cgpath, "memory", "memory.limit_in_bytes") == str(64 << 20)  # the spec's
     rt("update", "--pids-limit", "40", "u4", check=True)
@@ -251,7 +221,7 @@ def test_update_errors(rt, tmp_path, bb_rootfs, cgpath):
     p = rt("update", "--memory", "64M")
     assert p.returncode == 1 and "container id" in p.stderr, p.stderr
     # No linux.cgroupsPath: no cgroup to update.
-    b = make_bundle(tmp_path, bb_rootfs)
+    b = sleep_bundle(tmp_path, bb_rootfs)
     rt("create", "--bundle", b, "nocg", check=True)
     p = rt("update", "--memory", "64M", "nocg")
     assert p.returncode == 1 and "no cgroup" in p.stderr, p.stderr
@@ -272,17 +242,7 @@ def test_update_rootless_has_no_cgroup():
         pytest.skip("setpriv (util-linux) is not installed")
     d = tempfile.mkdtemp(prefix="runsc-rootless-upd-")
     try:
-        os.chmod(d, 0o755)
-        build_busybox_rootfs(os.path.join(d, "rootfs"))
-        subprocess.run([RUNSC, "spec", "--rootless", "--bundle", d], check=True)
-        c = json.load(open(os.path.join(d, "config.json")))
-        c["process"]["terminal"] = False
-        c["process"]["args"] = ["/bin/sleep", "1000"]
-        json.dump(c, open(os.path.join(d, "config.json"), "w"))
-        for root, dirs, files in os.walk(d):
-            for n in dirs + files:
-                os.lchown(os.path.join(root, n), 65534, 65534)
-        os.lchown(d, 65534, 65534)
+        make_rootless_bundle(d, ["/bin/sleep", "1000"])
         as_nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", RUNSC,
                      "--root", os.path.join(d, "state")]
 

@@ -192,3 +192,21 @@ __attribute__((unused)) static char *check_read_file(const char *path, size_t *l
     *len = n;
     return buf;
 }
+
+/* Creates or truncates path (mode 0666 & ~umask) and writes s into it. */
+__attribute__((unused)) static void check_write_str(const char *path, const char *s)
+{
+    FILE *f = fopen(path, "we");
+    if (!f || fputs(s, f) < 0 || fclose(f) != 0)
+        check_fail_(__FILE__, __LINE__, "writing %s: %s", path, strerror(errno));
+}
+
+/* Fails unless the whole content of path is s. */
+__attribute__((unused)) static void check_content(const char *path, const char *s)
+{
+    size_t n;
+    char *buf = check_read_file(path, &n);
+    if (n != strlen(s) || memcmp(buf, s, n) != 0)
+        check_fail_(__FILE__, __LINE__, "%s holds \"%.*s\", not \"%s\"", path, (int)n, buf, s);
+    free(buf);
+}

@@ -51,23 +51,6 @@ static void touch(const char *path, mode_t mode)
     CHECK_OK(close(fd));
 }
 
-static void write_str(const char *path, const char *s)
-{
-    int fd = CHECK_OK(open(path, O_CREAT | O_TRUNC | O_WRONLY, 0644));
-    CHECK_EQ(CHECK_OK(write(fd, s, strlen(s))), (long)strlen(s));
-    CHECK_OK(close(fd));
-}
-
-static void check_content(const char *path, const char *s)
-{
-    char buf[256];
-    int fd = CHECK_OK(open(path, O_RDONLY));
-    long n = CHECK_OK(read(fd, buf, sizeof(buf) - 1));
-    buf[n] = '\0';
-    CHECK_STR(buf, s);
-    CHECK_OK(close(fd));
-}
-
 static int cmp_ts(struct timespec a, struct timespec b)
 {
     if (a.tv_sec != b.tv_sec)
@@ -215,7 +198,7 @@ static void symlink_(void)
     CHECK_ERR(symlink("x", P("missing/l")), ENOENT);
     CHECK_ERR(symlink("x", P("l_slash/")), ENOENT);
     /* A symlink to a file works through it. */
-    write_str(P("sl_target"), "through");
+    check_write_str(P("sl_target"), "through");
     CHECK_OK(symlink("sl_target", P("sl")));
     check_content(P("sl"), "through");
     int dfd = CHECK_OK(open(g_base, O_RDONLY | O_DIRECTORY));
@@ -235,7 +218,7 @@ static void symlink_(void)
 
 static void link_(void)
 {
-    write_str(P("lk"), "data");
+    check_write_str(P("lk"), "data");
     CHECK_OK(link(P("lk"), P("lk2")));
     struct stat a = st_of(P("lk")), b = st_of(P("lk2"));
     CHECK_EQ(a.st_ino, b.st_ino);
@@ -272,7 +255,7 @@ static void link_(void)
 
 static void unlink_(void)
 {
-    write_str(P("u"), "gone");
+    check_write_str(P("u"), "gone");
     int fd = CHECK_OK(open(P("u"), O_RDWR));
     CHECK_OK(unlink(P("u")));
     CHECK_ERR(lstat(P("u"), &(struct stat){0}), ENOENT);
@@ -343,14 +326,14 @@ static void rmdir_(void)
 static void rename_(void)
 {
     /* A file to a new name. */
-    write_str(P("ra"), "A");
+    check_write_str(P("ra"), "A");
     ino_t ia = st_of(P("ra")).st_ino;
     CHECK_OK(rename(P("ra"), P("rb")));
     CHECK_ERR(lstat(P("ra"), &(struct stat){0}), ENOENT);
     CHECK_EQ(st_of(P("rb")).st_ino, ia);
     check_content(P("rb"), "A");
     /* Over an existing file: the target is replaced. */
-    write_str(P("rc"), "C");
+    check_write_str(P("rc"), "C");
     int cfd = CHECK_OK(open(P("rc"), O_RDONLY));
     CHECK_OK(rename(P("rb"), P("rc")));
     CHECK_EQ(st_of(P("rc")).st_ino, ia);
@@ -410,8 +393,8 @@ static void rename_(void)
 
 static void renameat2_(void)
 {
-    write_str(P("x1"), "one");
-    write_str(P("x2"), "two");
+    check_write_str(P("x1"), "one");
+    check_write_str(P("x2"), "two");
     if (syscall(SYS_renameat2, AT_FDCWD, P("x1"), AT_FDCWD, P("x2"), RENAME_NOREPLACE) == 0)
         FAIL("RENAME_NOREPLACE replaced");
     if (errno == EINVAL) {
@@ -463,7 +446,7 @@ static void exdev_(void)
         printf("exdev_: %s and /dev/shm are one filesystem: not checked\n", g_base);
         return;
     }
-    write_str(P("xd"), "x");
+    check_write_str(P("xd"), "x");
     char other[PATH_MAX];
     snprintf(other, sizeof(other), "/dev/shm/namei-exdev-%d", (int)getpid());
     CHECK_ERR(rename(P("xd"), other), EXDEV);
@@ -648,7 +631,7 @@ static void utimes_(void)
 
 static void truncate_(void)
 {
-    write_str(P("tr"), "0123456789");
+    check_write_str(P("tr"), "0123456789");
     CHECK_OK(truncate(P("tr"), 4));
     CHECK_EQ(st_of(P("tr")).st_size, 4);
     check_content(P("tr"), "0123");

@@ -48,9 +48,9 @@ void ut_skip(const char *fmt, ...)
     _exit(77);
 }
 
-int ut_count_fds(void)
+int ut_count_entries(const char *path)
 {
-    DIR *d = opendir("/proc/self/fd");
+    DIR *d = opendir(path);
     if (!d)
         return -1;
     int n = 0;
@@ -59,7 +59,13 @@ int ut_count_fds(void)
         if (de->d_name[0] != '.')
             n++;
     closedir(d);
-    return n - 1; /* the DIR's own fd */
+    return n;
+}
+
+int ut_count_fds(void)
+{
+    int n = ut_count_entries("/proc/self/fd");
+    return n < 0 ? n : n - 1; /* the DIR's own fd */
 }
 
 const char *ut_tmpdir(void)

@@ -24,6 +24,9 @@ void ut_register(struct ut_test *t);
 void ut_fail(const char *file, int line, const char *fmt, ...)
     __attribute__((noreturn, format(printf, 3, 4)));
 void ut_skip(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+/* Number of entries of the directory at path (names starting with '.' not
+ * counted); -1 if it cannot be opened. */
+int ut_count_entries(const char *path);
 /* Number of open fds of this process (to check for leaks). */
 int ut_count_fds(void);
 /* A fresh temporary directory (removed when the test process ends). */

@@ -117,3 +117,14 @@ static inline void bench_report(const char *name, double seconds, long ops, cons
     printf("%s %.4f %s\n", name, seconds * scale / (double)ops, unit);
     fflush(stdout);
 }
+
+/* The usual run: one warm-up operation, bench_loop, and the report under
+ * -l's name or else name. */
+static inline void bench_run(bench_fn fn, void *ctx, const struct bench_opts *o, const char *name,
+                             const char *unit)
+{
+    long done;
+    fn(ctx, 1);
+    double s = bench_loop(fn, ctx, o, &done);
+    bench_report(o->label ? o->label : name, s, done, unit);
+}

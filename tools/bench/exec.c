@@ -30,11 +30,8 @@ static void op(void *ctx, long k)
 int main(int argc, char **argv)
 {
     struct bench_opts o;
-    long done;
     bench_parse(argc, argv, 1000, "[PATH]", &o);
     char *path = o.argc > 0 ? o.argv[0] : "/bin/true";
-    op(path, 1);
-    double s = bench_loop(op, path, &o, &done);
-    bench_report(o.label ? o.label : "fork_exec", s, done, "us/op");
+    bench_run(op, path, &o, "fork_exec", "us/op");
     return 0;
 }

@@ -21,10 +21,7 @@ static void op(void *ctx, long k)
 int main(int argc, char **argv)
 {
     struct bench_opts o;
-    long done;
     bench_parse(argc, argv, 2000, "", &o);
-    op(NULL, 1);
-    double s = bench_loop(op, NULL, &o, &done);
-    bench_report(o.label ? o.label : "fork_wait", s, done, "us/op");
+    bench_run(op, NULL, &o, "fork_wait", "us/op");
     return 0;
 }

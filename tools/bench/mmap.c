@@ -18,10 +18,7 @@ static void op(void *ctx, long k)
 int main(int argc, char **argv)
 {
     struct bench_opts o;
-    long done;
     bench_parse(argc, argv, 100000, "", &o);
-    op(NULL, 1);
-    double s = bench_loop(op, NULL, &o, &done);
-    bench_report(o.label ? o.label : "mmap_munmap", s, done, "us/op");
+    bench_run(op, NULL, &o, "mmap_munmap", "us/op");
     return 0;
 }

@@ -21,11 +21,8 @@ static void op(void *ctx, long k)
 int main(int argc, char **argv)
 {
     struct bench_opts o;
-    long done;
     bench_parse(argc, argv, 100000, "[PATH]", &o);
     char *path = o.argc > 0 ? o.argv[0] : "/bench/data/small";
-    op(path, 1);
-    double s = bench_loop(op, path, &o, &done);
-    bench_report(o.label ? o.label : "open_read_close", s, done, "us/op");
+    bench_run(op, path, &o, "open_read_close", "us/op");
     return 0;
 }

@@ -1,4 +1,5 @@
-/* devfs: a tmpfs holding the character devices implemented in the sentry. */
+/* devfs: a tmpfs holding the character devices implemented in the sentry
+ * (their drivers are in the VFS's registry, vfs_chrdev_register). */
 #include "sentry/fsimpl/dev/dev.h"
 
 #include <errno.h>
@@ -90,12 +91,13 @@ int devfs_new(struct vfs_fs **fs, struct dentry **root)
          * process has none, and Linux answers ENXIO. */
         {"tty", 5, 0, NULL},
     };
-    for (size_t i = 0; i < sizeof(devs) / sizeof(devs[0]); i++)
+    /* The nodes open their driver by number, as nodes made by mknod do. */
+    for (size_t i = 0; i < sizeof(devs) / sizeof(devs[0]) && r == 0; i++) {
+        uint64_t rdev = makedev(devs[i].major, devs[i].minor);
         if (devs[i].ops)
-            vfs_chrdev_register(makedev(devs[i].major, devs[i].minor), devs[i].ops);
-    for (size_t i = 0; i < sizeof(devs) / sizeof(devs[0]) && r == 0; i++)
-        r = tmpfs_add_node(d, devs[i].name, S_IFCHR | 0666, makedev(devs[i].major, devs[i].minor),
-                           devs[i].ops, NULL);
+            vfs_chrdev_register(rdev, devs[i].ops);
+        r = tmpfs_add_node(d, devs[i].name, S_IFCHR | 0666, rdev);
+    }
     static const char *const links[][2] =
         {
             {"fd", "/proc/self/fd"},       {"stdin", "/proc/self/fd/0"},
@@ -105,9 +107,9 @@ int devfs_new(struct vfs_fs **fs, struct dentry **root)
     for (size_t i = 0; i < sizeof(links) / sizeof(links[0]) && r == 0; i++)
         r = tmpfs_add_symlink(d, links[i][0], links[i][1]);
     if (r == 0)
-        r = tmpfs_add_node(d, "pts", S_IFDIR | 0755, 0, NULL, NULL);
+        r = tmpfs_add_node(d, "pts", S_IFDIR | 0755, 0);
     if (r == 0)
-        r = tmpfs_add_node(d, "shm", S_IFDIR | 01777, 0, NULL, NULL);
+        r = tmpfs_add_node(d, "shm", S_IFDIR | 01777, 0);
     if (r < 0) {
         dentry_put(d);
         return r;

@@ -1,7 +1,7 @@
 /* devfs: the sandbox's own /dev (never the host's): a tmpfs (mode 0755,
  * writable by root as Docker's /dev) holding null, zero, full, random,
- * urandom, tty, the fd/stdin/stdout/stderr links and the empty directories
- * pts and shm (mode 1777). */
+ * urandom, tty, the fd/stdin/stdout/stderr links, ptmx -> pts/ptmx and the
+ * empty directories pts (mode 0755) and shm (mode 1777). */
 #pragma once
 
 #include "sentry/vfs/vfs.h"

@@ -23,6 +23,7 @@
 
 #include "sentry/fsimpl/devpts/ldisc.h"
 #include "sentry/kernel/kernel.h"
+#include "sentry/kernel/tty.h"
 #include "sentry/kernel/waitq.h"
 
 #define DEVPTS_MAX 1024
@@ -96,43 +97,7 @@ static int wait_locked(struct pty *p, struct waitq *q, struct task *t, uint32_t 
     return r;
 }
 
-/* ---- job control -------------------------------------------------------- */
-
-struct ids {
-    int tgid, pgid, sid;
-};
-
-static struct ids ids_of(struct task *t)
-{
-    struct ids i = {0};
-    if (!t)
-        return i;
-    pthread_mutex_lock(&g_kernel->lock);
-    i.tgid = t->tg->tgid;
-    i.pgid = t->tg->pgid;
-    i.sid = t->tg->sid;
-    pthread_mutex_unlock(&g_kernel->lock);
-    return i;
-}
-
-/* Sends each signal in sigs (SIGBIT set) to every process of group pgid. */
-static void signal_pgrp(int pgid, uint64_t sigs)
-{
-    if (pgid <= 0 || !sigs)
-        return;
-    pthread_mutex_lock(&g_kernel->lock);
-    for (int sig = 1; sig <= KERNEL_NSIG; sig++) {
-        if (!(sigs & SIGBIT(sig)))
-            continue;
-        siginfo_t si = {0};
-        si.si_signo = sig;
-        si.si_code = SI_KERNEL;
-        for (struct task *o = g_kernel->tasks; o; o = o->next)
-            if (o == o->tg->tasks && o->tg->pgid == pgid && o->tg->state == TG_ALIVE)
-                signal_send_group(o->tg, sig, &si);
-    }
-    pthread_mutex_unlock(&g_kernel->lock);
-}
+/* ---- job control (sentry/kernel/tty.h) ---------------------------------- */
 
 /* Hangup: SIGHUP and SIGCONT to the session leader (and the foreground
  * group) of the session whose terminal this was. */
@@ -148,27 +113,7 @@ static void signal_hangup(int sid, int fg)
     }
     pthread_mutex_unlock(&g_kernel->lock);
     if (fg != sid)
-        signal_pgrp(fg, SIGBIT(SIGHUP) | SIGBIT(SIGCONT));
-}
-
-static bool pgrp_in_session(int pgid, int sid)
-{
-    bool found = false;
-    pthread_mutex_lock(&g_kernel->lock);
-    for (struct task *o = g_kernel->tasks; o && !found; o = o->next)
-        if (o->tg->pgid == pgid && o->tg->sid == sid && o->tg->state == TG_ALIVE)
-            found = true;
-    pthread_mutex_unlock(&g_kernel->lock);
-    return found;
-}
-
-/* Whether sig is ignored or blocked by t (it then gets EIO instead). */
-static bool sig_ignored(struct task *t, int sig)
-{
-    pthread_mutex_lock(&t->tg->siglock);
-    bool r = t->tg->sighand->actions[sig - 1].handler == 1 || (t->sigmask & SIGBIT(sig));
-    pthread_mutex_unlock(&t->tg->siglock);
-    return r;
+        tty_signal_pgrp(fg, SIGBIT(SIGHUP) | SIGBIT(SIGCONT));
 }
 
 /* A background process of the terminal's session reading it (SIGTTIN) or
@@ -177,19 +122,11 @@ static long job_check(struct pty *p, struct task *t, int sig)
 {
     if (!t)
         return 0;
-    struct ids me = ids_of(t);
     pthread_mutex_lock(&p->lock);
     int sid = p->sid, fg = p->fg_pgid;
     bool tostop = p->ld.t.c_lflag & TOSTOP;
     pthread_mutex_unlock(&p->lock);
-    if (!sid || me.sid != sid || !fg || me.pgid == fg)
-        return 0;
-    if (sig == SIGTTOU && !tostop)
-        return 0;
-    if (sig_ignored(t, sig))
-        return sig == SIGTTIN ? -EIO : 0;
-    signal_pgrp(me.pgid, SIGBIT(sig));
-    return -ERESTARTSYS;
+    return tty_job_check(t, sid, fg, sig, tostop);
 }
 
 /* ---- the filesystem ----------------------------------------------------- */
@@ -265,7 +202,7 @@ static int devpts_getattr(struct inode *ino, struct vfs_attr *a)
  * O_NOCTTY, TIOCSCTTY). steal: take it from another session. */
 static int acquire_ctty(struct pty *p, struct task *t, bool steal)
 {
-    struct ids me = ids_of(t);
+    struct tty_ids me = tty_ids_of(t);
     if (!t || me.sid != me.tgid)
         return -EPERM;
     struct devpts *d = g_devpts;
@@ -348,12 +285,8 @@ static int replica_open(struct pty *p, struct file *f, int flags)
     f->ops = &g_replica_ops;
     f->priv = p;
     waitq_wake(&p->mwq, 0, 0);
-    if (!(flags & O_NOCTTY)) {
-        struct task *t = task_current();
-        struct ids me = ids_of(t);
-        if (t && me.sid == me.tgid)
-            acquire_ctty(p, t, false); /* only if free: no error either way */
-    }
+    if (!(flags & O_NOCTTY))
+        acquire_ctty(p, task_current(), false); /* a free one, to a leader: no error either way */
     return 0;
 }
 
@@ -547,7 +480,7 @@ static ssize_t master_write(struct file *f, const void *buf, size_t len, int64_t
     }
     int fg = p->fg_pgid;
     pthread_mutex_unlock(&p->lock);
-    signal_pgrp(fg, sigs);
+    tty_signal_pgrp(fg, sigs);
     return done > 0 ? (ssize_t)done : ret;
 }
 
@@ -767,7 +700,7 @@ static long common_ioctl(struct pty *p, struct mm *mm, unsigned cmd, uint64_t ar
         int fg = p->fg_pgid;
         pthread_mutex_unlock(&p->lock);
         if (changed)
-            signal_pgrp(fg, SIGBIT(SIGWINCH));
+            tty_signal_pgrp(fg, SIGBIT(SIGWINCH));
         return 0;
     }
     case FIONREAD: {
@@ -814,7 +747,7 @@ static long common_ioctl(struct pty *p, struct mm *mm, unsigned cmd, uint64_t ar
 static long job_ioctl(struct pty *p, struct mm *mm, unsigned cmd, uint64_t arg, bool master)
 {
     struct task *t = task_current();
-    struct ids me = ids_of(t);
+    struct tty_ids me = tty_ids_of(t);
     pthread_mutex_lock(&p->lock);
     int sid = p->sid, fg = p->fg_pgid;
     pthread_mutex_unlock(&p->lock);
@@ -837,7 +770,7 @@ static long job_ioctl(struct pty *p, struct mm *mm, unsigned cmd, uint64_t arg, 
             return -ENOTTY;
         if (pg < 0)
             return -EINVAL;
-        if (!pgrp_in_session(pg, sid))
+        if (!tty_pgrp_in_session(pg, sid))
             return -EPERM;
         pthread_mutex_lock(&p->lock);
         if (p->sid == sid)
@@ -861,7 +794,7 @@ static long job_ioctl(struct pty *p, struct mm *mm, unsigned cmd, uint64_t arg, 
             if (p->sid == sid)
                 p->sid = p->fg_pgid = 0;
             pthread_mutex_unlock(&p->lock);
-            signal_pgrp(fg, SIGBIT(SIGHUP) | SIGBIT(SIGCONT));
+            tty_signal_pgrp(fg, SIGBIT(SIGHUP) | SIGBIT(SIGCONT));
         }
         return 0;
     default:

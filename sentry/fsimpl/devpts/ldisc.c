@@ -278,11 +278,81 @@ static uint64_t isig_of(const struct ldisc_termios *t, uint8_t c)
     return 0;
 }
 
-size_t ldisc_receive(struct ldisc *l, const uint8_t *buf, size_t n, uint64_t *sigs)
+/* The special meaning of input byte *c, if it has one: CR/NL translation
+ * (in *c), ISIG, canonical editing and line ends. True when the byte was
+ * consumed; false to queue *c as an ordinary byte. */
+static bool in_special(struct ldisc *l, uint8_t *cp, uint64_t *sigs)
 {
     const struct ldisc_termios *t = &l->t;
     bool canon = t->c_lflag & ICANON;
     bool iexten = t->c_lflag & IEXTEN;
+    uint8_t c = *cp;
+    if (c == '\r') {
+        if (t->c_iflag & IGNCR)
+            return true;
+        if (t->c_iflag & ICRNL)
+            c = '\n';
+    } else if (c == '\n' && (t->c_iflag & INLCR)) {
+        c = '\r';
+    }
+    *cp = c;
+    uint64_t sig = isig_of(t, c);
+    if (sig) {
+        *sigs |= sig;
+        if (!(t->c_lflag & NOFLSH)) {
+            ldisc_flush_in(l);
+            ldisc_flush_out(l);
+        }
+        if (t->c_lflag & ECHO)
+            echo_char(l, c);
+        return true;
+    }
+    if (!canon)
+        return false;
+    if (c != _POSIX_VDISABLE) {
+        if (c == t->c_cc[VERASE]) {
+            do_erase(l, c, VERASE);
+            return true;
+        }
+        if (c == t->c_cc[VKILL]) {
+            do_erase(l, c, VKILL);
+            return true;
+        }
+        if (iexten && c == t->c_cc[VWERASE]) {
+            do_erase(l, c, VWERASE);
+            return true;
+        }
+        if (iexten && c == t->c_cc[VLNEXT]) {
+            l->lnext = true;
+            if ((t->c_lflag & ECHO) && (t->c_lflag & ECHOCTL) && ldisc_out_room(l) >= 2) {
+                out_raw(l, '^');
+                out_raw(l, '\b');
+            }
+            return true;
+        }
+        if (c == t->c_cc[VEOF]) {
+            end_line(l, 0, LDISC_F_EOF);
+            return true;
+        }
+        if (c == t->c_cc[VEOL] || (iexten && c == t->c_cc[VEOL2])) {
+            if (t->c_lflag & ECHO)
+                echo_char(l, c);
+            end_line(l, c, LDISC_F_DELIM);
+            return true;
+        }
+    }
+    if (c == '\n') {
+        if (t->c_lflag & (ECHO | ECHONL))
+            echo_char(l, '\n');
+        end_line(l, c, LDISC_F_DELIM);
+        return true;
+    }
+    return false;
+}
+
+size_t ldisc_receive(struct ldisc *l, const uint8_t *buf, size_t n, uint64_t *sigs)
+{
+    const struct ldisc_termios *t = &l->t;
     size_t i;
     for (i = 0; i < n; i++) {
         size_t room = ldisc_in_room(l);
@@ -291,77 +361,11 @@ size_t ldisc_receive(struct ldisc *l, const uint8_t *buf, size_t n, uint64_t *si
         uint8_t c = buf[i];
         if (t->c_iflag & ISTRIP)
             c &= 0x7f;
-        if (l->lnext) {
-            /* A literal byte: no special meaning. */
-            l->lnext = false;
-            if (canon && room == 1) {
-                if (l->canon_head != l->in_tail)
-                    break;
-                continue;
-            }
-            if (t->c_lflag & ECHO)
-                echo_char(l, c);
-            in_put(l, c, 0);
+        if (l->lnext)
+            l->lnext = false; /* a literal byte: no special meaning */
+        else if (in_special(l, &c, sigs))
             continue;
-        }
-        if (c == '\r') {
-            if (t->c_iflag & IGNCR)
-                continue;
-            if (t->c_iflag & ICRNL)
-                c = '\n';
-        } else if (c == '\n' && (t->c_iflag & INLCR)) {
-            c = '\r';
-        }
-        uint64_t sig = isig_of(t, c);
-        if (sig) {
-            *sigs |= sig;
-            if (!(t->c_lflag & NOFLSH)) {
-                ldisc_flush_in(l);
-                ldisc_flush_out(l);
-            }
-            if (t->c_lflag & ECHO)
-                echo_char(l, c);
-            continue;
-        }
-        if (canon && c != _POSIX_VDISABLE) {
-            if (c == t->c_cc[VERASE]) {
-                do_erase(l, c, VERASE);
-                continue;
-            }
-            if (c == t->c_cc[VKILL]) {
-                do_erase(l, c, VKILL);
-                continue;
-            }
-            if (iexten && c == t->c_cc[VWERASE]) {
-                do_erase(l, c, VWERASE);
-                continue;
-            }
-            if (iexten && c == t->c_cc[VLNEXT]) {
-                l->lnext = true;
-                if ((t->c_lflag & ECHO) && (t->c_lflag & ECHOCTL) && ldisc_out_room(l) >= 2) {
-                    out_raw(l, '^');
-                    out_raw(l, '\b');
-                }
-                continue;
-            }
-            if (c == t->c_cc[VEOF]) {
-                end_line(l, 0, LDISC_F_EOF);
-                continue;
-            }
-            if (c == t->c_cc[VEOL] || (iexten && c == t->c_cc[VEOL2])) {
-                if (t->c_lflag & ECHO)
-                    echo_char(l, c);
-                end_line(l, c, LDISC_F_DELIM);
-                continue;
-            }
-        }
-        if (canon && c == '\n') {
-            if (t->c_lflag & (ECHO | ECHONL))
-                echo_char(l, '\n');
-            end_line(l, c, LDISC_F_DELIM);
-            continue;
-        }
-        if (canon && room == 1) {
+        if ((t->c_lflag & ICANON) && room == 1) {
             /* The last byte is kept for a line end: a full line drops
              * ordinary bytes, a queue of complete lines waits for the
              * reader. */

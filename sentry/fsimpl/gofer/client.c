@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -19,8 +20,10 @@
 #include "urpc/methods.h"
 #include "urpc/proto/gofer.pb-c.h"
 
-/* Must match the gofer's limits (gofer/internal.h). */
+/* Must match the gofer's GOFER_MAX_WALK (gofer/internal.h). */
 #define WALK_MAX 64
+/* Fids per Gofer.Close request (the gofer takes any number; this keeps a
+ * request small). */
 #define CLOSE_MAX 4096
 
 struct gofer_client {
@@ -76,24 +79,40 @@ static int call(struct gofer_client *c, uint32_t method, const ProtobufCMessage 
     return 0;
 }
 
+/* A call whose reply carries nothing the caller needs. */
+static int call_void(struct gofer_client *c, uint32_t method, const ProtobufCMessage *req,
+                     const ProtobufCMessageDescriptor *reply_desc)
+{
+    struct urpc_result res;
+    int r = call(c, method, req, reply_desc, &res);
+    if (r == 0)
+        urpc_result_release(&res);
+    return r;
+}
+
+/* A name or target as protocol bytes (no copy). */
+static ProtobufCBinaryData bytes_of(const char *s)
+{
+    return (ProtobufCBinaryData){.len = strlen(s), .data = (uint8_t *)s};
+}
+
 static void attr_from(const Gofer__Attr *a, struct gofer_attr *out)
 {
-    memset(out, 0, sizeof(*out));
-    if (!a)
-        return;
-    out->ino = a->ino;
-    out->dev = a->dev;
-    out->mode = a->mode;
-    out->nlink = a->nlink;
-    out->uid = a->uid;
-    out->gid = a->gid;
-    out->rdev = a->rdev;
-    out->size = a->size;
-    out->blocks = a->blocks;
-    out->blksize = a->blksize;
-    out->atime = (struct timespec){.tv_sec = a->atime_sec, .tv_nsec = a->atime_nsec};
-    out->mtime = (struct timespec){.tv_sec = a->mtime_sec, .tv_nsec = a->mtime_nsec};
-    out->ctime = (struct timespec){.tv_sec = a->ctime_sec, .tv_nsec = a->ctime_nsec};
+    *out = (struct gofer_attr){
+        .ino = a->ino,
+        .dev = a->dev,
+        .mode = a->mode,
+        .nlink = a->nlink,
+        .uid = a->uid,
+        .gid = a->gid,
+        .rdev = a->rdev,
+        .size = a->size,
+        .blocks = a->blocks,
+        .blksize = a->blksize,
+        .atime = {.tv_sec = a->atime_sec, .tv_nsec = a->atime_nsec},
+        .mtime = {.tv_sec = a->mtime_sec, .tv_nsec = a->mtime_nsec},
+        .ctime = {.tv_sec = a->ctime_sec, .tv_nsec = a->ctime_nsec},
+    };
 }
 
 /* A reply's inode: attrs are required (a gofer that omits them is broken). */
@@ -104,6 +123,22 @@ static int inode_from(const Gofer__Inode *in, uint64_t *fid, struct gofer_attr *
     *fid = in->fid;
     attr_from(in->attr, attr);
     return 0;
+}
+
+/* A call whose reply is the Inode of a new file at inode_off (the offset of
+ * the `inode` field in the reply struct: Mkdir, Mknod, Symlink). */
+static int call_new_inode(struct gofer_client *c, uint32_t method, const ProtobufCMessage *req,
+                          const ProtobufCMessageDescriptor *reply_desc, size_t inode_off,
+                          uint64_t *fid, struct gofer_attr *attr)
+{
+    struct urpc_result res;
+    int r = call(c, method, req, reply_desc, &res);
+    if (r < 0)
+        return r;
+    const Gofer__Inode *in = *(Gofer__Inode *const *)((const char *)res.msg + inode_off);
+    r = inode_from(in, fid, attr);
+    urpc_result_release(&res);
+    return r;
 }
 
 /* Takes the single fd of a reply that must carry exactly one. */
@@ -144,7 +179,7 @@ static int walk_chunk(struct gofer_client *c, uint64_t dir, const char *const *n
 {
     ProtobufCBinaryData bin[WALK_MAX];
     for (size_t i = 0; i < n; i++)
-        bin[i] = (ProtobufCBinaryData){.len = strlen(names[i]), .data = (uint8_t *)names[i]};
+        bin[i] = bytes_of(names[i]);
     Gofer__WalkRequest req = GOFER__WALK_REQUEST__INIT;
     req.dir_fid = dir;
     req.n_names = n;
@@ -236,7 +271,7 @@ int gofer_create(struct gofer_client *c, uint64_t dir, const char *name, int fla
 {
     Gofer__CreateRequest req = GOFER__CREATE_REQUEST__INIT;
     req.dir_fid = dir;
-    req.name = (ProtobufCBinaryData){.len = strlen(name), .data = (uint8_t *)name};
+    req.name = bytes_of(name);
     req.flags = flags;
     req.mode = mode;
     req.uid = uid;
@@ -340,36 +375,21 @@ int gofer_mkdir(struct gofer_client *c, uint64_t dir, const char *name, uint32_t
 {
     Gofer__MkdirRequest req = GOFER__MKDIR_REQUEST__INIT;
     req.dir_fid = dir;
-    req.name = (ProtobufCBinaryData){.len = strlen(name), .data = (uint8_t *)name};
+    req.name = bytes_of(name);
     req.mode = mode;
     req.uid = uid;
     req.gid = gid;
-    struct urpc_result res;
-    int r = call(c, URPC_METHOD_GOFER_MKDIR, &req.base, &gofer__mkdir_reply__descriptor, &res);
-    if (r < 0)
-        return r;
-    r = inode_from(((const Gofer__MkdirReply *)res.msg)->inode, fid, attr);
-    urpc_result_release(&res);
-    return r;
+    return call_new_inode(c, URPC_METHOD_GOFER_MKDIR, &req.base, &gofer__mkdir_reply__descriptor,
+                          offsetof(Gofer__MkdirReply, inode), fid, attr);
 }
 
 int gofer_unlink(struct gofer_client *c, uint64_t dir, const char *name, bool is_dir)
 {
     Gofer__UnlinkRequest req = GOFER__UNLINK_REQUEST__INIT;
     req.dir_fid = dir;
-    req.name = (ProtobufCBinaryData){.len = strlen(name), .data = (uint8_t *)name};
+    req.name = bytes_of(name);
     req.is_dir = is_dir;
-    struct urpc_result res;
-    int r = call(c, URPC_METHOD_GOFER_UNLINK, &req.base, &gofer__unlink_reply__descriptor, &res);
-    if (r == 0)
-        urpc_result_release(&res);
-    return r;
-}
-
-/* A name or target as protocol bytes (no copy). */
-static ProtobufCBinaryData bytes_of(const char *s)
-{
-    return (ProtobufCBinaryData){.len = strlen(s), .data = (uint8_t *)s};
+    return call_void(c, URPC_METHOD_GOFER_UNLINK, &req.base, &gofer__unlink_reply__descriptor);
 }
 
 int gofer_mknod(struct gofer_client *c, uint64_t dir, const char *name, uint32_t mode,
@@ -382,13 +402,8 @@ int gofer_mknod(struct gofer_client *c, uint64_t dir, const char *name, uint32_t
     req.rdev = rdev;
     req.uid = uid;
     req.gid = gid;
-    struct urpc_result res;
-    int r = call(c, URPC_METHOD_GOFER_MKNOD, &req.base, &gofer__mknod_reply__descriptor, &res);
-    if (r < 0)
-        return r;
-    r = inode_from(((const Gofer__MknodReply *)res.msg)->inode, fid, attr);
-    urpc_result_release(&res);
-    return r;
+    return call_new_inode(c, URPC_METHOD_GOFER_MKNOD, &req.base, &gofer__mknod_reply__descriptor,
+                          offsetof(Gofer__MknodReply, inode), fid, attr);
 }
 
 int gofer_symlink(struct gofer_client *c, uint64_t dir, const char *name, const char *target,
@@ -400,13 +415,9 @@ int gofer_symlink(struct gofer_client *c, uint64_t dir, const char *name, const 
     req.target = bytes_of(target);
     req.uid = uid;
     req.gid = gid;
-    struct urpc_result res;
-    int r = call(c, URPC_METHOD_GOFER_SYMLINK, &req.base, &gofer__symlink_reply__descriptor, &res);
-    if (r < 0)
-        return r;
-    r = inode_from(((const Gofer__SymlinkReply *)res.msg)->inode, fid, attr);
-    urpc_result_release(&res);
-    return r;
+    return call_new_inode(c, URPC_METHOD_GOFER_SYMLINK, &req.base,
+                          &gofer__symlink_reply__descriptor, offsetof(Gofer__SymlinkReply, inode),
+                          fid, attr);
 }
 
 int gofer_link(struct gofer_client *c, uint64_t dir, const char *name, uint64_t target_fid)
@@ -415,11 +426,7 @@ int gofer_link(struct gofer_client *c, uint64_t dir, const char *name, uint64_t 
     req.dir_fid = dir;
     req.name = bytes_of(name);
     req.target_fid = target_fid;
-    struct urpc_result res;
-    int r = call(c, URPC_METHOD_GOFER_LINK, &req.base, &gofer__link_reply__descriptor, &res);
-    if (r == 0)
-        urpc_result_release(&res);
-    return r;
+    return call_void(c, URPC_METHOD_GOFER_LINK, &req.base, &gofer__link_reply__descriptor);
 }
 
 int gofer_rename(struct gofer_client *c, uint64_t odir, const char *oname, uint64_t ndir,
@@ -431,11 +438,7 @@ int gofer_rename(struct gofer_client *c, uint64_t odir, const char *oname, uint6
     req.ndir_fid = ndir;
     req.nname = bytes_of(nname);
     req.flags = flags;
-    struct urpc_result res;
-    int r = call(c, URPC_METHOD_GOFER_RENAME, &req.base, &gofer__rename_reply__descriptor, &res);
-    if (r == 0)
-        urpc_result_release(&res);
-    return r;
+    return call_void(c, URPC_METHOD_GOFER_RENAME, &req.base, &gofer__rename_reply__descriptor);
 }
 
 /* One time of a setattr: now wins over an explicit value. */
@@ -474,12 +477,7 @@ int gofer_setattr(struct gofer_client *c, uint64_t fid, const struct vfs_setattr
             &req.atime_nsec);
     time_to(sa->mask, VFS_SA_MTIME, VFS_SA_MTIME_NOW, &sa->mtime, &req.mtime_op, &req.mtime_sec,
             &req.mtime_nsec);
-    struct urpc_result res;
-    int r =
-        call(c, URPC_METHOD_GOFER_SET_ATTR, &req.base, &gofer__set_attr_reply__descriptor, &res);
-    if (r == 0)
-        urpc_result_release(&res);
-    return r;
+    return call_void(c, URPC_METHOD_GOFER_SET_ATTR, &req.base, &gofer__set_attr_reply__descriptor);
 }
 
 int gofer_statfs(struct gofer_client *c, uint64_t fid, struct gofer_statfs *out)
@@ -515,11 +513,8 @@ int gofer_close(struct gofer_client *c, const uint64_t *fids, size_t n)
         Gofer__CloseRequest req = GOFER__CLOSE_REQUEST__INIT;
         req.fids = (uint64_t *)(fids + done);
         req.n_fids = chunk;
-        struct urpc_result res;
-        int r = call(c, URPC_METHOD_GOFER_CLOSE, &req.base, &gofer__close_reply__descriptor, &res);
-        if (r == 0)
-            urpc_result_release(&res);
-        else if (ret == 0)
+        int r = call_void(c, URPC_METHOD_GOFER_CLOSE, &req.base, &gofer__close_reply__descriptor);
+        if (r < 0 && ret == 0)
             ret = r;
         done += chunk;
     }

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "sentry/kernel/kernel.h"
+#include "sentry/kernel/tty.h"
 
 /* The kernel's struct termios for TCGETS/TCSETS (glibc's is larger). */
 struct kernel_termios {
@@ -85,33 +86,20 @@ static long tty_check_read(struct hostfile *h, struct task *t)
     struct tty_state *ts = tty_of(h->rdev);
     int fg = ts ? ts->fg_pgid : 0, sid = ts ? ts->sid : 0;
     pthread_mutex_unlock(&g_tty_lock);
-    pthread_mutex_lock(&g_kernel->lock);
-    int pgid = t->tg->pgid, tsid = t->tg->sid;
-    pthread_mutex_unlock(&g_kernel->lock);
-    if (!fg || tsid != sid || pgid == fg)
-        return 0;
-    pthread_mutex_lock(&t->tg->siglock);
-    bool ignored =
-        t->tg->sighand->actions[SIGTTIN - 1].handler == 1 || (t->sigmask & SIGBIT(SIGTTIN));
-    pthread_mutex_unlock(&t->tg->siglock);
-    if (ignored)
-        return -EIO;
-    siginfo_t si = {0};
-    si.si_signo = SIGTTIN;
-    si.si_code = SI_KERNEL;
-    pthread_mutex_lock(&g_kernel->lock);
-    for (struct task *o = g_kernel->tasks; o; o = o->next)
-        if (o->tg->pgid == pgid && o == o->tg->tasks)
-            signal_send_group(o->tg, SIGTTIN, &si);
-    pthread_mutex_unlock(&g_kernel->lock);
-    return -ERESTARTSYS;
+    return tty_job_check(t, sid, fg, SIGTTIN, false);
 }
 
-/* Waits until the host fd is ready for events, interruptibly. */
+/* Unless f is non-blocking, waits until the host fd is ready for events
+ * (if it is not already), interruptibly: the task's thread never blocks in
+ * the host. */
 static long host_wait(struct file *f, short events)
 {
-    struct task *t = task_current();
+    if (f->flags & O_NONBLOCK)
+        return 0;
     struct pollfd p = {.fd = host_fd_of(f), .events = events};
+    if (poll(&p, 1, 0) != 0)
+        return 0;
+    struct task *t = task_current();
     if (!t) {
         poll(&p, 1, -1);
         return 0;
@@ -138,15 +126,9 @@ static ssize_t host_read(struct file *f, void *buf, size_t len, int64_t off)
     if (c < 0)
         return c;
     for (;;) {
-        /* Never block the task's thread in the host: wait interruptibly. */
-        if (!(f->flags & O_NONBLOCK)) {
-            struct pollfd p = {.fd = h->fd, .events = POLLIN};
-            if (poll(&p, 1, 0) == 0) {
-                long w = host_wait(f, POLLIN);
-                if (w < 0)
-                    return w;
-            }
-        }
+        long w = host_wait(f, POLLIN);
+        if (w < 0)
+            return w;
         ssize_t r = read(h->fd, buf, len);
         if (r >= 0)
             return r;
@@ -166,14 +148,9 @@ static ssize_t host_write(struct file *f, const void *buf, size_t len, int64_t o
         return r < 0 ? -errno : r;
     }
     for (;;) {
-        if (!(f->flags & O_NONBLOCK) && !h->tty) {
-            struct pollfd p = {.fd = h->fd, .events = POLLOUT};
-            if (poll(&p, 1, 0) == 0) {
-                long w = host_wait(f, POLLOUT);
-                if (w < 0)
-                    return w;
-            }
-        }
+        long w = h->tty ? 0 : host_wait(f, POLLOUT);
+        if (w < 0)
+            return w;
         ssize_t r = write(h->fd, buf, len);
         if (r >= 0)
             return r;
@@ -254,14 +231,8 @@ static long host_ioctl(struct file *f, struct mm *mm, unsigned cmd, uint64_t arg
             return r;
         if (pg < 0)
             return -EINVAL;
-        struct task *t = task_current();
-        pthread_mutex_lock(&g_kernel->lock);
-        bool exists = false;
-        int sid = t ? t->tg->sid : 0;
-        for (struct task *o = g_kernel->tasks; o; o = o->next)
-            if (o->tg->pgid == pg && o->tg->sid == sid)
-                exists = true;
-        pthread_mutex_unlock(&g_kernel->lock);
+        int sid = tty_ids_of(task_current()).sid;
+        bool exists = tty_pgrp_in_session(pg, sid);
         pthread_mutex_lock(&g_tty_lock);
         struct tty_state *ts = tty_of(h->rdev);
         if (!ts || ts->sid != sid)

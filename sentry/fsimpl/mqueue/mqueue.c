@@ -264,21 +264,20 @@ static int root_create(struct inode *dir, const char *name, uint32_t mode,
     e->name = dup;
     e->q = q; /* the entry's reference */
     pthread_mutex_lock(&g_ns.lock);
-    if (entry_find_locked(name)) {
-        pthread_mutex_unlock(&g_ns.lock);
-        free(e->name);
-        free(e);
-        queue_put(q);
-        return -EEXIST;
+    struct inode *ino = NULL;
+    if (entry_find_locked(name))
+        r = -EEXIST;
+    else {
+        q->ino = g_ns.next_ino++;
+        ino = queue_inode(q);
+        r = ino ? 0 : -ENOMEM;
     }
-    q->ino = g_ns.next_ino++;
-    struct inode *ino = queue_inode(q);
-    if (!ino) {
+    if (r < 0) {
         pthread_mutex_unlock(&g_ns.lock);
         free(e->name);
         free(e);
         queue_put(q);
-        return -ENOMEM;
+        return r;
     }
     /* Keep creation order for getdents. */
     struct mq_entry **pp = &g_ns.entries;
@@ -529,18 +528,29 @@ bool mqueue_is(const struct file *f)
 
 /* ---- send, receive --------------------------------------------------------- */
 
-/* Waits (q->lock held, dropped while asleep) for events: 0 (re-check),
- * -ETIMEDOUT or -EINTR. */
-static int wait_locked(struct mqueue *q, struct task *t, uint32_t events,
-                       const struct timespec *deadline)
+/* Waits (q->lock held, dropped while asleep) until q has room for a
+ * message (send) or holds one: 0, -EAGAIN (f is O_NONBLOCK), -ETIMEDOUT
+ * or -ERESTARTSYS. A waiting receiver is counted in q->receivers. */
+static int wait_ready(struct mqueue *q, struct file *f, struct task *t, bool send,
+                      const struct timespec *deadline)
 {
-    struct waiter w = {.t = t, .events = events};
-    waitq_add(&q->wq, &w);
-    pthread_mutex_unlock(&q->lock);
-    int r = task_block(t, deadline);
-    waitq_remove(&q->wq, &w);
-    pthread_mutex_lock(&q->lock);
-    return r;
+    while (send ? q->curmsgs >= q->maxmsg : !q->head) {
+        if (f->flags & O_NONBLOCK)
+            return -EAGAIN;
+        struct waiter w = {.t = t, .events = send ? POLLOUT | POLLWRNORM : POLLIN | POLLRDNORM};
+        waitq_add(&q->wq, &w);
+        q->receivers += !send;
+        pthread_mutex_unlock(&q->lock);
+        int r = task_block(t, deadline);
+        waitq_remove(&q->wq, &w);
+        pthread_mutex_lock(&q->lock);
+        q->receivers -= !send;
+        if (r == -EINTR)
+            return -ERESTARTSYS;
+        if (r < 0)
+            return r;
+    }
+    return 0;
 }
 
 /* Sends the notification captured from a queue (no lock held). */
@@ -580,19 +590,7 @@ long mqueue_timedsend(struct task *t, struct file *f, uint64_t msg, size_t len, 
         return r;
     }
     pthread_mutex_lock(&q->lock);
-    while (q->curmsgs >= q->maxmsg) {
-        if (f->flags & O_NONBLOCK) {
-            r = -EAGAIN;
-            break;
-        }
-        r = wait_locked(q, t, POLLOUT | POLLWRNORM, deadline);
-        if (r == -EINTR) {
-            r = -ERESTARTSYS;
-            break;
-        }
-        if (r < 0)
-            break;
-    }
+    r = wait_ready(q, f, t, true, deadline);
     if (r < 0) {
         pthread_mutex_unlock(&q->lock);
         free(m);
@@ -633,23 +631,8 @@ long mqueue_timedreceive(struct task *t, struct file *f, uint64_t msg, size_t le
         return -EBADF;
     if (len < (size_t)q->msgsize)
         return -EMSGSIZE;
-    int r = 0;
     pthread_mutex_lock(&q->lock);
-    while (!q->head) {
-        if (f->flags & O_NONBLOCK) {
-            r = -EAGAIN;
-            break;
-        }
-        q->receivers++;
-        r = wait_locked(q, t, POLLIN | POLLRDNORM, deadline);
-        q->receivers--;
-        if (r == -EINTR) {
-            r = -ERESTARTSYS;
-            break;
-        }
-        if (r < 0)
-            break;
-    }
+    int r = wait_ready(q, f, t, false, deadline);
     if (r < 0) {
         pthread_mutex_unlock(&q->lock);
         return r;

@@ -32,7 +32,7 @@ static char g_boot_id[37];
 
 /* ---- helpers -------------------------------------------------------------- */
 
-static uint64_t cpu_mask(void)
+uint64_t proc_cpu_mask(void)
 {
     cpu_set_t set;
     uint64_t mask = 0;
@@ -45,7 +45,7 @@ static uint64_t cpu_mask(void)
 
 static int ncpus(void)
 {
-    return __builtin_popcountll(cpu_mask());
+    return __builtin_popcountll(proc_cpu_mask());
 }
 
 static uint64_t uptime_ns(void)
@@ -116,7 +116,7 @@ static int gen_cpuinfo(const struct proc_node *n, struct file *f, FILE *out)
         return 0;
     }
     /* No host copy: the minimum that counts processors. */
-    uint64_t mask = cpu_mask();
+    uint64_t mask = proc_cpu_mask();
     for (int i = 0; i < 64; i++)
         if (mask & (1ull << i))
             fprintf(out, "processor\t: %d\nvendor_id\t: unknown\nmodel name\t: unknown\n\n", i);
@@ -271,7 +271,7 @@ static int gen_stat(const struct proc_node *n, struct file *f, FILE *out)
 {
     struct proc_counts c;
     proc_counts(&c);
-    uint64_t mask = cpu_mask();
+    uint64_t mask = proc_cpu_mask();
     int cpus = __builtin_popcountll(mask);
     uint64_t hz_ns = 1000000000ull / PROC_HZ;
     uint64_t user = c.utime_ns / hz_ns, sys = c.stime_ns / hz_ns;
@@ -301,7 +301,9 @@ static int gen_version(const struct proc_node *n, struct file *f, FILE *out)
 static int gen_filesystems(const struct proc_node *n, struct file *f, FILE *out)
 {
     /* The filesystem types the sentry implements. */
-    fputs("nodev\tsysfs\nnodev\tproc\nnodev\tdevtmpfs\nnodev\t9p\n", out);
+    fputs("nodev\tsysfs\nnodev\ttmpfs\nnodev\tproc\nnodev\tdevtmpfs\nnodev\tdevpts\n"
+          "nodev\tmqueue\nnodev\t9p\n",
+          out);
     return 0;
 }
 

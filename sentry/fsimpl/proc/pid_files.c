@@ -9,7 +9,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -167,17 +166,6 @@ static void print_cpulist(FILE *out, uint64_t mask)
     }
 }
 
-static uint64_t cpu_mask(void)
-{
-    cpu_set_t set;
-    uint64_t mask = 0;
-    if (sched_getaffinity(0, sizeof(set), &set) == 0)
-        for (int i = 0; i < 64; i++)
-            if (CPU_ISSET(i, &set))
-                mask |= 1ull << i;
-    return mask ? mask : 1;
-}
-
 static void print_kb(FILE *out, const char *name, uint64_t bytes)
 {
     fprintf(out, "%s:\t%8llu kB\n", name, (unsigned long long)(bytes >> 10));
@@ -266,7 +254,7 @@ static int gen_status(const struct proc_node *n, struct file *f, FILE *out)
             "Speculation_Store_Bypass:\tthread vulnerable\n"
             "SpeculationIndirectBranch:\tconditional enabled\nCpus_allowed:\t",
             pt.creds.no_new_privs ? 1 : 0, sc_mode, sc_filters);
-    uint64_t mask = cpu_mask();
+    uint64_t mask = proc_cpu_mask();
     print_cpumask(out, mask);
     fputs("\nCpus_allowed_list:\t", out);
     print_cpulist(out, mask);
@@ -300,51 +288,54 @@ static ssize_t copy_range(struct mm *mm, uint64_t start, uint64_t end, char **ou
     return (ssize_t)len;
 }
 
-static int gen_cmdline(const struct proc_node *n, struct file *f, FILE *out)
+/* cmdline and environ: the argument or the environment area of the task's
+ * memory (only their bounds are read from the mm, not its usage). */
+static int gen_area(const struct proc_node *n, FILE *out, bool want_env)
 {
     struct proc_task pt;
     int r = task_of(n, PT_MM, &pt);
     if (r < 0)
         return r;
-    struct mem_usage u;
-    mem_usage_of(pt.mm, &u);
-    char *args;
-    ssize_t len = copy_range(pt.mm, u.arg_start, u.arg_end, &args);
-    if (len > 0 && args[len - 1] != '\0') {
+    uint64_t arg_start = 0, arg_end = 0, env_start = 0, env_end = 0;
+    if (pt.mm) {
+        pthread_mutex_lock(&pt.mm->lock);
+        arg_start = pt.mm->arg_start;
+        arg_end = pt.mm->arg_end;
+        env_start = pt.mm->env_start;
+        env_end = pt.mm->env_end;
+        pthread_mutex_unlock(&pt.mm->lock);
+    }
+    char *buf;
+    ssize_t len = want_env ? copy_range(pt.mm, env_start, env_end, &buf)
+                           : copy_range(pt.mm, arg_start, arg_end, &buf);
+    if (!want_env && len > 0 && buf[len - 1] != '\0') {
         /* The program rewrote its arguments (setproctitle): Linux shows one
          * string, which may run on into the environment area. */
-        size_t sl = strnlen(args, (size_t)len);
-        fwrite(args, 1, sl, out);
+        size_t sl = strnlen(buf, (size_t)len);
+        fwrite(buf, 1, sl, out);
         if (sl == (size_t)len) {
             char *env;
-            ssize_t el = copy_range(pt.mm, u.env_start, u.env_end, &env);
+            ssize_t el = copy_range(pt.mm, env_start, env_end, &env);
             if (el > 0)
                 fwrite(env, 1, strnlen(env, (size_t)el), out);
             free(env);
         }
     } else if (len > 0) {
-        fwrite(args, 1, (size_t)len, out);
+        fwrite(buf, 1, (size_t)len, out);
     }
-    free(args);
+    free(buf);
     proc_task_release(&pt);
     return len < 0 ? (int)len : 0;
 }
 
+static int gen_cmdline(const struct proc_node *n, struct file *f, FILE *out)
+{
+    return gen_area(n, out, false);
+}
+
 static int gen_environ(const struct proc_node *n, struct file *f, FILE *out)
 {
-    struct proc_task pt;
-    int r = task_of(n, PT_MM, &pt);
-    if (r < 0)
-        return r;
-    struct mem_usage u;
-    mem_usage_of(pt.mm, &u);
-    char *env;
-    ssize_t len = copy_range(pt.mm, u.env_start, u.env_end, &env);
-    if (len > 0)
-        fwrite(env, 1, (size_t)len, out);
-    free(env);
-    proc_task_release(&pt);
-    return len < 0 ? (int)len : 0;
+    return gen_area(n, out, true);
 }
 
 static int gen_auxv(const struct proc_node *n, struct file *f, FILE *out)

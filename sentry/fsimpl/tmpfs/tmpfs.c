@@ -1,12 +1,13 @@
 /* tmpfs: directories, regular files in MemoryFile pages, symlinks, device
- * nodes with caller-provided file ops (devfs), sockets and FIFO inodes.
+ * nodes (opened through the driver vfs_chrdev_ops gives) and sockets.
  *
  * Every node is one VFS inode for its whole life: a directory entry holds a
  * reference on the inode it names, so a node lives while it has a name or
  * while something (a dentry, an open file) still references it.
  *
  * Locking: tfs->lock (per filesystem) protects the namespace: directory
- * entries, nlink, a directory's parent, and the page/inode accounting.
+ * entries, nlink, a directory's parent, and the inode count (the page count
+ * is atomic).
  * inode->lock protects a node's data and size (regular files) and its
  * attributes (mode, uid, gid, times). Order: tfs->lock -> inode->lock ->
  * MemoryFile lock. The VFS calls the directory ops with dentry locks held,
@@ -172,9 +173,6 @@ struct tmpfs_node {
     uint64_t nframes;
     /* Symlinks (immutable). */
     char *target;
-    /* Device nodes (immutable). */
-    const struct file_ops *fops;
-    void *priv;
 };
 
 static const struct vfs_fs_type g_tmpfs_type = {.name = "tmpfs"};
@@ -485,6 +483,13 @@ static int t_setattr(struct inode *ino, const struct vfs_setattr *sa)
 
 /* ---- regular files --------------------------------------------------------- */
 
+/* The bytes of a transfer at pos (left to go) that lie in pos's page. */
+static size_t page_chunk(uint64_t pos, size_t left)
+{
+    size_t chunk = MF_PAGE_SIZE - pos % MF_PAGE_SIZE;
+    return chunk < left ? chunk : left;
+}
+
 /* relatime: atime moves when it is not newer than mtime/ctime, or is a day old. */
 static void read_touch_locked(struct tmpfs_node *n)
 {
@@ -514,9 +519,7 @@ static ssize_t reg_read(struct file *f, void *buf, size_t len, int64_t off)
     while (done < len) {
         uint64_t pos = (uint64_t)off + done;
         uint64_t in = pos % MF_PAGE_SIZE;
-        size_t chunk = MF_PAGE_SIZE - in;
-        if (chunk > len - done)
-            chunk = len - done;
+        size_t chunk = page_chunk(pos, len - done);
         uint64_t fr = ptree_get(&n->pages, pos / MF_PAGE_SIZE);
         if (fr && mf)
             memcpy((char *)buf + done, (char *)memfile_ptr(mf, fr - 1) + in, chunk);
@@ -561,9 +564,7 @@ static ssize_t reg_write(struct file *f, const void *buf, size_t len, int64_t of
     while (done < len) {
         uint64_t pos = (uint64_t)off + done;
         uint64_t in = pos % MF_PAGE_SIZE;
-        size_t chunk = MF_PAGE_SIZE - in;
-        if (chunk > len - done)
-            chunk = len - done;
+        size_t chunk = page_chunk(pos, len - done);
         void **slot = ptree_slot(&n->pages, pos / MF_PAGE_SIZE);
         if (!slot) {
             err = -ENOMEM;
@@ -700,20 +701,16 @@ static int t_open(struct inode *ino, struct file *f, int flags)
     case S_IFREG:
         f->ops = &g_reg_ops;
         return 0;
-    case S_IFCHR:
-    case S_IFBLK: {
-        /* A node of devfs has its driver; one made by mknod finds it by number. */
-        const struct file_ops *ops = n->fops              ? n->fops
-                                     : S_ISCHR(ino->mode) ? vfs_chrdev_ops(n->rdev)
-                                                          : NULL;
+    case S_IFCHR: {
+        /* devfs's nodes and those made by mknod alike: the driver by number. */
+        const struct file_ops *ops = vfs_chrdev_ops(n->rdev);
         if (!ops)
             return -ENXIO; /* no such device */
         f->ops = ops;
-        f->priv = n->priv;
         return 0;
     }
     default:
-        return -ENXIO; /* sockets; FIFOs are not openable yet */
+        return -ENXIO; /* block devices (none), sockets; FIFOs are not openable yet */
     }
 }
 
@@ -825,10 +822,6 @@ static int t_link(struct inode *dir, const char *name, struct inode *target)
 {
     struct tmpfs *t = tfs_of(dir);
     struct tmpfs_node *d = node_of(dir), *n = node_of(target);
-    if (target->fs != dir->fs)
-        return -EXDEV;
-    if (S_ISDIR(target->mode))
-        return -EPERM;
     pthread_mutex_lock(&t->lock);
     int r = 0;
     if (__atomic_load_n(&d->nlink, __ATOMIC_RELAXED) == 0)
@@ -911,14 +904,6 @@ static int t_rename(struct inode *odir, const char *oname, struct inode *ndir, c
 {
     struct tmpfs *t = tfs_of(odir);
     struct tmpfs_node *od = node_of(odir), *nd = node_of(ndir);
-    if (odir->fs != ndir->fs)
-        return -EXDEV;
-    if (flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE | RENAME_WHITEOUT))
-        return -EINVAL;
-    if (flags & RENAME_WHITEOUT)
-        return -EINVAL;
-    if (strlen(nname) > NAME_MAX)
-        return -ENAMETOOLONG;
     pthread_mutex_lock(&t->lock);
     struct inode *put = NULL;
     int r = 0;
@@ -1246,8 +1231,7 @@ int tmpfs_new(const char *options, struct vfs_fs **fs, struct dentry **root)
 
 /* ---- devfs support --------------------------------------------------------------- */
 
-int tmpfs_add_node(struct dentry *dir, const char *name, uint32_t mode, uint64_t rdev,
-                   const struct file_ops *fops, void *priv)
+int tmpfs_add_node(struct dentry *dir, const char *name, uint32_t mode, uint64_t rdev)
 {
     struct inode *d = dir->inode;
     if (!tmpfs_is(d->fs) || !S_ISDIR(d->mode))
@@ -1257,11 +1241,8 @@ int tmpfs_add_node(struct dentry *dir, const char *name, uint32_t mode, uint64_t
     struct vfs_owner root = {0, 0};
     pthread_mutex_lock(&t->lock);
     int r = create_locked(d, name, mode, &root, &ino);
-    if (r == 0) {
+    if (r == 0)
         node_of(ino)->rdev = rdev;
-        node_of(ino)->fops = fops;
-        node_of(ino)->priv = priv;
-    }
     pthread_mutex_unlock(&t->lock);
     if (r == 0)
         inode_put(ino);

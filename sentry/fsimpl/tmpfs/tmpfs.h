@@ -16,18 +16,19 @@
  * unknown option or a bad value is -EINVAL. *root gets the root dentry. */
 int tmpfs_new(const char *options, struct vfs_fs **fs, struct dentry **root);
 
-/* For devfs and boot code: adds name to the tmpfs directory dir (a dentry of
- * a tmpfs), owned by root. mode is S_IFCHR / S_IFBLK (opened through fops
- * and priv, which must outlive the filesystem), S_IFDIR, S_IFREG (empty),
- * S_IFIFO or S_IFSOCK, with its permission bits. -EEXIST if present. */
-int tmpfs_add_node(struct dentry *dir, const char *name, uint32_t mode, uint64_t rdev,
-                   const struct file_ops *fops, void *priv);
+/* For devfs: adds name to the tmpfs directory dir (a dentry of a tmpfs),
+ * owned by root. mode is S_IFCHR / S_IFBLK with device number rdev (a
+ * character device opens through vfs_chrdev_ops(rdev), as one made by
+ * mknod), S_IFDIR, S_IFREG (empty), S_IFIFO or S_IFSOCK, with its
+ * permission bits. -EEXIST if present. */
+int tmpfs_add_node(struct dentry *dir, const char *name, uint32_t mode, uint64_t rdev);
 /* The same for a symlink to target. */
 int tmpfs_add_symlink(struct dentry *dir, const char *name, const char *target);
 
-/* Whether fs is a tmpfs instance (statfs). */
+/* Whether fs is a tmpfs instance. */
 bool tmpfs_is(const struct vfs_fs *fs);
-/* statfs numbers of a tmpfs: block and inode totals (0 = unlimited) and use. */
+/* The numbers behind a tmpfs's statfs: block and inode totals (0 =
+ * unlimited) and use. */
 void tmpfs_usage(const struct vfs_fs *fs, uint64_t *max_pages, uint64_t *pages,
                  uint64_t *max_inodes, uint64_t *inodes);
 

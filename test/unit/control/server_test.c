@@ -44,20 +44,31 @@ static void ok(int r, rs_error_t *err, int line)
         ok((expr), &err, __LINE__);                                                                \
     } while (0)
 
-TEST(start_root_once)
+/* A server with the fake backend (reset) and a client connected to it. */
+static struct control_client *fake_start(struct server *s)
 {
     fake_reset();
+    server_start(s, &fake_backend);
+    return client(s);
+}
+
+static void fake_stop(struct control_client *c, struct server *s)
+{
+    control_close(c);
+    server_stop(s);
+}
+
+TEST(start_root_once)
+{
     struct server s;
-    server_start(&s, &fake_backend);
-    struct control_client *c = client(&s);
+    struct control_client *c = fake_start(&s);
     OK(control_start_root(c, &err));
     CHECK_INT(g_fake.start_calls, ==, 1);
     const char *m = CHECK_FAILS(EALREADY, control_start_root(c, &err));
     CHECK_CONTAINS(m, "Control.StartRoot");
     CHECK_CONTAINS(m, "already started (pid 1)");
     CHECK_INT(g_fake.start_calls, ==, 1);
-    control_close(c);
-    server_stop(&s);
+    fake_stop(c, &s);
 }
 
 TEST(start_root_failure_can_be_retried)
@@ -72,16 +83,13 @@ TEST(start_root_failure_can_be_retried)
     g_fake.start_rc = 0;
     OK(control_start_root(c, &err));
     CHECK_INT(g_fake.start_calls, ==, 2);
-    control_close(c);
-    server_stop(&s);
+    fake_stop(c, &s);
 }
 
 TEST(signal_modes)
 {
-    fake_reset();
     struct server s;
-    server_start(&s, &fake_backend);
-    struct control_client *c = client(&s);
+    struct control_client *c = fake_start(&s);
     OK(control_signal(c, CONTROL_SIGNAL_INIT, 0, SIGTERM, &err));
     CHECK_INT(g_fake.sig_target, ==, CONTROL_TARGET_INIT);
     CHECK_INT(g_fake.sig_signo, ==, SIGTERM);
@@ -112,16 +120,13 @@ TEST(signal_modes)
     m = CHECK_FAILS(EINVAL, control_signal(c, (enum control_signal_mode)7, 0, SIGTERM, &err));
     CHECK_CONTAINS(m, "unknown mode 7");
     CHECK_INT(g_fake.sig_calls, ==, calls);
-    control_close(c);
-    server_stop(&s);
+    fake_stop(c, &s);
 }
 
 TEST(processes_round_trip)
 {
-    fake_reset();
     struct server s;
-    server_start(&s, &fake_backend);
-    struct control_client *c = client(&s);
+    struct control_client *c = fake_start(&s);
     struct control_process *ps = NULL;
     size_t n = 0;
     OK(control_processes(c, &ps, &n, &err));
@@ -148,8 +153,7 @@ TEST(processes_round_trip)
     CHECK(ps == NULL);
     CHECK_INT(n, ==, 0);
     control_processes_free(ps, n);
-    control_close(c);
-    server_stop(&s);
+    fake_stop(c, &s);
 }
 
 static int tmpfile_fd(const char *name)
@@ -171,10 +175,8 @@ static void check_same_file(int fd, dev_t dev, ino_t ino)
 
 TEST(execute_passes_stdio_fds)
 {
-    fake_reset();
     struct server s;
-    server_start(&s, &fake_backend);
-    struct control_client *c = client(&s);
+    struct control_client *c = fake_start(&s);
     int fds[3] = {tmpfile_fd("in"), tmpfile_fd("out"), tmpfile_fd("err")};
     struct control_event ev;
     OK(control_event(c, &ev, &err)); /* the server has accepted the connection */
@@ -240,16 +242,13 @@ TEST(execute_passes_stdio_fds)
     CHECK_INT(g_fake.exec_calls, ==, 2);
     for (int i = 0; i < 3; i++)
         close(fds[i]);
-    control_close(c);
-    server_stop(&s);
+    fake_stop(c, &s);
 }
 
 TEST(execute_errors)
 {
-    fake_reset();
     struct server s;
-    server_start(&s, &fake_backend);
-    struct control_client *c = client(&s);
+    struct control_client *c = fake_start(&s);
     int fds[3] = {0, 1, 2};
     char *argv[] = {"/nosuch", NULL};
     struct control_exec e = {.argv = argv};
@@ -274,16 +273,13 @@ TEST(execute_errors)
     e.argv = empty;
     CHECK_FAILS(EINVAL, control_execute(c, &e, fds, 3, &pid, &err));
     CHECK_INT(g_fake.exec_calls, ==, calls);
-    control_close(c);
-    server_stop(&s);
+    fake_stop(c, &s);
 }
 
 TEST(pause_resume_event_shutdown)
 {
-    fake_reset();
     struct server s;
-    server_start(&s, &fake_backend);
-    struct control_client *c = client(&s);
+    struct control_client *c = fake_start(&s);
     OK(control_pause(c, &err));
     OK(control_resume(c, &err));
     CHECK_INT(g_fake.pause_calls, ==, 1);
@@ -296,8 +292,7 @@ TEST(pause_resume_event_shutdown)
     CHECK_INT(ev.cpu_time_ns, ==, 42);
     OK(control_shutdown(c, &err));
     CHECK_INT(g_fake.shutdown_calls, ==, 1);
-    control_close(c);
-    server_stop(&s);
+    fake_stop(c, &s);
 }
 
 TEST(unserved_methods_answer_enosys)
@@ -322,8 +317,7 @@ TEST(unserved_methods_answer_enosys)
     CHECK_FAILS(ENOSYS, control_resume(c, &err));
     CHECK_FAILS(ENOSYS, control_event(c, &ev, &err));
     CHECK_CONTAINS(CHECK_FAILS(ENOSYS, control_shutdown(c, &err)), "Control.Shutdown");
-    control_close(c);
-    server_stop(&s);
+    fake_stop(c, &s);
 }
 
 /* ---- Wait ---------------------------------------------------------------- */
@@ -380,16 +374,13 @@ TEST(wait_blocks_while_other_calls_are_served)
     int st = 0;
     OK(control_wait(c, 0, &st, &err));
     CHECK_INT(st, ==, 3 << 8);
-    control_close(c);
-    server_stop(&s);
+    fake_stop(c, &s);
 }
 
 TEST(wait_execute_then_reaped_once)
 {
-    fake_reset();
     struct server s;
-    server_start(&s, &fake_backend);
-    struct control_client *c = client(&s);
+    struct control_client *c = fake_start(&s);
     int fds[3] = {0, 1, 2};
     char *argv[] = {"/bin/sh", NULL};
     struct control_exec e = {.argv = argv};
@@ -406,8 +397,7 @@ TEST(wait_execute_then_reaped_once)
     CHECK_CONTAINS(m, "no process 99");
     m = CHECK_FAILS(EINVAL, control_wait(c, -5, &st, &err));
     CHECK_CONTAINS(m, "bad pid -5");
-    control_close(c);
-    server_stop(&s);
+    fake_stop(c, &s);
 }
 
 TEST(many_concurrent_waits)
@@ -473,8 +463,7 @@ TEST(client_disconnecting_mid_wait)
     struct control_client *c = client(&s);
     int st;
     CHECK_FAILS(ECHILD, control_wait(c, 5, &st, &err));
-    control_close(c);
-    server_stop(&s);
+    fake_stop(c, &s);
 }
 
 struct stopper {
@@ -537,10 +526,8 @@ TEST(stop_with_a_wait_pending)
 
 TEST(stop_without_waits_is_quick)
 {
-    fake_reset();
     struct server s;
-    server_start(&s, &fake_backend);
-    struct control_client *c = client(&s);
+    struct control_client *c = fake_start(&s);
     struct control_event ev;
     OK(control_event(c, &ev, &err));
     struct timespec t0, t1;
@@ -623,10 +610,8 @@ TEST(malformed_requests_get_error_replies)
 
 TEST(a_reply_frame_sent_to_the_server_closes_only_that_connection)
 {
-    fake_reset();
     struct server s;
-    server_start(&s, &fake_backend);
-    struct control_client *c = client(&s);
+    struct control_client *c = fake_start(&s);
     int fd = raw_connect(&s);
     struct urpc_hdr h = {.kind = URPC_KIND_REPLY, .method = URPC_METHOD_CONTROL_WAIT, .id = 1};
     uint8_t hb[URPC_HDR_SIZE];
@@ -635,8 +620,7 @@ TEST(a_reply_frame_sent_to_the_server_closes_only_that_connection)
     CHECK(raw_recv(fd) == NULL);
     close(fd);
     OK(control_pause(c, &err));
-    control_close(c);
-    server_stop(&s);
+    fake_stop(c, &s);
 }
 
 TEST(ping_is_served)

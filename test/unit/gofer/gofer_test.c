@@ -1,7 +1,7 @@
 /* The gofer served to the sentry's client: walk, stat, open, getdents,
  * readlink, create, mkdir, unlink, setattr, close; path safety (names are
- * single components, symlinks are never followed), read-only mounts, fid
- * and fd accounting, a dead gofer. */
+ * single components, symlinks are never followed), read-only mounts, bind
+ * mounts (--bind, --bind-ro), fid and fd accounting, a dead gofer. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -11,12 +11,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "gofer/entry.h"
 #include "test/unit/gofer/helpers.h"
 #include "test/unit/harness.h"
+#include "urpc/conn.h"
 
 TEST(mount_returns_root)
 {
@@ -812,4 +814,108 @@ TEST(gofer_main_usage_errors)
     snprintf(num, sizeof(num), "%d", pfd[0]);
     char *pipe_fd[] = {"gofer", "--root", t.root, "--io-fds", num, NULL};
     CHECK_INT(gofer_main(5, pipe_fd), ==, 1);
+    /* Bind mounts: absolute sources only, one more fd than binds, sources
+     * that exist. */
+    char *rel_bind[] = {"gofer", "--root", t.root, "--bind", "a", "--io-fds", "0,1", NULL};
+    CHECK_INT(gofer_main(7, rel_bind), ==, 1);
+    char *rel_bind_ro[] = {"gofer", "--root", t.root, "--bind-ro", "", "--io-fds", "0,1", NULL};
+    CHECK_INT(gofer_main(7, rel_bind_ro), ==, 1);
+    char *few_fds[] = {"gofer", "--root", t.root, "--bind", t.root, "--io-fds", "0", NULL};
+    CHECK_INT(gofer_main(7, few_fds), ==, 1);
+    int sv[2][2];
+    CHECK_INT(urpc_socketpair(sv[0]), ==, 0);
+    CHECK_INT(urpc_socketpair(sv[1]), ==, 0);
+    char fds[32];
+    snprintf(fds, sizeof(fds), "%d,%d", sv[0][1], sv[1][1]);
+    char *missing_src[] = {"gofer",          "--root",   t.root, "--bind",
+                           "/nonexistent/x", "--io-fds", fds,    NULL};
+    CHECK_INT(gofer_main(7, missing_src), ==, 1);
+    /* gofer_main took (and closed) both fds it was given. */
+    CHECK_INT(fcntl(sv[0][1], F_GETFD), ==, -1);
+    CHECK_INT(fcntl(sv[1][1], F_GETFD), ==, -1);
+    close(sv[0][0]);
+    close(sv[1][0]);
+}
+
+TEST(bind_mounts_serve_their_own_root)
+{
+    struct tg t;
+    tg_make_tree(&t);
+    char a[512], secret[512], p[600];
+    snprintf(a, sizeof(a), "%s/a", t.root);
+    snprintf(secret, sizeof(secret), "%s/secret", t.tmp);
+    int sv[3][2];
+    for (int i = 0; i < 3; i++)
+        CHECK_INT(urpc_socketpair(sv[i]), ==, 0);
+    fflush(NULL);
+    pid_t pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        alarm(100);
+        for (int i = 0; i < 3; i++)
+            close(sv[i][0]);
+        char fds[64];
+        snprintf(fds, sizeof(fds), "%d,%d,%d", sv[0][1], sv[1][1], sv[2][1]);
+        char *argv[] = {"gofer",     "--root", t.root,     "--bind", a,
+                        "--bind-ro", secret,   "--io-fds", fds,      NULL};
+        _exit(gofer_main(9, argv));
+    }
+    struct gofer_client *c[3];
+    for (int i = 0; i < 3; i++) {
+        close(sv[i][1]);
+        CHECK_INT(gofer_client_new(sv[i][0], &c[i]), ==, 0);
+    }
+    uint64_t root, fid;
+    struct gofer_attr attr, attrs[3];
+    size_t walked = 0;
+    bool ro = true;
+    struct stat st;
+    const char *top[] = {"file.txt"};
+
+    /* Connection 1 serves the directory a, writable: names resolve in a. */
+    CHECK_INT(gofer_mount(c[1], &root, &attr, &ro), ==, 0);
+    CHECK(!ro);
+    CHECK_INT(stat(a, &st), ==, 0);
+    CHECK_INT(attr.ino, ==, st.st_ino);
+    const char *deep[] = {"b", "c", "deep.txt"};
+    uint64_t fids[3];
+    CHECK_INT(gofer_walk(c[1], root, deep, 3, fids, attrs, &walked), ==, 0);
+    CHECK_INT(walked, ==, 3);
+    CHECK_INT(gofer_walk(c[1], root, top, 1, fids, attrs, &walked), ==, 0);
+    CHECK_INT(walked, ==, 0); /* the root's file.txt is not beneath a */
+    CHECK_INT(gofer_mkdir(c[1], root, "made", 0755, 0, 0, &fid, &attr), ==, 0);
+    snprintf(p, sizeof(p), "%s/made", a);
+    CHECK_INT(stat(p, &st), ==, 0);
+    CHECK(S_ISDIR(st.st_mode));
+
+    /* Connection 2 serves one file from outside the root, read-only. */
+    CHECK_INT(gofer_mount(c[2], &root, &attr, &ro), ==, 0);
+    CHECK(ro);
+    CHECK(S_ISREG(attr.mode));
+    int fd = -1;
+    CHECK_INT(gofer_open(c[2], root, O_RDONLY, &fd), ==, 0);
+    CHECK_STR(tg_read_fd(fd), "secret");
+    close(fd);
+    CHECK_INT(gofer_open(c[2], root, O_RDWR, &fd), ==, -EROFS);
+    CHECK_INT(gofer_setattr(c[2], root, TG_SA_SIZE(0)), ==, -EROFS);
+    CHECK_INT(gofer_walk(c[2], root, top, 1, fids, attrs, &walked), ==, -ENOTDIR);
+    CHECK_INT(gofer_mkdir(c[2], root, "x", 0755, 0, 0, &fid, &attr), ==, -ENOTDIR);
+    struct gofer_statfs sf;
+    CHECK_INT(gofer_statfs(c[2], root, &sf), ==, 0);
+    CHECK(sf.flags & ST_RDONLY);
+
+    /* Connection 0 serves the root, writable. */
+    CHECK_INT(gofer_mount(c[0], &root, &attr, &ro), ==, 0);
+    CHECK(!ro);
+    CHECK_INT(gofer_walk(c[0], root, top, 1, fids, attrs, &walked), ==, 0);
+    CHECK_INT(walked, ==, 1);
+
+    for (int i = 0; i < 3; i++)
+        gofer_client_free(c[i]);
+    int status = 0;
+    CHECK_INT(waitpid(pid, &status, 0), ==, pid);
+    CHECK(WIFEXITED(status));
+    CHECK_INT(WEXITSTATUS(status), ==, 0);
+    CHECK_INT(stat(secret, &st), ==, 0);
+    CHECK_INT(st.st_size, ==, 6);
 }

@@ -203,6 +203,43 @@ TEST(bad_requests_are_refused)
     sa.set_uid = true;
     sa.uid = UINT32_MAX;
     CHECK_INT(reply_errno(msg_call(c, URPC_METHOD_GOFER_SET_ATTR, &sa.base)), ==, EINVAL);
+    /* Every request that makes a file: mode bits besides a type and the
+     * permission bits, or an owner id -1, and nothing is made. */
+    ProtobufCBinaryData nm = {.len = 2, .data = (uint8_t *)"nm"};
+    for (int owner = 0; owner < 2; owner++) {
+        uint32_t mode = owner ? 0644 : 0200644;
+        uint32_t uid = owner ? UINT32_MAX : 0;
+        Gofer__CreateRequest cr = GOFER__CREATE_REQUEST__INIT;
+        cr.dir_fid = root;
+        cr.name = nm;
+        cr.flags = O_RDWR;
+        cr.mode = mode;
+        cr.uid = uid;
+        CHECK_INT(reply_errno(msg_call(c, URPC_METHOD_GOFER_CREATE, &cr.base)), ==, EINVAL);
+        Gofer__MkdirRequest md = GOFER__MKDIR_REQUEST__INIT;
+        md.dir_fid = root;
+        md.name = nm;
+        md.mode = mode;
+        md.gid = uid;
+        CHECK_INT(reply_errno(msg_call(c, URPC_METHOD_GOFER_MKDIR, &md.base)), ==, EINVAL);
+        Gofer__MknodRequest mk = GOFER__MKNOD_REQUEST__INIT;
+        mk.dir_fid = root;
+        mk.name = nm;
+        mk.mode = S_IFIFO | mode;
+        mk.uid = uid;
+        CHECK_INT(reply_errno(msg_call(c, URPC_METHOD_GOFER_MKNOD, &mk.base)), ==, EINVAL);
+        Gofer__SymlinkRequest sy = GOFER__SYMLINK_REQUEST__INIT;
+        sy.dir_fid = root;
+        sy.name = nm;
+        sy.target = (ProtobufCBinaryData){.len = 1, .data = (uint8_t *)"x"};
+        sy.uid = UINT32_MAX;
+        sy.gid = uid;
+        CHECK_INT(reply_errno(msg_call(c, URPC_METHOD_GOFER_SYMLINK, &sy.base)), ==, EINVAL);
+    }
+    char nmpath[512];
+    struct stat nmst;
+    snprintf(nmpath, sizeof(nmpath), "%s/nm", t.root);
+    CHECK_INT(lstat(nmpath, &nmst), ==, -1);
     /* Rename flags other than NOREPLACE and EXCHANGE. */
     Gofer__RenameRequest rn = GOFER__RENAME_REQUEST__INIT;
     rn.odir_fid = rn.ndir_fid = root;

@@ -1,6 +1,5 @@
 #include "test/unit/platform/pt_util.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -61,6 +60,14 @@ void regs_init(struct platform_regs *r, uint64_t rip)
     r->gp.eflags = 0x202;
 }
 
+void env_start(struct env *e, const char *start, const char *end, struct platform_regs *r)
+{
+    env_init(e);
+    env_load(e, start, end);
+    regs_init(r, CODE_ADDR);
+    r->gp.rbx = DATA_ADDR;
+}
+
 uint64_t data_u64(const struct env *e, uint64_t off)
 {
     uint64_t v;
@@ -93,14 +100,5 @@ int proc_threads(pid_t pid)
 {
     char path[64];
     snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
-    DIR *d = opendir(path);
-    if (!d)
-        return -1;
-    int n = 0;
-    struct dirent *de;
-    while ((de = readdir(d)))
-        if (de->d_name[0] != '.')
-            n++;
-    closedir(d);
-    return n;
+    return ut_count_entries(path);
 }

@@ -44,6 +44,9 @@ void env_fini(struct env *e);
 
 /* Zeroed registers, initial FPU state, rip, a stack pointer in the data page. */
 void regs_init(struct platform_regs *r, uint64_t rip);
+/* env_init, env_load of the snippet, and registers to run it: regs_init at
+ * CODE_ADDR with rbx = DATA_ADDR (where the snippets store their results). */
+void env_start(struct env *e, const char *start, const char *end, struct platform_regs *r);
 
 uint64_t data_u64(const struct env *e, uint64_t off_in_data);
 void set_data_u64(struct env *e, uint64_t off_in_data, uint64_t v);

@@ -49,11 +49,8 @@ static void expect_syscall(struct env *e, struct platform_regs *r, long nr)
 TEST(syscall_args_and_result)
 {
     struct env e;
-    env_init(&e);
-    env_load(&e, snip_sysargs, snip_sysargs_end);
     struct platform_regs r;
-    regs_init(&r, CODE_ADDR);
-    r.gp.rbx = DATA_ADDR;
+    env_start(&e, snip_sysargs, snip_sysargs_end, &r);
     expect_syscall(&e, &r, 39);
     CHECK_INT(r.gp.rdi, ==, 1);
     CHECK_INT(r.gp.rsi, ==, 2);
@@ -73,10 +70,8 @@ TEST(syscall_args_and_result)
 TEST(fault_write_unmapped_then_map)
 {
     struct env e;
-    env_init(&e);
-    env_load(&e, snip_store, snip_store_end);
     struct platform_regs r;
-    regs_init(&r, CODE_ADDR);
+    env_start(&e, snip_store, snip_store_end, &r);
     r.gp.rdx = 0x600008;
     struct platform_switch_info info;
     sw(&e, &r, &info);
@@ -95,12 +90,9 @@ TEST(fault_write_unmapped_then_map)
 TEST(fault_read_unmapped)
 {
     struct env e;
-    env_init(&e);
-    env_load(&e, snip_load, snip_load_end);
     struct platform_regs r;
-    regs_init(&r, CODE_ADDR);
+    env_start(&e, snip_load, snip_load_end, &r);
     r.gp.rdx = 0x600010;
-    r.gp.rbx = DATA_ADDR;
     struct platform_switch_info info;
     sw(&e, &r, &info);
     CHECK_INT(info.event, ==, PLATFORM_EV_FAULT);
@@ -117,11 +109,9 @@ TEST(fault_read_unmapped)
 TEST(fault_write_readonly_is_write)
 {
     struct env e;
-    env_init(&e);
-    env_load(&e, snip_store, snip_store_end);
-    CHECK_INT(e.ops->as_map(e.as, 0x600000, PAGE, OFF_SPARE, PROT_READ), ==, 0);
     struct platform_regs r;
-    regs_init(&r, CODE_ADDR);
+    env_start(&e, snip_store, snip_store_end, &r);
+    CHECK_INT(e.ops->as_map(e.as, 0x600000, PAGE, OFF_SPARE, PROT_READ), ==, 0);
     r.gp.rdx = 0x600020;
     struct platform_switch_info info;
     sw(&e, &r, &info);
@@ -139,10 +129,8 @@ TEST(fault_write_readonly_is_write)
 TEST(fault_exec)
 {
     struct env e;
-    env_init(&e);
-    env_load(&e, snip_jump, snip_jump_end);
     struct platform_regs r;
-    regs_init(&r, CODE_ADDR);
+    env_start(&e, snip_jump, snip_jump_end, &r);
     r.gp.rdx = 0x600000;
     struct platform_switch_info info;
     sw(&e, &r, &info);
@@ -162,10 +150,8 @@ TEST(fault_exec)
 TEST(unmap_then_fault)
 {
     struct env e;
-    env_init(&e);
-    env_load(&e, snip_sysargs, snip_sysargs_end);
     struct platform_regs r;
-    regs_init(&r, CODE_ADDR);
+    env_start(&e, snip_sysargs, snip_sysargs_end, &r);
     r.gp.rbx = DATA_ADDR + 8;
     expect_syscall(&e, &r, 39);
     CHECK_INT(e.ops->as_unmap(e.as, DATA_ADDR, PAGE), ==, 0);
@@ -180,10 +166,8 @@ TEST(unmap_then_fault)
 static void expect_signal(const char *start, const char *end, int signo, int code, uint64_t rip)
 {
     struct env e;
-    env_init(&e);
-    env_load(&e, start, end);
     struct platform_regs r;
-    regs_init(&r, CODE_ADDR);
+    env_start(&e, start, end, &r);
     struct platform_switch_info info;
     sw(&e, &r, &info);
     CHECK_INT(info.event, ==, PLATFORM_EV_SIGNAL);
@@ -213,10 +197,8 @@ TEST(div0_is_sigfpe)
 TEST(int3_then_continue)
 {
     struct env e;
-    env_init(&e);
-    env_load(&e, snip_int3, snip_int3_end);
     struct platform_regs r;
-    regs_init(&r, CODE_ADDR);
+    env_start(&e, snip_int3, snip_int3_end, &r);
     struct platform_switch_info info;
     sw(&e, &r, &info);
     CHECK_INT(info.event, ==, PLATFORM_EV_SIGNAL);
@@ -227,11 +209,9 @@ TEST(int3_then_continue)
 TEST(sigbus_beyond_memfile)
 {
     struct env e;
-    env_init(&e);
-    env_load(&e, snip_load, snip_load_end);
-    CHECK_INT(e.ops->as_map(e.as, 0x600000, PAGE, MEM_SIZE, PROT_READ), ==, 0);
     struct platform_regs r;
-    regs_init(&r, CODE_ADDR);
+    env_start(&e, snip_load, snip_load_end, &r);
+    CHECK_INT(e.ops->as_map(e.as, 0x600000, PAGE, MEM_SIZE, PROT_READ), ==, 0);
     r.gp.rdx = 0x600000;
     struct platform_switch_info info;
     sw(&e, &r, &info);
@@ -243,12 +223,9 @@ TEST(sigbus_beyond_memfile)
 TEST(fs_base_visible)
 {
     struct env e;
-    env_init(&e);
-    env_load(&e, snip_fsread, snip_fsread_end);
-    set_data_u64(&e, 0x100, 0x1122334455667788ull);
     struct platform_regs r;
-    regs_init(&r, CODE_ADDR);
-    r.gp.rbx = DATA_ADDR;
+    env_start(&e, snip_fsread, snip_fsread_end, &r);
+    set_data_u64(&e, 0x100, 0x1122334455667788ull);
     r.gp.fs_base = DATA_ADDR + 0x100;
     expect_syscall(&e, &r, 60);
     CHECK_INT(data_u64(&e, 0), ==, 0x1122334455667788ull);
@@ -259,11 +236,8 @@ TEST(fs_base_visible)
 TEST(xsave_round_trip)
 {
     struct env e;
-    env_init(&e);
-    env_load(&e, snip_xmm, snip_xmm_end);
     struct platform_regs r;
-    regs_init(&r, CODE_ADDR);
-    r.gp.rbx = DATA_ADDR;
+    env_start(&e, snip_xmm, snip_xmm_end, &r);
     uint8_t pattern[16];
     for (int i = 0; i < 16; i++)
         pattern[i] = (uint8_t)(0xa0 + i);
@@ -326,12 +300,9 @@ static void check_no_pending_signal(pid_t tid)
 TEST(interrupt_running)
 {
     struct env e;
-    env_init(&e);
-    env_load(&e, snip_spin, snip_spin_end);
-    memcpy(e.mem + OFF_CODE + 0x100, snip_sysargs, (size_t)(snip_sysargs_end - snip_sysargs));
     struct platform_regs r;
-    regs_init(&r, CODE_ADDR);
-    r.gp.rbx = DATA_ADDR;
+    env_start(&e, snip_spin, snip_spin_end, &r);
+    memcpy(e.mem + OFF_CODE + 0x100, snip_sysargs, (size_t)(snip_sysargs_end - snip_sysargs));
     struct interrupter in = {&e, 100000, 1};
     pthread_t th;
     CHECK_INT(pthread_create(&th, NULL, interrupt_later, &in), ==, 0);
@@ -356,11 +327,8 @@ TEST(interrupt_running)
 TEST(interrupt_before_switch)
 {
     struct env e;
-    env_init(&e);
-    env_load(&e, snip_sysargs, snip_sysargs_end);
     struct platform_regs r;
-    regs_init(&r, CODE_ADDR);
-    r.gp.rbx = DATA_ADDR;
+    env_start(&e, snip_sysargs, snip_sysargs_end, &r);
     e.ops->ctx_interrupt(e.ctx);
     struct platform_switch_info info;
     sw(&e, &r, &info);
@@ -380,11 +348,8 @@ TEST(interrupt_before_switch)
 TEST(interrupt_storm_during_syscalls)
 {
     struct env e;
-    env_init(&e);
-    env_load(&e, snip_sysloop, snip_sysloop_end);
     struct platform_regs r;
-    regs_init(&r, CODE_ADDR);
-    r.gp.rbx = DATA_ADDR;
+    env_start(&e, snip_sysloop, snip_sysloop_end, &r);
     struct interrupter in = {&e, 300, 200};
     pthread_t th;
     CHECK_INT(pthread_create(&th, NULL, interrupt_later, &in), ==, 0);
@@ -615,11 +580,8 @@ TEST(ctx_belongs_to_its_thread)
 TEST(stub_has_only_its_page_and_windows)
 {
     struct env e;
-    env_init(&e);
-    env_load(&e, snip_sysargs, snip_sysargs_end);
     struct platform_regs r;
-    regs_init(&r, CODE_ADDR);
-    r.gp.rbx = DATA_ADDR;
+    env_start(&e, snip_sysargs, snip_sysargs_end, &r);
     expect_syscall(&e, &r, 39);
     uint64_t lo, hi;
     e.ops->user_range(e.p, &lo, &hi);
@@ -724,11 +686,8 @@ TEST(stub_pinned_to_tracer_cpu)
     CPU_SET(1, &set);
     CHECK_INT(sched_setaffinity(0, sizeof(set), &set), ==, 0);
     struct env e;
-    env_init(&e);
-    env_load(&e, snip_sysargs, snip_sysargs_end);
     struct platform_regs r;
-    regs_init(&r, CODE_ADDR);
-    r.gp.rbx = DATA_ADDR;
+    env_start(&e, snip_sysargs, snip_sysargs_end, &r);
     expect_syscall(&e, &r, 39);
     pid_t tid = ptrace_ctx_tid(e.ctx, e.as);
     cpu_set_t got;
@@ -779,11 +738,8 @@ TEST(stubs_die_with_the_sentry)
     CHECK(sentry >= 0);
     if (sentry == 0) {
         struct env e;
-        env_init(&e);
-        env_load(&e, snip_sysargs, snip_sysargs_end);
         struct platform_regs r;
-        regs_init(&r, CODE_ADDR);
-        r.gp.rbx = DATA_ADDR;
+        env_start(&e, snip_sysargs, snip_sysargs_end, &r);
         expect_syscall(&e, &r, 39);
         pid_t pid = ptrace_as_pid(e.as);
         if (write(pfd[1], &pid, sizeof(pid)) != sizeof(pid))
@@ -924,11 +880,8 @@ static void *map_without_ctx(void *arg)
 TEST(stub_killed_from_outside)
 {
     struct env e;
-    env_init(&e);
-    env_load(&e, snip_sysloop, snip_sysloop_end);
     struct platform_regs r;
-    regs_init(&r, CODE_ADDR);
-    r.gp.rbx = DATA_ADDR;
+    env_start(&e, snip_sysloop, snip_sysloop_end, &r);
     expect_syscall(&e, &r, 39);
     pthread_barrier_t step;
     pthread_barrier_init(&step, NULL, 2);

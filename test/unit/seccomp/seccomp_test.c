@@ -1,5 +1,5 @@
 /* The confinement of the sandbox and the gofer (sentry/boot/confine.c, sentry/boot/seccomp.c,
- * gofer/confine.c, gofer/seccomp.c): the filters bite, the allowed calls work, pivot_root
+ * gofer/confine.c, gofer/seccomp.c, confine/): the filters bite, the allowed calls work, pivot_root
  * and the capability drops leave what /proc says they should.
  *
  * Every filter is installed in a child forked for it (a filter cannot be removed), with the
@@ -35,6 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "confine/mountns.h"
 #include "gofer/confine.h"
 #include "gofer/entry.h"
 #include "gofer/seccomp.h"
@@ -756,41 +757,35 @@ static void check_empty_ro_root(pid_t pid)
     CHECK_CONTAINS(mi, " - tmpfs runsc-root ");
 }
 
-TEST(sentry_confine_in_own_mount_ns)
+/* sentry_confine in namespaces ns (with CLONE_NEWNS): fully confined, root pivoted. */
+static void confine_pivot_case(int ns)
 {
-    struct confine_child cc = {.ns = CLONE_NEWNS};
+    struct confine_child cc = {.ns = ns};
     int r;
     pid_t pid = start_confined(&cc, &r);
     CHECK_INT(r, ==, 0);
     CHECK_INT(check_confined(cc.confined, 0, true), ==, 3);
     check_empty_ro_root(cc.confined);
     finish_confined(&cc, pid);
+}
+
+TEST(sentry_confine_in_own_mount_ns)
+{
+    confine_pivot_case(CLONE_NEWNS);
 }
 
 /* The way runsc's launcher starts the sandbox: a new user namespace with its mount
  * namespace, the parent out of reach. */
 TEST(sentry_confine_in_user_ns)
 {
-    struct confine_child cc = {.ns = CLONE_NEWNS | CLONE_NEWUSER};
-    int r;
-    pid_t pid = start_confined(&cc, &r);
-    CHECK_INT(r, ==, 0);
-    CHECK_INT(check_confined(cc.confined, 0, true), ==, 3);
-    check_empty_ro_root(cc.confined);
-    finish_confined(&cc, pid);
+    confine_pivot_case(CLONE_NEWNS | CLONE_NEWUSER);
 }
 
 /* As runsc starts the sandbox: new user, mount and pid namespaces, the host's /proc (whose
  * thread ids are not the sandbox's). */
 TEST(sentry_confine_in_user_and_pid_ns)
 {
-    struct confine_child cc = {.ns = CLONE_NEWNS | CLONE_NEWUSER | CLONE_NEWPID};
-    int r;
-    pid_t pid = start_confined(&cc, &r);
-    CHECK_INT(r, ==, 0);
-    CHECK_INT(check_confined(cc.confined, 0, true), ==, 3);
-    check_empty_ro_root(cc.confined);
-    finish_confined(&cc, pid);
+    confine_pivot_case(CLONE_NEWNS | CLONE_NEWUSER | CLONE_NEWPID);
 }
 
 TEST(sentry_confine_without_own_mount_ns)
@@ -822,12 +817,10 @@ TEST(sentry_confine_refuses_unreachable_thread)
 
 static void own_ns_child(const void *arg)
 {
-    CHECK_INT(sentry_own_mount_ns(), ==, 0);
-    CHECK_INT(gofer_own_mount_ns(), ==, 0);
+    CHECK_INT(confine_own_mount_ns(), ==, 0);
     if (unshare(CLONE_NEWNS) < 0)
         _exit(CHILD_SKIP);
-    CHECK_INT(sentry_own_mount_ns(), ==, 1);
-    CHECK_INT(gofer_own_mount_ns(), ==, 1);
+    CHECK_INT(confine_own_mount_ns(), ==, 1);
 }
 
 TEST(own_mount_ns_detection)
@@ -856,6 +849,37 @@ static void gofer_child_main(const void *arg)
     _exit(gofer_main(5, argv));
 }
 
+/* Starts gofer_main serving root in a child and mounts it (or skips when the child could
+ * not make its mount namespace). Returns the child's pid. */
+static pid_t start_gofer(const char *root, bool own_ns, struct gofer_client **c, uint64_t *rootfid,
+                         struct gofer_attr *attr)
+{
+    int sv[2];
+    CHECK_INT(urpc_socketpair(sv), ==, 0);
+    struct gofer_child gch = {.root = root, .sock = sv[1], .own_ns = own_ns};
+    fflush(NULL);
+    pid_t pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        alarm(30);
+        close(sv[0]);
+        gofer_child_main(&gch);
+    }
+    close(sv[1]);
+    CHECK_INT(gofer_client_new(sv[0], c), ==, 0);
+    bool ro;
+    int r = gofer_mount(*c, rootfid, attr, &ro);
+    if (r < 0) {
+        int st;
+        waitpid(pid, &st, 0);
+        if (WIFEXITED(st) && WEXITSTATUS(st) == CHILD_SKIP)
+            SKIP("cannot make a mount namespace");
+        check_exit0(st, "the gofer");
+        ut_fail(__FILE__, __LINE__, "mount: %s", strerror(-r));
+    }
+    return pid;
+}
+
 #define GOFER_CAPS                                                                                 \
     ((1ull << CAP_CHOWN) | (1ull << CAP_DAC_OVERRIDE) | (1ull << CAP_DAC_READ_SEARCH) |            \
      (1ull << CAP_FOWNER) | (1ull << CAP_FSETID) | (1ull << CAP_SYS_CHROOT))
@@ -873,32 +897,10 @@ static void gofer_confine_case(bool own_ns)
     CHECK_INT(write(fd, "content", 7), ==, 7);
     close(fd);
 
-    int sv[2];
-    CHECK_INT(urpc_socketpair(sv), ==, 0);
-    struct gofer_child gch = {.root = root, .sock = sv[1], .own_ns = own_ns};
-    fflush(NULL);
-    pid_t pid = fork();
-    CHECK(pid >= 0);
-    if (pid == 0) {
-        alarm(30);
-        close(sv[0]);
-        gofer_child_main(&gch);
-    }
-    close(sv[1]);
     struct gofer_client *c;
-    CHECK_INT(gofer_client_new(sv[0], &c), ==, 0);
     uint64_t rootfid;
     struct gofer_attr attr;
-    bool ro;
-    int r = gofer_mount(c, &rootfid, &attr, &ro);
-    if (r < 0) {
-        int st;
-        waitpid(pid, &st, 0);
-        if (WIFEXITED(st) && WEXITSTATUS(st) == CHILD_SKIP)
-            SKIP("cannot make a mount namespace");
-        check_exit0(st, "the gofer");
-        ut_fail(__FILE__, __LINE__, "mount: %s", strerror(-r));
-    }
+    pid_t pid = start_gofer(root, own_ns, &c, &rootfid, &attr);
     /* It serves: confined by now. */
     CHECK_INT(check_confined(pid, GOFER_CAPS, true), ==, 1);
     if (own_ns)
@@ -948,32 +950,10 @@ TEST(gofer_confine_serving_slash)
 {
     if (geteuid() != 0)
         SKIP("needs root");
-    int sv[2];
-    CHECK_INT(urpc_socketpair(sv), ==, 0);
-    struct gofer_child gch = {.root = "/", .sock = sv[1], .own_ns = true};
-    fflush(NULL);
-    pid_t pid = fork();
-    CHECK(pid >= 0);
-    if (pid == 0) {
-        alarm(30);
-        close(sv[0]);
-        gofer_child_main(&gch);
-    }
-    close(sv[1]);
     struct gofer_client *c;
-    CHECK_INT(gofer_client_new(sv[0], &c), ==, 0);
     uint64_t rootfid;
     struct gofer_attr attr;
-    bool ro;
-    int r = gofer_mount(c, &rootfid, &attr, &ro);
-    if (r < 0) {
-        int st;
-        waitpid(pid, &st, 0);
-        if (WIFEXITED(st) && WEXITSTATUS(st) == CHILD_SKIP)
-            SKIP("cannot make a mount namespace");
-        check_exit0(st, "the gofer");
-        ut_fail(__FILE__, __LINE__, "mount: %s", strerror(-r));
-    }
+    pid_t pid = start_gofer("/", true, &c, &rootfid, &attr);
     CHECK_INT(check_confined(pid, GOFER_CAPS, true), ==, 1);
     const char *names[] = {"proc"};
     uint64_t fid;
