@@ -16,7 +16,7 @@ struct runsc_globals {
     const char *log_format; /* --log-format text|json */
     bool debug;             /* --debug */
     const char *debug_log;  /* --debug-log: file or directory (trailing /) */
-    const char *platform;   /* --platform ptrace|systrap|kvm */
+    const char *platform;   /* --platform: a name of cmd_platform_names() */
     const char *network;    /* --network sandbox|host|none */
     bool rootless;          /* --rootless */
     bool systemd_cgroup;    /* --systemd-cgroup (accepted, cgroupfs used) */
@@ -36,5 +36,5 @@ const struct runsc_command *runsc_find_command(const char *name);
 void runsc_print_usage(FILE *f);
 /* "runsc CMD: msg" on stderr + log, returns exit status 1. Use for usage errors. */
 int runsc_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Whether p names a platform runsc knows (ptrace, systrap, kvm). */
+/* Whether p names a platform the sentry has (cmd_platform_names()). */
 bool runsc_platform_valid(const char *p);

@@ -65,23 +65,32 @@ void runsc_print_usage(FILE *f)
     for (size_t i = 0; i < sizeof(g_commands) / sizeof(g_commands[0]); i++)
         if (!g_commands[i].internal)
             fprintf(f, "  %-10s %s\n", g_commands[i].name, g_commands[i].summary);
-    fprintf(f, "\nGlobal flags:\n"
-               "  --root DIR            state directory (default " RUNSC_DEFAULT_ROOT ")\n"
-               "  --log FILE            log file (errors are also printed on stderr)\n"
-               "  --log-format FORMAT   text or json (default text)\n"
-               "  --debug               log debug messages\n"
-               "  --debug-log PATH      debug log file, or directory ending in /\n"
-               "  --platform NAME       ptrace, systrap or kvm (default ptrace)\n"
-               "  --network MODE        sandbox, host or none (default sandbox)\n"
-               "  --rootless            run without root privileges\n"
-               "  --systemd-cgroup      accepted for compatibility (cgroupfs is used)\n"
-               "  --version             print the version\n"
-               "  --help                this text; \"runsc help COMMAND\" for a command\n");
+    fprintf(f,
+            "\nGlobal flags:\n"
+            "  --root DIR            state directory (default " RUNSC_DEFAULT_ROOT ")\n"
+            "  --log FILE            log file (errors are also printed on stderr)\n"
+            "  --log-format FORMAT   text or json (default text)\n"
+            "  --debug               log debug messages\n"
+            "  --debug-log PATH      debug log file, or directory ending in /\n"
+            "  --platform NAME       one of: %s (default ptrace)\n"
+            "  --network MODE        sandbox, host or none (default sandbox)\n"
+            "  --rootless            run without root privileges\n"
+            "  --systemd-cgroup      accepted for compatibility (cgroupfs is used)\n"
+            "  --version             print the version\n"
+            "  --help                this text; \"runsc help COMMAND\" for a command\n",
+            cmd_platform_names());
 }
 
 bool runsc_platform_valid(const char *p)
 {
-    return strcmp(p, "ptrace") == 0 || strcmp(p, "systrap") == 0 || strcmp(p, "kvm") == 0;
+    size_t n = strlen(p);
+    for (const char *s = cmd_platform_names(); n && *s;) {
+        size_t len = strcspn(s, ",");
+        if (len == n && strncmp(s, p, n) == 0)
+            return true;
+        s += len + (s[len] == ',');
+    }
+    return false;
 }
 
 int runsc_usage_error(const char *cmd, const char *fmt, ...)
@@ -123,6 +132,8 @@ int cmd_help(struct runsc_globals *g, int argc, char **argv)
     if (!c)
         return runsc_usage_error("help", "unknown command \"%s\"", argv[1]);
     printf("%s\n", c->usage);
+    if (strstr(c->usage, "--platform"))
+        printf("\nPlatforms: %s\n", cmd_platform_names());
     return 0;
 }
 
@@ -252,8 +263,8 @@ int main(int argc, char **argv)
         return runsc_usage_error(NULL, "flag --log-format: must be text or json, got \"%s\"",
                                  g.log_format);
     if (!runsc_platform_valid(g.platform))
-        return runsc_usage_error(
-            NULL, "flag --platform: must be ptrace, systrap or kvm, got \"%s\"", g.platform);
+        return runsc_usage_error(NULL, "flag --platform: must be one of %s, got \"%s\"",
+                                 cmd_platform_names(), g.platform);
     if (strcmp(g.network, "sandbox") != 0 && strcmp(g.network, "host") != 0 &&
         strcmp(g.network, "none") != 0)
         return runsc_usage_error(NULL, "flag --network: must be sandbox, host or none, got \"%s\"",

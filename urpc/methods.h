@@ -23,6 +23,7 @@
     X(URPC_METHOD_CONTROL_RESUME, 0x0107, "Control.Resume")                                        \
     X(URPC_METHOD_CONTROL_EVENT, 0x0108, "Control.Event")                                          \
     X(URPC_METHOD_CONTROL_SHUTDOWN, 0x0109, "Control.Shutdown")                                    \
+    X(URPC_METHOD_CONTROL_UPDATE_RESOURCES, 0x010a, "Control.UpdateResources")                     \
     X(URPC_METHOD_GOFER_MOUNT, 0x0201, "Gofer.Mount")                                              \
     X(URPC_METHOD_GOFER_WALK, 0x0202, "Gofer.Walk")                                                \
     X(URPC_METHOD_GOFER_STAT, 0x0203, "Gofer.Stat")                                                \

@@ -29,6 +29,8 @@ int cmd_version(struct runsc_globals *g, int argc, char **argv);
 /* "runsc help syscalls" and other non-command topics; returns -1 if the
  * topic is unknown. */
 int cmd_help_topic(const char *topic);
+/* The platforms the sentry has, comma-separated (platform/'s registry). */
+const char *cmd_platform_names(void);
 
 #define CMD_BOOT_USAGE "runsc boot [flags] (internal: started by runsc create/do)"
 #define CMD_GOFER_USAGE "runsc gofer [flags] (internal: started by runsc create/do)"
@@ -41,7 +43,7 @@ int cmd_help_topic(const char *topic);
     "  --tmpfs DIR     mount a private, empty tmpfs on DIR (repeatable, e.g. /tmp)\n"              \
     "  --cwd DIR       working directory (default: the current one when the root is /)\n"          \
     "  --env K=V       set an environment variable (repeatable; the rest is inherited)\n"          \
-    "  --platform P    ptrace (default), systrap or kvm\n\n"                                       \
+    "  --platform P    the platform (default ptrace; the ones built in are listed below)\n\n"      \
     "\"runsc help syscalls\" prints the sentry's system call table."
 #define CMD_LIST_USAGE                                                                             \
     "runsc list [--format table|json] [--quiet]\n\n"                                               \

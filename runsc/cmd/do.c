@@ -38,8 +38,8 @@ int cmd_do(struct runsc_globals *g, int argc, char **argv)
             break;
         case 'p':
             if (!runsc_platform_valid(optarg))
-                return runsc_usage_error(
-                    "do", "flag --platform: must be ptrace, systrap or kvm, got \"%s\"", optarg);
+                return runsc_usage_error("do", "flag --platform: must be one of %s, got \"%s\"",
+                                         cmd_platform_names(), optarg);
             g->platform = optarg;
             break;
         case 'w':

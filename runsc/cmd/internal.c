@@ -19,3 +19,8 @@ int cmd_help_topic(const char *topic)
 {
     return sentry_help_topic(topic);
 }
+
+const char *cmd_platform_names(void)
+{
+    return sentry_platform_names();
+}

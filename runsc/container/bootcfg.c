@@ -115,8 +115,8 @@ int bootcfg_mounts(const struct spec *s, struct bootcfg_mounts *out, rs_error_t 
             bootcfg_mounts_free(out);
             return rs_error(err, 0,
                             "mounts[%zu] (%s): type \"%s\" is not supported in the sandbox "
-                            "(supported: bind, tmpfs, devtmpfs, proc, sysfs, devpts, mqueue; "
-                            "cgroup and cgroup2 are skipped)",
+                            "(supported: bind, tmpfs, devtmpfs, proc, sysfs, devpts, mqueue, "
+                            "cgroup; cgroup2 is skipped)",
                             i, sm->destination, m->type);
         }
         size_t dlen = 0;
@@ -167,7 +167,7 @@ int bootcfg_mounts(const struct spec *s, struct bootcfg_mounts *out, rs_error_t 
 }
 
 int bootcfg_fd(struct runsc_globals *g, const struct spec *s, const struct bootcfg_mounts *mounts,
-               rs_error_t *err)
+               const struct cgroup_limits *limits, rs_error_t *err)
 {
     const struct spec_process *p = s->process;
     Runsc__Boot__Config cfg = RUNSC__BOOT__CONFIG__INIT;
@@ -218,6 +218,16 @@ int bootcfg_fd(struct runsc_globals *g, const struct spec *s, const struct bootc
     cfg.masked_paths = s->lx.masked_paths.items;
     cfg.n_readonly_paths = s->lx.readonly_paths.count;
     cfg.readonly_paths = s->lx.readonly_paths.items;
+    /* The host cgroup's limits, for the sandbox's cgroupfs. */
+    Runsc__Boot__Resources res = RUNSC__BOOT__RESOURCES__INIT;
+    if (limits) {
+        res.memory_limit = limits->memory_limit;
+        res.cpu_shares = limits->cpu_shares;
+        res.cpu_quota_us = limits->cpu_quota_us;
+        res.cpu_period_us = limits->cpu_period_us;
+        res.pids_max = limits->pids_max;
+        cfg.resources = &res;
+    }
     /* linux.seccomp, compiled to BPF (runsc/spec/seccomp.c). */
     if (s->lx.seccomp && spec_seccomp_compile(s->lx.seccomp, &cfg.seccomp_filter.data,
                                               &cfg.seccomp_filter.len, err) < 0) {

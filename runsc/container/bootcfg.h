@@ -5,6 +5,7 @@
 #include <stddef.h>
 
 #include "lib/error.h"
+#include "runsc/container/cgroup.h"
 #include "runsc/globals.h"
 #include "runsc/spec/spec.h"
 #include "urpc/proto/boot.pb-c.h"
@@ -34,7 +35,8 @@ int bootcfg_mounts(const struct spec *s, struct bootcfg_mounts *out, rs_error_t 
 void bootcfg_mounts_free(struct bootcfg_mounts *m);
 
 /* Serializes the boot configuration of spec, with its mounts as converted by
- * bootcfg_mounts, into a memfd (bootcfg_pack_fd); returns the fd (read
- * position 0) or -1 with *err. */
+ * bootcfg_mounts and the limits of the host cgroup the sandbox will run in
+ * (cgroup_read_limits; NULL: none known), into a memfd (bootcfg_pack_fd);
+ * returns the fd (read position 0) or -1 with *err. */
 int bootcfg_fd(struct runsc_globals *g, const struct spec *s, const struct bootcfg_mounts *mounts,
-               rs_error_t *err);
+               const struct cgroup_limits *limits, rs_error_t *err);

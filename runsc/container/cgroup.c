@@ -487,3 +487,139 @@ void cgroup_destroy(const char *path)
             usleep(20000);
     }
 }
+
+/* ---- reading limits back --------------------------------------------------- */
+
+/* v1's "no limit" for memory.limit_in_bytes (LLONG_MAX rounded down to a
+ * page) and above. */
+#define CG_V1_UNLIMITED INT64_C(9223372036854771712)
+
+/* The first line of dir/name, or NULL. */
+static char *read_line(const char *dir, const char *name)
+{
+    cleanup_free char *p = xasprintf("%s/%s", dir, name);
+    char *v = NULL;
+    rs_error_t e = NULL;
+    if (fu_read_file(p, 4096, &v, NULL, &e) < 0) {
+        rs_error_release(&e);
+        return NULL;
+    }
+    v[strcspn(v, "\n")] = '\0';
+    return v;
+}
+
+/* A decimal number at the start of s (up to a blank); false for "max",
+ * garbage or an empty string. */
+static bool parse_int(const char *s, int64_t *v)
+{
+    if (!s || !s[0])
+        return false;
+    char *end;
+    errno = 0;
+    long long n = strtoll(s, &end, 10);
+    if (errno || end == s || (*end && *end != ' '))
+        return false;
+    *v = n;
+    return true;
+}
+
+static bool read_int(const char *dir, const char *name, int64_t *v)
+{
+    cleanup_free char *s = read_line(dir, name);
+    return parse_int(s, v);
+}
+
+/* The caller's cgroup in the hierarchy of controller ctrl, or (ctrl NULL)
+ * in the v2 unified hierarchy ("0::/path"), from /proc/self/cgroup;
+ * malloc'ed, or NULL. */
+static char *own_cgroup(const char *ctrl)
+{
+    FILE *fp = fopen("/proc/self/cgroup", "re");
+    if (!fp)
+        return NULL;
+    char line[4096];
+    char *out = NULL;
+    while (!out && fgets(line, sizeof(line), fp)) {
+        line[strcspn(line, "\n")] = '\0';
+        char *c1 = strchr(line, ':');
+        char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+        if (!c2)
+            continue;
+        *c2 = '\0';
+        char *ctrls = c1 + 1;
+        if (!ctrl) {
+            if (strncmp(line, "0:", 2) == 0 && !ctrls[0])
+                out = xstrdup(c2 + 1);
+            continue;
+        }
+        char *save = NULL;
+        for (char *tok = strtok_r(ctrls, ",", &save); tok && !out; tok = strtok_r(NULL, ",", &save))
+            if (strcmp(tok, ctrl) == 0)
+                out = xstrdup(c2 + 1);
+    }
+    fclose(fp);
+    return out;
+}
+
+/* The v1 directory of controller ctrl for the cgroup at path (NULL: the
+ * caller's own); malloc'ed, or NULL when the controller is not mounted. */
+static char *v1_dir(const char *ctrl, const char *path)
+{
+    if (!mounted(ctrl))
+        return NULL;
+    if (path)
+        return xasprintf(CG_ROOT "/%s%s", ctrl, path);
+    cleanup_free char *own = own_cgroup(ctrl);
+    return own ? xasprintf(CG_ROOT "/%s%s", ctrl, own) : NULL;
+}
+
+static void read_v1(const char *path, struct cgroup_limits *out)
+{
+    int64_t v;
+    cleanup_free char *mem = v1_dir("memory", path);
+    if (mem && read_int(mem, "memory.limit_in_bytes", &v) && v > 0 && v < CG_V1_UNLIMITED)
+        out->memory_limit = v;
+    cleanup_free char *cpu = v1_dir("cpu", path);
+    if (cpu && read_int(cpu, "cpu.shares", &v) && v > 0)
+        out->cpu_shares = (uint64_t)v;
+    if (cpu && read_int(cpu, "cpu.cfs_quota_us", &v) && v > 0)
+        out->cpu_quota_us = v;
+    if (cpu && read_int(cpu, "cpu.cfs_period_us", &v) && v > 0)
+        out->cpu_period_us = (uint64_t)v;
+    cleanup_free char *pids = v1_dir("pids", path);
+    if (pids && read_int(pids, "pids.max", &v) && v > 0)
+        out->pids_max = v;
+}
+
+/* A v2 unified hierarchy: memory.max, pids.max, cpu.max ("QUOTA PERIOD",
+ * QUOTA "max" when unlimited). cpu.weight has no exact v1 equivalent:
+ * cpu_shares stays unknown. */
+static void read_v2(const char *path, struct cgroup_limits *out)
+{
+    cleanup_free char *own = path ? NULL : own_cgroup(NULL);
+    if (!path && !own)
+        return;
+    cleanup_free char *dir = xasprintf(CG_ROOT "%s", path ? path : own);
+    int64_t v;
+    if (read_int(dir, "memory.max", &v) && v > 0)
+        out->memory_limit = v;
+    if (read_int(dir, "pids.max", &v) && v > 0)
+        out->pids_max = v;
+    cleanup_free char *cpu = read_line(dir, "cpu.max");
+    const char *sp = cpu ? strchr(cpu, ' ') : NULL;
+    if (sp && parse_int(sp + 1, &v) && v > 0) {
+        out->cpu_period_us = (uint64_t)v;
+        if (parse_int(cpu, &v) && v > 0)
+            out->cpu_quota_us = v;
+    }
+}
+
+void cgroup_read_limits(const char *path, struct cgroup_limits *out)
+{
+    memset(out, 0, sizeof(*out));
+    struct stat st;
+    if (stat(CG_ROOT "/cgroup.controllers", &st) == 0)
+        read_v2(path, out);
+    else
+        read_v1(path, out);
+}

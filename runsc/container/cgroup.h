@@ -51,3 +51,20 @@ int cgroup_add(const char *path, pid_t pid, rs_error_t *err);
 int cgroup_pids(const char *path, pid_t **out, size_t *count);
 /* Removes the cgroup directories (they must be empty). */
 void cgroup_destroy(const char *path);
+
+/* The limits a process in a host cgroup is under, as that cgroup's files
+ * show them (the kernel's rounding and clamping applied): what the sandbox's
+ * own cgroupfs reports (boot.proto's Resources). 0 in a field: not known
+ * (no such file, or no limit: "max", -1, v1's unlimited value). */
+struct cgroup_limits {
+    int64_t memory_limit;   /* bytes: memory.limit_in_bytes (v2: memory.max) */
+    uint64_t cpu_shares;    /* cpu.shares (v2: not read, cpu.weight has no exact equivalent) */
+    int64_t cpu_quota_us;   /* cpu.cfs_quota_us (v2: cpu.max) */
+    uint64_t cpu_period_us; /* cpu.cfs_period_us (v2: cpu.max) */
+    int64_t pids_max;       /* pids.max */
+};
+/* Reads the limits of the cgroup at path (cgroup v1, as cgroup_create
+ * makes it), or with path NULL of the caller's own cgroup (from
+ * /proc/self/cgroup; v1 or a v2 unified hierarchy): where a sandbox that
+ * joins no cgroup stays. Never fails: what cannot be read stays 0. */
+void cgroup_read_limits(const char *path, struct cgroup_limits *out);

@@ -90,7 +90,7 @@ int container_do(struct runsc_globals *g, const struct do_options *o, rs_error_t
         tmp[i].source = "tmpfs";
         tmp[i].data = "mode=1777";
         tmp[i].gofer_index = -1;
-        tmp[i].nosuid = tmp[i].nodev = true;
+        tmp[i].nodev = true; /* set-user-ID files work, as on a host /tmp */
         tmpp[i] = &tmp[i];
     }
     cfg.n_mounts = o->n_tmpfs;

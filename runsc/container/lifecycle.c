@@ -302,7 +302,16 @@ static int do_create(struct runsc_globals *g, const struct create_opts *o, struc
             rs_error(err, errno, "socketpair");
             goto fail;
         }
-    cfg_fd = bootcfg_fd(g, s, &mounts, err);
+    /* The cgroup (not rootless: no permission there), before the boot
+     * configuration: it carries the limits the sandbox will be under, read
+     * back from that cgroup (or the caller's, which the sandbox stays in
+     * without one) for the sandbox's cgroupfs. */
+    c.cgroup = g->rootless ? NULL : cgroup_path_of(s);
+    if (c.cgroup && cgroup_create(c.cgroup, s, err) < 0)
+        goto fail;
+    struct cgroup_limits limits;
+    cgroup_read_limits(c.cgroup, &limits);
+    cfg_fd = bootcfg_fd(g, s, &mounts, &limits, err);
     if (cfg_fd < 0)
         goto fail;
     int stdio[3] = {0, 1, 2};
@@ -322,10 +331,6 @@ static int do_create(struct runsc_globals *g, const struct create_opts *o, struc
         master = -1;
         stdio[0] = stdio[1] = stdio[2] = slave;
     }
-    /* The cgroup (not rootless: no permission there). */
-    c.cgroup = g->rootless ? NULL : cgroup_path_of(s);
-    if (c.cgroup && cgroup_create(c.cgroup, s, err) < 0)
-        goto fail;
     /* The gofer. */
     struct donation gd;
     donation_init(&gd);

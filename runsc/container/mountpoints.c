@@ -97,9 +97,8 @@ int mountpoints_create(const char *rootfs, const struct bootcfg_mounts *m, rs_er
         return rs_error(err, errno, "root.path %s", rootfs);
     for (size_t i = 0; i < m->count; i++) {
         const Runsc__Boot__Mount *mt = &m->items[i];
-        if (sentry_owned(m, i) || strcmp(mt->type, "cgroup") == 0 ||
-            strcmp(mt->type, "cgroup2") == 0)
-            continue;
+        if (sentry_owned(m, i) || strcmp(mt->type, "cgroup2") == 0)
+            continue; /* cgroup2 is not mounted (sentry/boot/mounts.c) */
         bool want_dir = true;
         struct stat st;
         if (strcmp(mt->type, "bind") == 0 && stat(mt->source, &st) == 0 && !S_ISDIR(st.st_mode))

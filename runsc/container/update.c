@@ -13,6 +13,7 @@
 #include "lib/cleanup.h"
 #include "lib/log.h"
 #include "runsc/container/state.h"
+#include "runsc/sandbox/control_client.h"
 
 /* ---- the resources JSON ------------------------------------------------- */
 
@@ -238,6 +239,33 @@ static char *merged_resources(const struct container_state *st, const struct cgr
 
 /* ---- the command ------------------------------------------------------------ */
 
+/* The sandbox's cgroupfs shows the limits of its host cgroup: it gets the
+ * new ones, read back from the cgroup. A sandbox that cannot be told keeps
+ * showing the old ones (a warning: the update itself is done). */
+static void tell_sandbox(const struct container_state *st)
+{
+    struct cgroup_limits l;
+    cgroup_read_limits(st->cgroup_path, &l);
+    struct control_limits cl = {
+        .memory_limit = l.memory_limit,
+        .cpu_shares = l.cpu_shares,
+        .cpu_quota_us = l.cpu_quota_us,
+        .cpu_period_us = l.cpu_period_us,
+        .pids_max = l.pids_max,
+    };
+    struct control_client *c = NULL;
+    rs_error_t e = NULL;
+    if (!st->control_socket || !st->control_socket[0])
+        rs_error(&e, 0, "no control socket");
+    else if (control_connect(st->control_socket, &c, &e) == 0)
+        control_update_resources(c, &cl, &e);
+    if (e)
+        log_warn("container \"%s\": its /sys/fs/cgroup still shows the old limits: %s", st->id,
+                 e->msg);
+    control_close(c);
+    rs_error_release(&e);
+}
+
 int container_update(struct runsc_globals *g, const char *id, const struct cgroup_resources *r,
                      rs_error_t *err)
 {
@@ -270,6 +298,7 @@ int container_update(struct runsc_globals *g, const char *id, const struct cgrou
         free(st.resources_json);
         st.resources_json = merged;
         rc = state_save(g->root, &st, err);
+        tell_sandbox(&st);
     }
     state_release(&st);
     close(lock);

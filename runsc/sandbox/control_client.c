@@ -218,6 +218,19 @@ int control_resume(struct control_client *c, rs_error_t *err)
     return simple_call(c, URPC_METHOD_CONTROL_RESUME, &req.base, NULL, err);
 }
 
+int control_update_resources(struct control_client *c, const struct control_limits *l,
+                             rs_error_t *err)
+{
+    Control__UpdateResourcesRequest req = CONTROL__UPDATE_RESOURCES_REQUEST__INIT;
+    req.memory_limit = l->memory_limit;
+    req.cpu_shares = l->cpu_shares;
+    req.cpu_quota_us = l->cpu_quota_us;
+    req.cpu_period_us = l->cpu_period_us;
+    req.pids_max = l->pids_max;
+    return simple_call(c, URPC_METHOD_CONTROL_UPDATE_RESOURCES, &req.base,
+                       &control__empty__descriptor, err);
+}
+
 int control_shutdown(struct control_client *c, rs_error_t *err)
 {
     Control__ShutdownRequest req = CONTROL__SHUTDOWN_REQUEST__INIT;

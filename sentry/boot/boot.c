@@ -38,6 +38,11 @@
  * used). */
 #define MEMFILE_SIZE (64ull << 30)
 
+const char *sentry_platform_names(void)
+{
+    return platform_names();
+}
+
 int sentry_help_topic(const char *topic)
 {
     if (strcmp(topic, "syscalls") != 0)
@@ -263,6 +268,8 @@ static int boot(Runsc__Boot__Config *cfg, const int *io_fds, int n_io, const int
     struct task *init;
     char msg[512];
     r = kernel_spawn(k, &sa, &init, msg, sizeof(msg));
+    for (int i = 0; i < 3 && r == 0; i++) /* a terminal on its stdio: init's ctty */
+        hostfile_spawn_ctty(stdio_files[i], init->tg);
     for (int i = 0; i < 3; i++)
         if (stdio_files[i])
             file_put(stdio_files[i]);

@@ -6,3 +6,5 @@
 int sentry_boot_main(int argc, char **argv);
 /* "runsc help syscalls": prints the syscall table. -1 if topic unknown. */
 int sentry_help_topic(const char *topic);
+/* The platforms built into this binary, comma-separated ("ptrace"). */
+const char *sentry_platform_names(void);

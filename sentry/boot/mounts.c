@@ -6,8 +6,8 @@
  * their order; then maskedPaths and readonlyPaths. A missing mount point is
  * created (a directory, or an empty file for a bind mount of a file) on
  * whatever filesystem holds its parent; a mount that cannot be made fails
- * the boot with a message naming it, except cgroup mounts, which are
- * skipped (no cgroupfs in the sandbox yet: docs/runsc.md).
+ * the boot with a message naming it, except cgroup2 mounts, which are
+ * skipped (no unified hierarchy in the sandbox: docs/runsc.md).
  *
  * Filesystems by type:
  *   bind      the gofer connection gofer_index (one per bind mount)
@@ -20,6 +20,10 @@
  *             mount. Mounted on /dev/pts by default too (after /dev)
  *   mqueue    the sandbox's POSIX message queue filesystem (one per
  *             sandbox, the queues mq_open makes: sentry/fsimpl/mqueue)
+ *   cgroup    with controller options ("memory", "cpu,cpuacct"): that
+ *             cgroup v1 hierarchy (sentry/fsimpl/cgroupfs); without (what
+ *             Docker and podman ask for): runc's layout, a tmpfs with one
+ *             hierarchy mounted per controller (mount_cgroup_layout)
  * /dev/shm is always a sentry tmpfs (as in gVisor), even when an engine
  * asks for a bind of a host directory there (podman): shared memory must
  * be sandbox memory. */
@@ -33,6 +37,7 @@
 #include <sys/stat.h>
 
 #include "lib/log.h"
+#include "sentry/fsimpl/cgroupfs/cgroupfs.h"
 #include "sentry/fsimpl/dev/dev.h"
 #include "sentry/fsimpl/devpts/devpts.h"
 #include "sentry/fsimpl/gofer/client.h"
@@ -135,8 +140,11 @@ static int new_fs(const Runsc__Boot__Mount *m, const int *io_fds, int n_io, stru
         return mqueue_fs_get(fs, root);
     if (strcmp(t, "devpts") == 0)
         return devpts_new(fs, root);
-    if (strcmp(t, "cgroup") == 0 || strcmp(t, "cgroup2") == 0) {
-        log_info("mount %s: %s is not mounted (no cgroupfs in the sandbox yet)", dest, t);
+    if (strcmp(t, "cgroup") == 0)
+        return cgroupfs_get(m->data, fs, root);
+    if (strcmp(t, "cgroup2") == 0) {
+        log_info("mount %s: cgroup2 is not mounted (the sandbox has cgroup v1 hierarchies only)",
+                 dest);
         *skip = true;
         return 0;
     }
@@ -156,8 +164,12 @@ static int do_mount(const struct vfs_walk_ctx *ctx, const Runsc__Boot__Mount *m,
     bool skip = false;
     int r = new_fs(m, io_fds, n_io, &fs, &root, &skip);
     if (r < 0) {
-        log_stderr("mount %s (%s %s): %s", dest, m->type, m->source ? m->source : "",
-                   r == -ENODEV ? "unsupported filesystem type" : strerror(-r));
+        const char *why = strerror(-r);
+        if (r == -ENODEV)
+            why = "unsupported filesystem type";
+        else if (r == -EINVAL && strcmp(m->type, "cgroup") == 0)
+            why = "unknown cgroup controller (the sandbox has cpuset, cpu, cpuacct, memory, pids)";
+        log_stderr("mount %s (%s %s): %s", dest, m->type, m->source ? m->source : "", why);
         return r;
     }
     if (skip)
@@ -189,6 +201,55 @@ static int do_mount(const struct vfs_walk_ctx *ctx, const Runsc__Boot__Mount *m,
     }
     dentry_put(root);
     vfs_fs_put(fs);
+    return r;
+}
+
+/* A "cgroup" mount without controller options, as Docker and podman ask
+ * for: runc's cgroup v1 layout. A tmpfs (mode 755) at the destination with
+ * a directory per hierarchy of cgroupfs_v1_layout, the hierarchy mounted on
+ * it with the mount's flags, and a link per controller of a combined
+ * hierarchy (cpu -> cpu,cpuacct); the tmpfs is made read-only after that
+ * when the mount is (runc remounts it so). */
+static int mount_cgroup_layout(const struct vfs_walk_ctx *ctx, const Runsc__Boot__Mount *m)
+{
+    const char *dest = m->destination;
+    Runsc__Boot__Mount tm = *m;
+    tm.type = "tmpfs";
+    tm.data = "mode=755";
+    tm.readonly = false;
+    int r = do_mount(ctx, &tm, NULL, 0);
+    char path[4096];
+    for (size_t i = 0; r == 0 && cgroupfs_v1_layout[i]; i++) {
+        const char *name = cgroupfs_v1_layout[i];
+        snprintf(path, sizeof(path), "%s/%s", dest, name);
+        r = vfs_mkdirat(ctx, path, 0755);
+        for (const char *c = strchr(name, ',') ? name : NULL; r == 0 && c && *c;) {
+            size_t n = strcspn(c, ",");
+            snprintf(path, sizeof(path), "%s/%.*s", dest, (int)n, c);
+            r = vfs_symlinkat(ctx, name, path);
+            c += n + (c[n] == ',');
+        }
+        if (r < 0) {
+            log_stderr("mount %s (cgroup): making %s: %s", dest, path, strerror(-r));
+            break;
+        }
+        Runsc__Boot__Mount cm = *m;
+        char sub[4096];
+        snprintf(sub, sizeof(sub), "%s/%s", dest, name);
+        cm.destination = sub;
+        cm.data = (char *)name;
+        r = do_mount(ctx, &cm, NULL, 0);
+    }
+    if (r == 0 && m->readonly) {
+        /* The remount: nothing runs in the sandbox yet, the flags of the
+         * mount are the boot's to change. */
+        struct vfs_path p;
+        r = vfs_walk(ctx, dest, WALK_FOLLOW, &p);
+        if (r == 0) {
+            p.mnt->flags |= MNT_RDONLY;
+            path_put(&p);
+        }
+    }
     return r;
 }
 
@@ -281,6 +342,16 @@ int boot_mounts(const struct vfs_path *root, const Runsc__Boot__Config *cfg, con
                 int n_io)
 {
     struct vfs_walk_ctx ctx = {.root = *root, .start = *root, .uid = 0, .gid = 0};
+    /* The limits cgroupfs shows, before the first cgroup mount. */
+    struct cgroupfs_limits cl = {0};
+    if (cfg->resources) {
+        cl.memory_limit = cfg->resources->memory_limit;
+        cl.cpu_shares = cfg->resources->cpu_shares;
+        cl.cpu_quota_us = cfg->resources->cpu_quota_us;
+        cl.cpu_period_us = cfg->resources->cpu_period_us;
+        cl.pids_max = cfg->resources->pids_max;
+    }
+    cgroupfs_init(&cl);
     int r = default_mount(&ctx, cfg, "/dev", "tmpfs", MNT_NOSUID | MNT_NOEXEC, io_fds, n_io);
     if (r == 0)
         r = default_mount(&ctx, cfg, "/dev/pts", "devpts", MNT_NOSUID | MNT_NOEXEC, io_fds, n_io);
@@ -290,8 +361,13 @@ int boot_mounts(const struct vfs_path *root, const Runsc__Boot__Config *cfg, con
     if (r == 0)
         r = default_mount(&ctx, cfg, "/proc", "proc", MNT_NOSUID | MNT_NODEV | MNT_NOEXEC, io_fds,
                           n_io);
-    for (size_t i = 0; r == 0 && i < cfg->n_mounts; i++)
-        r = do_mount(&ctx, cfg->mounts[i], io_fds, n_io);
+    for (size_t i = 0; r == 0 && i < cfg->n_mounts; i++) {
+        const Runsc__Boot__Mount *m = cfg->mounts[i];
+        if (strcmp(m->type, "cgroup") == 0 && !(m->data && m->data[0]))
+            r = mount_cgroup_layout(&ctx, m);
+        else
+            r = do_mount(&ctx, m, io_fds, n_io);
+    }
     for (size_t i = 0; r == 0 && i < cfg->n_masked_paths; i++)
         r = mask_path(&ctx, cfg->masked_paths[i]);
     for (size_t i = 0; r == 0 && i < cfg->n_readonly_paths; i++)

@@ -266,6 +266,28 @@ static int shutdown_(void *s, struct urpc_request *req, struct urpc_reply *reply
     return urpc_reply_set_msg(reply, &out.base);
 }
 
+static int update_resources(void *s, struct urpc_request *req, struct urpc_reply *reply)
+{
+    void *arg;
+    const struct control_backend *be = backend(s, &arg);
+    if (!be->update_resources)
+        return urpc_reply_error(reply, ENOSYS,
+                                "Control.UpdateResources is not served by this sandbox");
+    const Control__UpdateResourcesRequest *in = (const Control__UpdateResourcesRequest *)req->msg;
+    struct control_resources l = {
+        .memory_limit = in->memory_limit,
+        .cpu_shares = in->cpu_shares,
+        .cpu_quota_us = in->cpu_quota_us,
+        .cpu_period_us = in->cpu_period_us,
+        .pids_max = in->pids_max,
+    };
+    int r = be->update_resources(arg, &l);
+    if (r < 0)
+        return op_error(reply, "Control.UpdateResources", r);
+    Control__Empty out = CONTROL__EMPTY__INIT;
+    return urpc_reply_set_msg(reply, &out.base);
+}
+
 int control_register_handlers(struct urpc_server *u, struct control_server *s)
 {
     static const struct {
@@ -281,6 +303,8 @@ int control_register_handlers(struct urpc_server *u, struct control_server *s)
         {URPC_METHOD_CONTROL_RESUME, &control__resume_request__descriptor, resume},
         {URPC_METHOD_CONTROL_EVENT, &control__event_request__descriptor, event},
         {URPC_METHOD_CONTROL_SHUTDOWN, &control__shutdown_request__descriptor, shutdown_},
+        {URPC_METHOD_CONTROL_UPDATE_RESOURCES, &control__update_resources_request__descriptor,
+         update_resources},
     };
     for (size_t i = 0; i < ARRAY_SIZE(table); i++) {
         int r = urpc_server_register(u, table[i].method, table[i].req, table[i].fn, s);

@@ -15,6 +15,7 @@
 
 #include "lib/log.h"
 #include "sentry/control/freeze.h"
+#include "sentry/fsimpl/cgroupfs/cgroupfs.h"
 #include "sentry/fsimpl/host/host.h"
 #include "sentry/kernel/process.h"
 #include "sentry/kernel/spawn.h"
@@ -320,6 +321,8 @@ static int kb_execute(void *arg, const struct control_exec_args *e, int *pid, ch
             .is_init = false,
         };
         r = kernel_spawn(k, &sa, &t, msg, msg_size);
+        for (int i = 0; i < 3 && r == 0; i++) /* exec -t: its terminal is its ctty */
+            hostfile_spawn_ctty(files[i], t->tg);
     }
     for (int i = 0; i < 3; i++)
         if (files[i] && !(e->terminal && i > 0))
@@ -386,6 +389,20 @@ static int kb_shutdown(void *arg)
     return 0;
 }
 
+/* runsc update changed the host cgroup: cgroupfs shows its new limits. */
+static int kb_update_resources(void *arg, const struct control_resources *l)
+{
+    struct cgroupfs_limits cl = {
+        .memory_limit = l->memory_limit,
+        .cpu_shares = l->cpu_shares,
+        .cpu_quota_us = l->cpu_quota_us,
+        .cpu_period_us = l->cpu_period_us,
+        .pids_max = l->pids_max,
+    };
+    cgroupfs_set_limits(&cl);
+    return 0;
+}
+
 const struct control_backend control_kernel_backend = {
     .start_root = kb_start_root,
     .wait = kb_wait,
@@ -396,4 +413,5 @@ const struct control_backend control_kernel_backend = {
     .resume = kb_resume,
     .event = kb_event,
     .shutdown = kb_shutdown,
+    .update_resources = kb_update_resources,
 };

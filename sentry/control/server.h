@@ -59,6 +59,15 @@ struct control_usage {
     uint32_t pids; /* live thread groups */
 };
 
+/* Control.UpdateResources: the host cgroup's limits (0: not known / none). */
+struct control_resources {
+    int64_t memory_limit;
+    uint64_t cpu_shares;
+    int64_t cpu_quota_us;
+    uint64_t cpu_period_us;
+    int64_t pids_max;
+};
+
 struct control_backend {
     /* Starts the container's init. Returns its pid, or -errno. Called at
      * most once successfully: the server answers later calls EALREADY. */
@@ -87,6 +96,8 @@ struct control_backend {
     /* Kills every process and makes the sandbox exit. The reply is sent
      * before the server stops (control_server_stop flushes it). */
     int (*shutdown)(void *arg);
+    /* The limits the sandbox's cgroupfs shows from now on. */
+    int (*update_resources)(void *arg, const struct control_resources *l);
 };
 
 struct control_server;

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "sentry/kernel/creds.h"
 #include "sentry/kernel/futex.h"
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/process.h"
@@ -226,6 +227,7 @@ long task_execve(struct task *t, const char *path, char *const argv[], char *con
     if (old_fdt)
         fdt_put(old_fdt);
     fdt_close_on_exec(t->fdt);
+    creds_commit(t, &res.creds);
     signal_exec_reset(t);
     timer_tg_exec(t->tg);
     const char *base = strrchr(path, '/');

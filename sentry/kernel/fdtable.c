@@ -5,6 +5,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sentry/kernel/filelock.h"
+
+/* An fd of fdt that referred to f is gone: fdt's POSIX locks on the file
+ * go with it, then the reference. */
+static void closed(struct fdtable *fdt, struct file *f)
+{
+    filelock_posix_close(fdt, f);
+    file_put(f);
+}
+
 int fdt_new(struct fdtable **out)
 {
     struct fdtable *t = calloc(1, sizeof(*t));
@@ -66,7 +76,7 @@ void fdt_put(struct fdtable *fdt)
         return;
     for (int i = 0; i < fdt->size; i++)
         if (fdt->fds[i].file)
-            file_put(fdt->fds[i].file);
+            closed(fdt, fdt->fds[i].file);
     free(fdt->fds);
     pthread_mutex_destroy(&fdt->lock);
     free(fdt);
@@ -112,7 +122,7 @@ int fdt_install_at(struct fdtable *fdt, int fd, struct file *f, int flags, int l
     fdt->fds[fd].flags = flags;
     pthread_mutex_unlock(&fdt->lock);
     if (old)
-        file_put(old);
+        closed(fdt, old);
     return fd;
 }
 
@@ -154,7 +164,7 @@ int fdt_close(struct fdtable *fdt, int fd)
     pthread_mutex_unlock(&fdt->lock);
     if (!f)
         return -EBADF;
-    file_put(f);
+    closed(fdt, f);
     return 0;
 }
 
@@ -167,7 +177,7 @@ void fdt_close_on_exec(struct fdtable *fdt)
             fdt->fds[i].file = NULL;
             fdt->fds[i].flags = 0;
             pthread_mutex_unlock(&fdt->lock);
-            file_put(f);
+            closed(fdt, f);
             pthread_mutex_lock(&fdt->lock);
         }
     pthread_mutex_unlock(&fdt->lock);

@@ -349,8 +349,10 @@ static long lock_pi(struct task *t, uint64_t uaddr, bool private, const struct t
             pthread_mutex_unlock(&g_kernel->lock);
         }
         if (!owner || owner_gone) {
-            uint32_t nv =
-                (uint32_t)t->tid | (cur & FUTEX_WAITERS) | (owner_gone ? FUTEX_OWNER_DIED : 0);
+            /* An ownerless word keeps its OWNER_DIED bit (a robust owner
+             * died): the new owner's pthread_mutex_lock reports EOWNERDEAD. */
+            uint32_t nv = (uint32_t)t->tid | (cur & (FUTEX_WAITERS | FUTEX_OWNER_DIED)) |
+                          (owner_gone ? FUTEX_OWNER_DIED : 0);
             r = mm_copy_out(t->mm, uaddr, &nv, sizeof(nv));
             pthread_mutex_unlock(&b->lock);
             return r < 0 ? r : 0;
@@ -469,7 +471,58 @@ long futex_op(struct task *t, uint64_t uaddr, int op, uint32_t val, uint64_t arg
     }
 }
 
-/* The robust list: struct robust_list_head { next; futex_offset; pending }. */
+/* What Linux's handle_futex_death does for the futex word at uaddr of the
+ * dying task t: pi is the entry's PI bit (bit 0 of the pointer to it),
+ * pending whether it is the list_op_pending entry. Returns false when the
+ * walk must stop (a misaligned or unreadable word). */
+static bool robust_death(struct task *t, uint64_t uaddr, bool pi, bool pending)
+{
+    if (uaddr & 3)
+        return false;
+    /* The robust list's words are woken as shared futexes: the waiters of
+     * a process-shared mutex meet on the page, not on this mm's address. */
+    struct fkey k;
+    if (get_key(t->mm, uaddr, false, &k) < 0)
+        return false;
+    struct bucket *b = bucket_of(&k);
+    pthread_mutex_lock(&b->lock);
+    uint32_t v;
+    if (mm_copy_in(t->mm, uaddr, &v, sizeof(v)) < 0) {
+        pthread_mutex_unlock(&b->lock);
+        return false;
+    }
+    uint32_t owner = v & FUTEX_TID_MASK;
+    bool wake = false;
+    if (pending && !pi && !owner) {
+        /* Killed between the unlock and its wake, or a woken waiter killed
+         * before it took the lock: wake the next one, word untouched. */
+        wake = true;
+    } else if (owner == (uint32_t)t->tid) {
+        uint32_t nv = (v & FUTEX_WAITERS) | FUTEX_OWNER_DIED;
+        if (mm_copy_out(t->mm, uaddr, &nv, sizeof(nv)) < 0) {
+            pthread_mutex_unlock(&b->lock);
+            return false;
+        }
+        /* Linux hands a PI futex to its top waiter (exit_pi_state_list);
+         * here a LOCK_PI waiter takes the ownerless word when woken. */
+        wake = (v & FUTEX_WAITERS) != 0;
+    }
+    pthread_mutex_unlock(&b->lock);
+    if (!wake)
+        return true;
+    int n = wake_key(&k, 1, FUTEX_BITSET_MATCH_ANY);
+    if (pi && n == 0 && k.k1 == 0) {
+        /* A PI waiter that used FUTEX_PRIVATE_FLAG on a shared mapping
+         * queued on this mm's address: Linux reaches it through the PI
+         * state, whatever its key. */
+        struct fkey pk = {(uintptr_t)t->mm, uaddr};
+        wake_key(&pk, 1, FUTEX_BITSET_MATCH_ANY);
+    }
+    return true;
+}
+
+/* The robust list: struct robust_list_head { next; futex_offset; pending },
+ * each pointer's bit 0 marking a PI futex. Linux's exit_robust_list. */
 void futex_exit_robust_list(struct task *t)
 {
     if (!t->robust_list || !t->mm)
@@ -478,23 +531,23 @@ void futex_exit_robust_list(struct task *t)
     if (mm_copy_in(t->mm, t->robust_list, head, sizeof(head)) < 0)
         return;
     int64_t off = (int64_t)head[1];
-    uint64_t entry = head[0], pending = head[2];
-    int limit = 2048;
-    while (entry != t->robust_list && limit-- > 0) {
+    uint64_t entry = head[0] & ~1ull, pending = head[2] & ~1ull;
+    bool pi = head[0] & 1, pending_pi = head[2] & 1;
+    int limit = 2048; /* ROBUST_LIST_LIMIT: long or circular lists */
+    while (entry != t->robust_list) {
         uint64_t next;
-        if (mm_copy_in(t->mm, entry & ~1ull, &next, sizeof(next)) < 0)
+        bool next_ok = mm_copy_in(t->mm, entry, &next, sizeof(next)) == 0;
+        /* The pending entry may be on the list too: it is handled once,
+         * after the walk. */
+        if (entry != pending && !robust_death(t, entry + (uint64_t)off, pi, false))
+            return;
+        if (!next_ok)
+            return;
+        entry = next & ~1ull;
+        pi = next & 1;
+        if (--limit == 0)
             break;
-        if (entry != pending) {
-            uint64_t word = (entry & ~1ull) + (uint64_t)off;
-            uint32_t v;
-            if (mm_copy_in(t->mm, word, &v, sizeof(v)) == 0 &&
-                (v & FUTEX_TID_MASK) == (uint32_t)t->tid) {
-                uint32_t nv = (v & FUTEX_WAITERS) | FUTEX_OWNER_DIED;
-                if (mm_copy_out(t->mm, word, &nv, sizeof(nv)) == 0 && (v & FUTEX_WAITERS))
-                    futex_wake_addr(t->mm, word, !(entry & 1) ? true : false, 1,
-                                    FUTEX_BITSET_MATCH_ANY);
-            }
-        }
-        entry = next;
     }
+    if (pending)
+        robust_death(t, pending + (uint64_t)off, pending_pi, true);
 }

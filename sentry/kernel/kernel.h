@@ -44,8 +44,10 @@ struct creds {
     uint32_t *groups; /* owned (copied on fork) */
     int ngroups;
     uint64_t cap_effective, cap_permitted, cap_inheritable, cap_bounding, cap_ambient;
+    uint32_t securebits;
     bool no_new_privs;
 };
+/* Rules and writers: sentry/kernel/creds.h (creds_commit under kernel.lock). */
 
 /* Root, cwd and umask (shared with CLONE_FS). Lock: fsctx->lock alone. */
 struct fs_context {
@@ -85,6 +87,8 @@ struct sigpending {
 
 enum tg_state { TG_ALIVE, TG_ZOMBIE, TG_DEAD };
 
+struct tty; /* sentry/kernel/tty.h */
+
 struct thread_group {
     int tgid;
     int refs;
@@ -110,6 +114,12 @@ struct thread_group {
     struct thread_group *children, *sibling;
     bool subreaper;
     int pgid, sid;
+    /* Controlling terminal (sentry/kernel/tty.h; kernel.lock): a reference,
+     * inherited by fork, cleared by setsid; tty_old_pgrp: the foreground
+     * group when a session leader's terminal hung up (sent SIGHUP and
+     * SIGCONT when the leader exits). */
+    struct tty *ctty;
+    int tty_old_pgrp;
     struct waitq child_wait; /* wait4 waiters of this (parent) group */
     struct waitq exit_wait;  /* pidfd pollers: woken when the group dies */
     /* Accounting and /proc. */
@@ -236,6 +246,10 @@ void fsctx_put(struct fs_context *fs);
 /* A walk context for the task: start is cwd or the dirfd's directory. */
 int task_walk_ctx(struct task *t, int dirfd, const char *path, struct vfs_walk_ctx *ctx);
 void task_walk_ctx_release(struct vfs_walk_ctx *ctx);
+/* The credential part of a walk context (fsuid, fsgid, groups, effective
+ * capabilities) from t, which must be the calling task (the groups array
+ * is borrowed). task_walk_ctx fills it in. */
+void task_cred_ctx(struct task *t, struct vfs_walk_ctx *ctx);
 
 /* Limits. */
 uint64_t task_rlimit_cur(struct task *t, int resource);
@@ -263,13 +277,20 @@ void signal_deliver(struct task *t, bool after_syscall, long syscall_ret);
 void task_interrupt(struct task *t);
 /* Resets handlers on execve (caught -> default; ignored stays). */
 void signal_exec_reset(struct task *t);
+/* That reset of one set of handlers (the owner's siglock held, or a new
+ * set not shared yet: clone3's CLONE_CLEAR_SIGHAND): caught -> default,
+ * ignored stays ignored; flags, masks and restorers cleared (Linux's
+ * flush_signal_handlers). */
+void sighand_flush(struct sighand *sh);
 void sigpending_clear(struct sigpending *p);
 /* Takes the lowest pending signal in set, the thread's own before the
  * group's, with its siginfo (siglock held). Returns it, or 0 if none. */
 int signal_dequeue(struct task *t, uint64_t set, siginfo_t *info);
 
 /* Process lifecycle (process.c, exec.c). */
-/* clone(2): returns the child's tid or -errno. */
+/* clone(2): returns the child's tid or -errno. flags are clone(2)'s (the
+ * low 32 bits, exit signal apart) plus TASK_CLONE_CLEAR_SIGHAND. */
+#define TASK_CLONE_CLEAR_SIGHAND 0x100000000ull /* clone3's CLONE_CLEAR_SIGHAND */
 long task_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t parent_tid,
                 uint64_t child_tid, uint64_t tls, int exit_signal, uint64_t set_tid_pidfd);
 /* execve(2): replaces t's image; returns only on error (-errno). */

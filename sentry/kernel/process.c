@@ -10,9 +10,11 @@
 #include <sys/wait.h>
 
 #include "lib/log.h"
+#include "sentry/kernel/creds.h"
 #include "sentry/kernel/pidfd.h"
 #include "sentry/kernel/seccomp.h"
 #include "sentry/kernel/timer.h"
+#include "sentry/kernel/tty.h"
 
 #ifndef CLONE_PIDFD
 #define CLONE_PIDFD 0x00001000
@@ -152,6 +154,7 @@ void process_thread_gone(struct task *t)
             task_free(t);
         return;
     }
+    tty_exit_locked(tg); /* a session leader hangs its terminal up */
     tg->state = TG_ZOMBIE;
     timer_tg_exit(tg);
     waitq_wake(&tg->exit_wait, 0, 0);
@@ -193,19 +196,6 @@ void process_thread_gone(struct task *t)
 
 /* ---- clone ---------------------------------------------------------------- */
 
-static int copy_creds(struct creds *dst, const struct creds *src)
-{
-    *dst = *src;
-    dst->groups = NULL;
-    if (src->ngroups) {
-        dst->groups = malloc((size_t)src->ngroups * sizeof(uint32_t));
-        if (!dst->groups)
-            return -ENOMEM;
-        memcpy(dst->groups, src->groups, (size_t)src->ngroups * sizeof(uint32_t));
-    }
-    return 0;
-}
-
 long task_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t ptid, uint64_t ctid,
                 uint64_t tls, int exit_signal, uint64_t pidfd_addr)
 {
@@ -231,7 +221,7 @@ long task_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t ptid, u
     struct task *c = task_alloc();
     if (!c)
         return -ENOMEM;
-    int r = copy_creds(&c->creds, &t->creds);
+    int r = creds_copy(&c->creds, &t->creds);
     if (r < 0)
         goto fail_task;
     if (flags & CLONE_VM) {
@@ -294,6 +284,8 @@ long task_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t ptid, u
             *ntg->sighand = *t->tg->sighand;
             pthread_mutex_unlock(&t->tg->siglock);
             ntg->sighand->refs = 1;
+            if (flags & TASK_CLONE_CLEAR_SIGHAND)
+                sighand_flush(ntg->sighand);
         }
         pthread_mutex_lock(&t->tg->siglock);
         memcpy(ntg->rlimits, t->tg->rlimits, sizeof(ntg->rlimits));
@@ -319,6 +311,7 @@ long task_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t ptid, u
         ntg->leader = c;
         ntg->pgid = t->tg->pgid;
         ntg->sid = t->tg->sid;
+        tty_fork_locked(ntg, t->tg);
         struct thread_group *parent = (flags & CLONE_PARENT) ? t->tg->parent : t->tg;
         if (!parent)
             parent = t->tg;
@@ -522,6 +515,7 @@ long process_setsid(struct task *t)
         r = -EPERM;
     } else {
         t->tg->sid = t->tg->pgid = t->tg->tgid;
+        tty_setsid_locked(t->tg);
         r = t->tg->sid;
     }
     pthread_mutex_unlock(&k->lock);
@@ -550,7 +544,7 @@ long process_getsid(struct task *t, int pid)
 
 static bool may_signal(struct task *t, struct thread_group *tg, int sig)
 {
-    if (t->creds.euid == 0 || (t->creds.cap_effective & (1ull << 5))) /* CAP_KILL */
+    if (creds_capable(&t->creds, CREDS_CAP_KILL))
         return true;
     struct task *l = tg->leader ? tg->leader : tg->tasks;
     if (!l)

@@ -270,6 +270,16 @@ void signal_force(struct task *t, int sig, const siginfo_t *info)
     pthread_mutex_unlock(&tg->siglock);
 }
 
+void sighand_flush(struct sighand *sh)
+{
+    for (int i = 0; i < KERNEL_NSIG; i++) {
+        struct ksigaction *a = &sh->actions[i];
+        uint64_t handler = a->handler == SIG_IGN_V ? SIG_IGN_V : 0;
+        memset(a, 0, sizeof(*a));
+        a->handler = handler;
+    }
+}
+
 void signal_exec_reset(struct task *t)
 {
     struct thread_group *tg = t->tg;
@@ -284,13 +294,7 @@ void signal_exec_reset(struct task *t)
             tg->sighand = n;
         }
     }
-    for (int i = 0; i < KERNEL_NSIG; i++) {
-        struct ksigaction *a = &tg->sighand->actions[i];
-        if (a->handler != SIG_IGN_V)
-            memset(a, 0, sizeof(*a));
-        else
-            a->flags = 0;
-    }
+    sighand_flush(tg->sighand);
     t->altstack.ss_flags = SS_DISABLE;
     t->altstack.ss_sp = NULL;
     t->altstack.ss_size = 0;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sentry/kernel/creds.h"
 #include "sentry/kernel/process.h"
 #include "sentry/kernel/seccomp.h"
 #include "sentry/loader/loader.h"
@@ -134,6 +135,7 @@ int kernel_spawn(struct kernel *k, const struct spawn_args *a, struct task **out
         task_exit_unstarted(t, (r == -ENOENT ? 127 : 126) << 8);
         return r;
     }
+    creds_commit(t, &res.creds);
     if (prog[0] == '/') {
         t->tg->exe = prog;
     } else {

@@ -17,6 +17,7 @@
 
 #include "lib/log.h"
 #include "sentry/control/freeze.h"
+#include "sentry/kernel/creds.h"
 #include "sentry/kernel/futex.h"
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/process.h"
@@ -93,6 +94,16 @@ void fsctx_put(struct fs_context *fs)
     free(fs);
 }
 
+void task_cred_ctx(struct task *t, struct vfs_walk_ctx *ctx)
+{
+    ctx->uid = t->creds.fsuid;
+    ctx->gid = t->creds.fsgid;
+    ctx->caps_valid = true;
+    ctx->caps = t->creds.cap_effective;
+    ctx->groups = t->creds.groups;
+    ctx->ngroups = t->creds.ngroups;
+}
+
 int task_walk_ctx(struct task *t, int dirfd, const char *path, struct vfs_walk_ctx *ctx)
 {
     memset(ctx, 0, sizeof(*ctx));
@@ -125,8 +136,7 @@ int task_walk_ctx(struct task *t, int dirfd, const char *path, struct vfs_walk_c
         path_get(&ctx->start);
         file_put(f);
     }
-    ctx->uid = t->creds.fsuid;
-    ctx->gid = t->creds.fsgid;
+    task_cred_ctx(t, ctx);
     return 0;
 }
 
@@ -278,7 +288,7 @@ int task_new_process(struct kernel *k, struct mm *mm, struct fdtable *fdt, struc
     struct task *t = task_alloc();
     struct thread_group *tg = tg_alloc();
     struct sighand *sh = calloc(1, sizeof(*sh));
-    if (!t || !tg || !sh) {
+    if (!t || !tg || !sh || creds_copy(&t->creds, creds) < 0) {
         free(sh);
         if (t)
             task_free(t);
@@ -294,13 +304,6 @@ int task_new_process(struct kernel *k, struct mm *mm, struct fdtable *fdt, struc
     t->mm = mm;
     t->fdt = fdt;
     t->fs = fs;
-    t->creds = *creds;
-    t->creds.groups = NULL;
-    if (creds->ngroups) {
-        t->creds.groups = malloc((size_t)creds->ngroups * sizeof(uint32_t));
-        if (t->creds.groups)
-            memcpy(t->creds.groups, creds->groups, (size_t)creds->ngroups * sizeof(uint32_t));
-    }
     platform_fpu_init(&t->regs);
     tg->leader = t;
     tg->tasks = t;

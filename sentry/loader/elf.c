@@ -10,6 +10,8 @@
 
 #include "sentry/loader/loader.h"
 
+#include "sentry/kernel/creds.h"
+
 #define ET_DYN_BASE 0x555555554000ull
 #define STACK_TOP MM_TASK_SIZE
 #define STACK_SIZE (8ull << 20)
@@ -38,7 +40,10 @@ static int read_full(struct file *f, void *buf, size_t len, int64_t off)
     return 0;
 }
 
-static int open_exec(struct task *t, const char *path, struct file **out)
+/* Opens path for execution; *xf (if not NULL) gets what the file means
+ * for the new credentials. */
+static int open_exec(struct task *t, const char *path, struct file **out,
+                     struct creds_exec_file *xf)
 {
     struct vfs_walk_ctx ctx;
     int r = task_walk_ctx(t, AT_FDCWD, path, &ctx);
@@ -57,9 +62,12 @@ static int open_exec(struct task *t, const char *path, struct file **out)
     if (r == 0 && (p.mnt->flags & MNT_NOEXEC))
         r = -EACCES;
     if (r == 0)
-        r = vfs_permission(&a, ctx.uid, ctx.gid, 1 | 4);
+        r = vfs_permission(&a, &ctx, 1 | 4);
     if (r == 0)
         r = vfs_open_path(&p, O_RDONLY, out);
+    if (r == 0 && xf)
+        *xf = (struct creds_exec_file){
+            .mode = a.mode, .uid = a.uid, .gid = a.gid, .nosuid = (p.mnt->flags & MNT_NOSUID) != 0};
     path_put(&p);
     task_walk_ctx_release(&ctx);
     return r;
@@ -234,9 +242,9 @@ static uint64_t hwcap(void)
     return edx;
 }
 
-static int build_stack(struct task *t, struct mm *mm, const char *path, char *const argv[],
-                       char *const envp[], struct image *main_im, struct image *interp,
-                       uint64_t *sp_out)
+static int build_stack(const struct creds *c, bool secure, struct mm *mm, const char *path,
+                       char *const argv[], char *const envp[], struct image *main_im,
+                       struct image *interp, uint64_t *sp_out)
 {
     uint64_t out;
     int r = mm_mmap(mm, STACK_TOP - STACK_SIZE, STACK_SIZE, PROT_READ | PROT_WRITE,
@@ -312,11 +320,11 @@ static int build_stack(struct task *t, struct mm *mm, const char *path, char *co
     AUX(AT_BASE, interp ? interp->base : 0);
     AUX(AT_FLAGS, 0);
     AUX(AT_ENTRY, main_im->base + main_im->eh.e_entry);
-    AUX(AT_UID, t->creds.ruid);
-    AUX(AT_EUID, t->creds.euid);
-    AUX(AT_GID, t->creds.rgid);
-    AUX(AT_EGID, t->creds.egid);
-    AUX(AT_SECURE, 0);
+    AUX(AT_UID, c->ruid);
+    AUX(AT_EUID, c->euid);
+    AUX(AT_GID, c->rgid);
+    AUX(AT_EGID, c->egid);
+    AUX(AT_SECURE, secure);
     AUX(AT_RANDOM, random_va);
     AUX(AT_HWCAP2, 0);
     AUX(AT_EXECFN, execfn);
@@ -351,9 +359,12 @@ int loader_load(struct task *t, struct mm *mm, const char *path, char *const arg
                 char *const envp[], struct loader_result *out)
 {
     struct file *f = NULL;
-    int r = open_exec(t, path, &f);
+    struct creds_exec_file xf;
+    int r = open_exec(t, path, &f, &xf);
     if (r < 0)
         return r;
+    bool secure;
+    creds_exec(&t->creds, &xf, &out->creds, &secure);
     struct image im, interp_im;
     memset(&interp_im, 0, sizeof(interp_im));
     struct file *interp_f = NULL;
@@ -369,7 +380,7 @@ int loader_load(struct task *t, struct mm *mm, const char *path, char *const arg
         goto out;
     uint64_t entry = im.base + im.eh.e_entry;
     if (im.interp) {
-        r = open_exec(t, im.interp, &interp_f);
+        r = open_exec(t, im.interp, &interp_f, NULL);
         if (r == -EACCES || r == -ENOENT)
             r = r == -ENOENT ? -ENOENT : -ELIBBAD;
         if (r < 0)
@@ -385,7 +396,8 @@ int loader_load(struct task *t, struct mm *mm, const char *path, char *const arg
         entry = interp_im.base + interp_im.eh.e_entry;
     }
     uint64_t sp;
-    r = build_stack(t, mm, path, argv, envp, &im, im.interp ? &interp_im : NULL, &sp);
+    r = build_stack(&out->creds, secure, mm, path, argv, envp, &im, im.interp ? &interp_im : NULL,
+                    &sp);
     if (r < 0)
         goto out;
     mm_set_brk_start(mm, MM_PAGE_ROUND_UP(im.end));

@@ -9,6 +9,10 @@ struct loader_result {
     uint64_t entry;     /* where execution starts (interpreter's entry if any) */
     uint64_t sp;        /* initial stack pointer */
     uint64_t brk_start; /* end of the main image */
+    /* The credentials after the exec (creds_exec; they share t's groups
+     * array): the caller installs them with creds_commit once the exec
+     * cannot fail any more. */
+    struct creds creds;
 };
 
 /* Loads path (resolved with t's root/cwd/creds) into the empty mm and builds

@@ -924,30 +924,71 @@ int mm_madvise(struct mm *mm, uint64_t addr, uint64_t len, int advice)
     return r;
 }
 
-char *mm_maps_text(struct mm *mm)
+struct maps_entry {
+    uint64_t start, end, file_off;
+    int prot;
+    unsigned flags;
+    struct mm_file *file; /* a reference */
+};
+
+char *mm_maps_text(struct mm *mm, const void *root)
 {
+    /* Copy the VMAs (with references on their files) under mm->lock; the
+     * files are named after it is dropped, since naming takes VFS locks
+     * that come before mm->lock (docs/locking.md). */
+    pthread_mutex_lock(&mm->lock);
+    size_t n = 0;
+    for (struct vma *v = mm->vmas; v; v = v->next)
+        n++;
+    struct maps_entry *ents = calloc(n ? n : 1, sizeof(*ents));
+    if (!ents) {
+        pthread_mutex_unlock(&mm->lock);
+        return NULL;
+    }
+    size_t i = 0;
+    for (struct vma *v = mm->vmas; v; v = v->next, i++) {
+        ents[i] = (struct maps_entry){v->start, v->end, v->file_off, v->prot, v->flags, NULL};
+        if (v->file && v->file->ops->name) {
+            v->file->ops->get(v->file);
+            ents[i].file = v->file;
+        }
+    }
+    pthread_mutex_unlock(&mm->lock);
+
     char *buf = NULL;
     size_t size = 0;
     FILE *f = open_memstream(&buf, &size);
-    if (!f)
-        return NULL;
-    pthread_mutex_lock(&mm->lock);
-    for (struct vma *v = mm->vmas; v; v = v->next) {
-        const char *name = "";
-        if (v->file && v->file->ops->name)
-            name = v->file->ops->name(v->file);
-        else if (v->flags & VMA_HEAP)
-            name = "[heap]";
-        else if (v->flags & VMA_STACK)
-            name = "[stack]";
-        fprintf(f, "%08llx-%08llx %c%c%c%c %08llx 00:00 0 %s%s\n", (unsigned long long)v->start,
-                (unsigned long long)v->end, v->prot & PROT_READ ? 'r' : '-',
-                v->prot & PROT_WRITE ? 'w' : '-', v->prot & PROT_EXEC ? 'x' : '-',
-                v->flags & VMA_SHARED ? 's' : 'p', (unsigned long long)v->file_off,
-                name[0] ? "                          " : "", name);
+    char *name = malloc(4096);
+    for (i = 0; i < n; i++) {
+        struct maps_entry *e = &ents[i];
+        if (f && name) {
+            name[0] = '\0';
+            if (e->file)
+                e->file->ops->name(e->file, root, name, 4096);
+            else if (e->flags & VMA_HEAP)
+                snprintf(name, 4096, "[heap]");
+            else if (e->flags & VMA_STACK)
+                snprintf(name, 4096, "[stack]");
+            fprintf(f, "%08llx-%08llx %c%c%c%c %08llx 00:00 0 %s%s\n", (unsigned long long)e->start,
+                    (unsigned long long)e->end, e->prot & PROT_READ ? 'r' : '-',
+                    e->prot & PROT_WRITE ? 'w' : '-', e->prot & PROT_EXEC ? 'x' : '-',
+                    e->flags & VMA_SHARED ? 's' : 'p', (unsigned long long)e->file_off,
+                    name[0] ? "                          " : "", name);
+        }
+        if (e->file)
+            e->file->ops->put(e->file);
     }
-    pthread_mutex_unlock(&mm->lock);
+    free(ents);
+    if (!f) {
+        free(name);
+        return NULL;
+    }
     fclose(f);
+    if (!name) {
+        free(buf);
+        return NULL;
+    }
+    free(name);
     return buf;
 }
 

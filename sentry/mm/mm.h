@@ -45,8 +45,11 @@ struct mm_file_ops {
     ssize_t (*read)(struct mm_file *f, void *buf, size_t len, uint64_t off);
     void (*get)(struct mm_file *f);
     void (*put)(struct mm_file *f);
-    /* Path for /proc/pid/maps (may return NULL). */
-    const char *(*name)(struct mm_file *f);
+    /* Writes the file's path for /proc/pid/maps, as seen from root (passed
+     * through from mm_maps_text, opaque to mm), into buf (size bytes,
+     * NUL-terminated; "" for none). Called without mm->lock, with a
+     * reference held: a name is read when it is printed. May be NULL. */
+    void (*name)(struct mm_file *f, const void *root, char *buf, size_t size);
     /* Current size in bytes (pages wholly past it fault with SIGBUS); NULL
      * or negative: unknown (no limit). */
     int64_t (*size)(struct mm_file *f);
@@ -137,7 +140,8 @@ int mm_translate(struct mm *mm, uint64_t addr, bool write, uint64_t *frame_off);
 /* Whether addr lies in a MAP_SHARED mapping. */
 bool mm_is_shared(struct mm *mm, uint64_t addr);
 
-/* Writes /proc/pid/maps-style text into a malloc'ed buffer. */
-char *mm_maps_text(struct mm *mm);
+/* Writes /proc/pid/maps-style text into a malloc'ed buffer; file names are
+ * the files' paths from root (see mm_file_ops.name). */
+char *mm_maps_text(struct mm *mm, const void *root);
 /* Bytes of VMAs (VmSize) and present pages (VmRSS). */
 void mm_usage(struct mm *mm, uint64_t *vm_size, uint64_t *rss);

@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <sys/stat.h>
 
+#include "sentry/kernel/creds.h"
 #include "sentry/kernel/kernel.h"
 #include "sentry/syscalls/syscalls.h"
 #include "sentry/vfs/vfs.h"
@@ -32,11 +33,9 @@ int sc_resolve_at(struct task *t, int dirfd, const char *path, int at_flags, str
 /* sc_copy_path of the path at addr, then sc_resolve_at. */
 int sc_resolve_path(struct task *t, int dirfd, uint64_t addr, int at_flags, struct vfs_path *out);
 
-/* (sys_namei.c) The walk context of (dirfd, path) with all of the task's
- * credentials (capabilities, groups), for calls that create or change. */
-int sc_walk_ctx(struct task *t, int dirfd, const char *path, struct vfs_walk_ctx *ctx);
-/* The same for a path argument: sc_copy_path of addr into path
- * (PATH_MAX bytes), then sc_walk_ctx. */
+/* (sys_namei.c) The walk context (task_walk_ctx: with all of the task's
+ * credentials) of a path argument: sc_copy_path of addr into path
+ * (PATH_MAX bytes), then task_walk_ctx. */
 int sc_path_ctx(struct task *t, int dirfd, uint64_t addr, char *path, struct vfs_walk_ctx *ctx);
 /* A context with the task's credentials only (nothing to resolve: root and
  * start are empty), for changes to a file already found. */

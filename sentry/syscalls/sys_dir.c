@@ -114,9 +114,11 @@ static long set_cwd(struct task *t, struct vfs_path *p)
         return -ENOTDIR;
     }
     struct vfs_attr a;
+    struct vfs_walk_ctx ctx;
+    sc_cred_ctx(t, &ctx);
     int r = vfs_getattr(p->d->inode, &a);
     if (r == 0)
-        r = vfs_permission(&a, t->creds.fsuid, t->creds.fsgid, 1);
+        r = vfs_permission(&a, &ctx, 1);
     if (r < 0) {
         path_put(p);
         return r;

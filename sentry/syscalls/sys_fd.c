@@ -4,6 +4,7 @@
 
 #include "sentry/fsimpl/anon/anon.h"
 #include "sentry/fsimpl/pipe/pipe.h"
+#include "sentry/kernel/filelock.h"
 #include "sentry/syscalls/internal.h"
 
 #define CAP_SYS_RESOURCE 24
@@ -108,9 +109,33 @@ long sys_fcntl(struct task *t, const struct syscall_args *args)
         r = pipe_set_size(f, (uint32_t)ARG_U64(2),
                           t->creds.cap_effective & (1ull << CAP_SYS_RESOURCE));
         break;
+    case F_GETLK:
+    case F_SETLK:
+    case F_SETLKW:
+    case F_OFD_GETLK:
+    case F_OFD_SETLK:
+    case F_OFD_SETLKW: {
+        struct flock fl;
+        r = mm_copy_in(t->mm, ARG_U64(2), &fl, sizeof(fl));
+        if (r == 0)
+            r = filelock_fcntl(t, f, cmd, &fl);
+        if (r == 0 && (cmd == F_GETLK || cmd == F_OFD_GETLK))
+            r = mm_copy_out(t->mm, ARG_U64(2), &fl, sizeof(fl));
+        break;
+    }
     default:
         r = -EINVAL;
     }
+    file_put(f);
+    return r;
+}
+
+long sys_flock(struct task *t, const struct syscall_args *args)
+{
+    struct file *f = fdt_get_file(t->fdt, ARG_INT(0), NULL);
+    if (!f)
+        return -EBADF;
+    long r = filelock_flock(t, f, ARG_INT(1));
     file_put(f);
     return r;
 }

@@ -11,36 +11,16 @@
 
 #include "sentry/syscalls/internal.h"
 
-/* The credentials the modifying operations check (task_walk_ctx sets the
- * fsuid and fsgid). */
-static void set_caps(struct task *t, struct vfs_walk_ctx *ctx)
-{
-    ctx->caps_valid = true;
-    ctx->caps = t->creds.cap_effective;
-    ctx->groups = t->creds.groups;
-    ctx->ngroups = t->creds.ngroups;
-}
-
-int sc_walk_ctx(struct task *t, int dirfd, const char *path, struct vfs_walk_ctx *ctx)
-{
-    int r = task_walk_ctx(t, dirfd, path, ctx);
-    if (r == 0)
-        set_caps(t, ctx);
-    return r;
-}
-
 int sc_path_ctx(struct task *t, int dirfd, uint64_t addr, char *path, struct vfs_walk_ctx *ctx)
 {
     int r = sc_copy_path(t, addr, path);
-    return r < 0 ? r : sc_walk_ctx(t, dirfd, path, ctx);
+    return r < 0 ? r : task_walk_ctx(t, dirfd, path, ctx);
 }
 
 void sc_cred_ctx(struct task *t, struct vfs_walk_ctx *ctx)
 {
     memset(ctx, 0, sizeof(*ctx));
-    ctx->uid = t->creds.fsuid;
-    ctx->gid = t->creds.fsgid;
-    set_caps(t, ctx);
+    task_cred_ctx(t, ctx);
 }
 
 uint32_t sc_umask(struct task *t)
@@ -61,10 +41,10 @@ static int two_path_ctx(struct task *t, int odfd, uint64_t oaddr, char *opath,
     if (r == 0)
         r = sc_copy_path(t, naddr, npath);
     if (r == 0)
-        r = sc_walk_ctx(t, odfd, opath, octx);
+        r = task_walk_ctx(t, odfd, opath, octx);
     if (r < 0)
         return r;
-    r = sc_walk_ctx(t, ndfd, npath, nctx);
+    r = task_walk_ctx(t, ndfd, npath, nctx);
     if (r < 0)
         task_walk_ctx_release(octx);
     return r;
@@ -208,6 +188,12 @@ long sys_unlinkat(struct task *t, const struct syscall_args *args)
 static long do_renameat2(struct task *t, int odfd, uint64_t oaddr, int ndfd, uint64_t naddr,
                          unsigned flags)
 {
+    /* Linux checks the flags before it copies the names in: bad flags are
+     * EINVAL even with bad name pointers. */
+    if (flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE | RENAME_WHITEOUT))
+        return -EINVAL;
+    if ((flags & RENAME_EXCHANGE) && (flags & (RENAME_NOREPLACE | RENAME_WHITEOUT)))
+        return -EINVAL;
     char opath[PATH_MAX], npath[PATH_MAX];
     struct vfs_walk_ctx octx, nctx;
     int r = two_path_ctx(t, odfd, oaddr, opath, &octx, ndfd, naddr, npath, &nctx);

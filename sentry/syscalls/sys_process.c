@@ -18,8 +18,9 @@
 
 long sys_clone(struct task *t, const struct syscall_args *args)
 {
-    /* x86-64 order: flags, stack, parent_tid, child_tid, tls. */
-    uint64_t flags = ARG_U64(0);
+    /* x86-64 order: flags, stack, parent_tid, child_tid, tls. Linux reads
+     * only the low 32 bits of clone()'s flags. */
+    uint64_t flags = (uint32_t)ARG_U64(0);
     /* clone() returns the pidfd through parent_tid, so not both. */
     if ((flags & CLONE_PIDFD) && (flags & CLONE_PARENT_SETTID))
         return -EINVAL;
@@ -27,22 +28,67 @@ long sys_clone(struct task *t, const struct syscall_args *args)
                       (int)(flags & 0xff), (flags & CLONE_PIDFD) ? ARG_U64(2) : 0);
 }
 
+#define CLONE3_KNOWN_FLAGS (0xffffffffull | CLONE_CLEAR_SIGHAND | CLONE_INTO_CGROUP)
+#define CLONE3_MAX_SET_TID 32 /* Linux's MAX_PID_NS_LEVEL */
+
+/* Linux's checks, in its order: the size (E2BIG past a page or for non-zero
+ * bytes past the struct this kernel knows, EINVAL below the first version),
+ * then the arguments (EINVAL). */
 long sys_clone3(struct task *t, const struct syscall_args *args)
 {
     struct clone_args ca;
-    uint64_t size = ARG_U64(1);
-    if (size < 64 || size > 4096)
+    uint64_t addr = ARG_U64(0), size = ARG_U64(1);
+    if (size > 4096)
+        return -E2BIG;
+    if (size < CLONE_ARGS_SIZE_VER0)
         return -EINVAL;
+    for (uint64_t off = sizeof(ca); off < size;) {
+        uint8_t tail[256];
+        size_t n = size - off < sizeof(tail) ? size - off : sizeof(tail);
+        int r = mm_copy_in(t->mm, addr + off, tail, n);
+        if (r < 0)
+            return r;
+        for (size_t i = 0; i < n; i++)
+            if (tail[i])
+                return -E2BIG;
+        off += n;
+    }
     memset(&ca, 0, sizeof(ca));
-    int r = mm_copy_in(t->mm, ARG_U64(0), &ca, size < sizeof(ca) ? size : sizeof(ca));
+    int r = mm_copy_in(t->mm, addr, &ca, size < sizeof(ca) ? size : sizeof(ca));
     if (r < 0)
         return r;
-    if (ca.exit_signal > KERNEL_NSIG || (ca.flags & 0xff) || ca.set_tid || ca.set_tid_size)
+    if (ca.set_tid_size > CLONE3_MAX_SET_TID || (!ca.set_tid) != (!ca.set_tid_size))
+        return -EINVAL;
+    if ((ca.exit_signal & ~0xffull) || ca.exit_signal > KERNEL_NSIG)
+        return -EINVAL;
+    if ((ca.flags & CLONE_INTO_CGROUP) && (ca.cgroup > INT_MAX || size < CLONE_ARGS_SIZE_VER2))
+        return -EINVAL;
+    if (ca.flags & ~CLONE3_KNOWN_FLAGS)
+        return -EINVAL;
+    /* The exit-signal bits and CLONE_DETACHED are not flags in clone3. */
+    if (ca.flags & (0xffull | CLONE_DETACHED))
+        return -EINVAL;
+    if ((ca.flags & CLONE_SIGHAND) && (ca.flags & CLONE_CLEAR_SIGHAND))
+        return -EINVAL;
+    if ((ca.flags & (CLONE_THREAD | CLONE_PARENT)) && ca.exit_signal)
         return -EINVAL;
     if ((ca.stack == 0) != (ca.stack_size == 0))
         return -EINVAL;
+    if (ca.stack && (ca.stack_size > MM_TASK_SIZE || ca.stack > MM_TASK_SIZE - ca.stack_size))
+        return -EINVAL;
+    /* Choosing the child's pid is not supported. */
+    if (ca.set_tid)
+        return -EINVAL;
+    /* Linux answers EBADF for an fd that is not open and for one that is
+     * not a cgroup v2 directory; the sentry has no cgroup v2 hierarchy, so
+     * no fd is one. */
+    if (ca.flags & CLONE_INTO_CGROUP)
+        return -EBADF;
+    uint64_t flags = ca.flags & 0xffffffffull;
+    if (ca.flags & CLONE_CLEAR_SIGHAND)
+        flags |= TASK_CLONE_CLEAR_SIGHAND;
     uint64_t stack = ca.stack ? ca.stack + ca.stack_size : 0;
-    return task_clone(t, ca.flags, stack, ca.parent_tid, ca.child_tid, ca.tls, (int)ca.exit_signal,
+    return task_clone(t, flags, stack, ca.parent_tid, ca.child_tid, ca.tls, (int)ca.exit_signal,
                       ca.pidfd);
 }
 

@@ -8,6 +8,9 @@
 
 #define MAX_RW_COUNT 0x7ffff000ull
 #define NO_OFFSET (-1)
+/* write_from's offset for an O_APPEND write at the file position: each
+ * chunk at the end of the file, which the filesystem finds (vfs_append). */
+#define AT_END (-2)
 
 /* One read into application memory at addr; off < 0 means "use the file
  * position". Regular files are read until len or EOF; streams once. */
@@ -47,7 +50,11 @@ static ssize_t read_into(struct task *t, struct file *f, uint64_t addr, size_t l
     return (ssize_t)done;
 }
 
-static ssize_t write_from(struct task *t, struct file *f, uint64_t addr, size_t len, int64_t off)
+/* One write from application memory at addr; off NO_OFFSET means "use the
+ * file position", AT_END "append" (then *end, when not NULL, gets the offset
+ * just past the last byte written, if any was). */
+static ssize_t write_from(struct task *t, struct file *f, uint64_t addr, size_t len, int64_t off,
+                          int64_t *end)
 {
     if (len > MAX_RW_COUNT)
         len = MAX_RW_COUNT;
@@ -69,9 +76,17 @@ static ssize_t write_from(struct task *t, struct file *f, uint64_t addr, size_t 
         }
         size_t wrote = 0;
         while (wrote < n) {
-            ssize_t r = off >= 0
-                            ? vfs_pwrite(f, buf + wrote, n - wrote, off + (int64_t)(done + wrote))
-                            : vfs_write(f, buf + wrote, n - wrote);
+            ssize_t r;
+            if (off == AT_END) {
+                int64_t at;
+                r = vfs_append(f, buf + wrote, n - wrote, &at);
+                if (r > 0 && end)
+                    *end = at + r;
+            } else if (off >= 0) {
+                r = vfs_pwrite(f, buf + wrote, n - wrote, off + (int64_t)(done + wrote));
+            } else {
+                r = vfs_write(f, buf + wrote, n - wrote);
+            }
             if (r < 0) {
                 free(buf);
                 return done + wrote ? (ssize_t)(done + wrote) : r;
@@ -97,39 +112,31 @@ static bool uses_pos(struct file *f)
 }
 
 /* Takes pos_lock and returns where the transfer starts: the position, or
- * the end of the file for an O_APPEND write (-errno, unlocked, on error). */
+ * AT_END for an O_APPEND write (the filesystem finds the end, once per
+ * write it is given, under its own lock: vfs_append). */
 static int64_t pos_begin(struct file *f, bool write)
 {
     pthread_mutex_lock(&f->pos_lock);
-    if (!write || !(f->flags & O_APPEND))
-        return f->pos;
-    struct vfs_attr a;
-    int r = vfs_file_getattr(f, &a);
-    if (r < 0) {
-        pthread_mutex_unlock(&f->pos_lock);
-        return r;
-    }
-    return a.size;
+    return write && (f->flags & O_APPEND) ? AT_END : f->pos;
 }
 
-/* Advances the position past what was transferred and drops pos_lock. */
-static void pos_end(struct file *f, int64_t off, ssize_t done)
+/* Advances the position past what was transferred (an append: to end, past
+ * its last byte) and drops pos_lock. */
+static void pos_end(struct file *f, int64_t off, ssize_t done, int64_t end)
 {
     if (done > 0)
-        f->pos = off + done;
+        f->pos = off == AT_END ? end : off + done;
     pthread_mutex_unlock(&f->pos_lock);
 }
 
 static ssize_t io_at_pos(struct task *t, struct file *f, uint64_t addr, size_t len, bool write)
 {
     if (!uses_pos(f))
-        return write ? write_from(t, f, addr, len, NO_OFFSET)
+        return write ? write_from(t, f, addr, len, NO_OFFSET, NULL)
                      : read_into(t, f, addr, len, NO_OFFSET);
-    int64_t off = pos_begin(f, write);
-    if (off < 0)
-        return off;
-    ssize_t r = write ? write_from(t, f, addr, len, off) : read_into(t, f, addr, len, off);
-    pos_end(f, off, r);
+    int64_t off = pos_begin(f, write), end = 0;
+    ssize_t r = write ? write_from(t, f, addr, len, off, &end) : read_into(t, f, addr, len, off);
+    pos_end(f, off, r, end);
     return r;
 }
 
@@ -144,7 +151,7 @@ static long rw(struct task *t, int fd, uint64_t addr, size_t len, int64_t off, b
     else if (off == NO_OFFSET)
         r = io_at_pos(t, f, addr, len, write);
     else
-        r = write ? write_from(t, f, addr, len, off) : read_into(t, f, addr, len, off);
+        r = write ? write_from(t, f, addr, len, off, NULL) : read_into(t, f, addr, len, off);
     file_put(f);
     return r;
 }
@@ -203,8 +210,11 @@ static long rwv(struct task *t, int fd, uint64_t iov_addr, uint64_t cnt, int64_t
         total += iov[i].iov_len;
     }
     /* Stream files (pipes, sockets) see a vector as one write, so PIPE_BUF
-     * atomicity and packet boundaries hold across the iovecs, as in Linux. */
-    if (write && f->ops->stream && off == NO_OFFSET && total <= SC_IO_CHUNK && cnt > 1) {
+     * atomicity and packet boundaries hold across the iovecs, as in Linux;
+     * so does an O_APPEND file, so that no other append lands between the
+     * pieces (Linux holds the inode lock across the vector). */
+    bool one_write = f->ops->stream || (uses_pos(f) && (f->flags & O_APPEND));
+    if (write && one_write && off == NO_OFFSET && total <= SC_IO_CHUNK && cnt > 1) {
         char *buf = malloc(total ? total : 1);
         if (!buf) {
             r = -ENOMEM;
@@ -229,20 +239,15 @@ static long rwv(struct task *t, int fd, uint64_t iov_addr, uint64_t cnt, int64_t
         r = n;
         goto out;
     }
-    int64_t done = 0;
+    int64_t done = 0, end = 0;
     bool at_pos = off == NO_OFFSET && uses_pos(f);
-    if (at_pos) {
+    if (at_pos)
         off = pos_begin(f, write);
-        if (off < 0) {
-            r = off;
-            goto out;
-        }
-    }
     for (uint64_t i = 0; i < cnt; i++) {
         if (iov[i].iov_len == 0)
             continue;
-        int64_t o = off == NO_OFFSET ? NO_OFFSET : off + done;
-        ssize_t n = write ? write_from(t, f, (uint64_t)iov[i].iov_base, iov[i].iov_len, o)
+        int64_t o = off < 0 ? off : off + done;
+        ssize_t n = write ? write_from(t, f, (uint64_t)iov[i].iov_base, iov[i].iov_len, o, &end)
                           : read_into(t, f, (uint64_t)iov[i].iov_base, iov[i].iov_len, o);
         if (n < 0) {
             r = done ? done : n;
@@ -255,7 +260,7 @@ static long rwv(struct task *t, int fd, uint64_t iov_addr, uint64_t cnt, int64_t
     r = done;
 out_pos:
     if (at_pos)
-        pos_end(f, off, done);
+        pos_end(f, off, done, end);
 out:
     free(iov);
     file_put(f);

@@ -189,10 +189,18 @@ static long do_faccessat(struct task *t, int dirfd, uint64_t path_addr, int mode
     path_put(&p);
     if (r < 0)
         return r;
-    /* access() checks with the real ids unless AT_EACCESS. */
-    uint32_t uid = (flags & AT_EACCESS) ? t->creds.fsuid : t->creds.ruid;
-    uint32_t gid = (flags & AT_EACCESS) ? t->creds.fsgid : t->creds.rgid;
-    return mode ? vfs_permission(&a, uid, gid, mode) : 0;
+    /* access() checks with the real ids unless AT_EACCESS, and then with
+     * the permitted capabilities for real root, none for anyone else
+     * (access_override_creds). */
+    struct vfs_walk_ctx ctx;
+    sc_cred_ctx(t, &ctx);
+    if (!(flags & AT_EACCESS)) {
+        ctx.uid = t->creds.ruid;
+        ctx.gid = t->creds.rgid;
+        if (!(t->creds.securebits & CREDS_SECBIT_NO_SETUID_FIXUP))
+            ctx.caps = t->creds.ruid == 0 ? t->creds.cap_permitted : 0;
+    }
+    return mode ? vfs_permission(&a, &ctx, mode) : 0;
 }
 
 long sys_access(struct task *t, const struct syscall_args *args)

@@ -115,7 +115,11 @@ long sys_prctl(struct task *t, const struct syscall_args *args)
     case PR_SET_NO_NEW_PRIVS:
         if (a2 != 1 || args->a[2] || args->a[3] || args->a[4])
             return -EINVAL;
-        t->creds.no_new_privs = true;
+        if (!t->creds.no_new_privs) {
+            struct creds n = t->creds;
+            n.no_new_privs = true;
+            creds_commit(t, &n);
+        }
         return 0;
     case PR_GET_NO_NEW_PRIVS:
         if (a2 || args->a[2] || args->a[3] || args->a[4])
@@ -145,9 +149,13 @@ long sys_prctl(struct task *t, const struct syscall_args *args)
     case PR_SET_SECCOMP:
         return sys_prctl_seccomp(t, op, a2, args->a[2]);
     case PR_CAPBSET_READ:
-        if (a2 > CAP_LAST_CAP)
-            return -EINVAL;
-        return (t->creds.cap_bounding >> a2) & 1;
+    case PR_CAPBSET_DROP:
+    case PR_GET_KEEPCAPS:
+    case PR_SET_KEEPCAPS:
+    case PR_GET_SECUREBITS:
+    case PR_SET_SECUREBITS:
+    case PR_CAP_AMBIENT:
+        return creds_prctl(t, op, a2, args->a[2], args->a[3], args->a[4]);
     default:
         return -EINVAL;
     }

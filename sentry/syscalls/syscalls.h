@@ -96,6 +96,20 @@ SYS(dup);
 SYS(dup2);
 SYS(dup3);
 SYS(fcntl);
+/* sys_xattr.c */
+SYS(getxattr);
+SYS(lgetxattr);
+SYS(fgetxattr);
+SYS(setxattr);
+SYS(lsetxattr);
+SYS(fsetxattr);
+SYS(listxattr);
+SYS(llistxattr);
+SYS(flistxattr);
+SYS(removexattr);
+SYS(lremovexattr);
+SYS(fremovexattr);
+SYS(flock);
 SYS(ioctl);
 /* sys_mm.c */
 SYS(mmap);
@@ -128,6 +142,17 @@ SYS(getresuid);
 SYS(getresgid);
 SYS(getgroups);
 SYS(umask);
+SYS(setuid);
+SYS(setgid);
+SYS(setreuid);
+SYS(setregid);
+SYS(setresuid);
+SYS(setresgid);
+SYS(setfsuid);
+SYS(setfsgid);
+SYS(setgroups);
+SYS(capget);
+SYS(capset);
 
 /* sys_time.c */
 SYS(clock_gettime);

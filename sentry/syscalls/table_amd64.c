@@ -41,6 +41,20 @@ const struct syscall_entry g_syscall_table[SYSCALL_NR_MAX] = {
     P(statfs, "block and inode counts from tmpfs and the gofer (the host filesystem's); "
               "other filesystems report their magic and zero counts"),
     P(fstatfs, "as statfs"),
+    /* extended attributes (sys_xattr.c): tmpfs keeps them in memory; the gofer's
+     * files and the synthetic filesystems have none (EOPNOTSUPP, list empty) */
+    P(getxattr, "tmpfs only (user., trusted., security.); system. is EOPNOTSUPP"),
+    P(lgetxattr, "tmpfs only (user., trusted., security.); system. is EOPNOTSUPP"),
+    P(fgetxattr, "tmpfs only (user., trusted., security.); system. is EOPNOTSUPP"),
+    P(setxattr, "tmpfs only (user., trusted., security.); system. is EOPNOTSUPP"),
+    P(lsetxattr, "tmpfs only (user., trusted., security.); system. is EOPNOTSUPP"),
+    P(fsetxattr, "tmpfs only (user., trusted., security.); system. is EOPNOTSUPP"),
+    P(listxattr, "tmpfs only (user., trusted., security.); system. is EOPNOTSUPP"),
+    P(llistxattr, "tmpfs only (user., trusted., security.); system. is EOPNOTSUPP"),
+    P(flistxattr, "tmpfs only (user., trusted., security.); system. is EOPNOTSUPP"),
+    P(removexattr, "tmpfs only (user., trusted., security.); system. is EOPNOTSUPP"),
+    P(lremovexattr, "tmpfs only (user., trusted., security.); system. is EOPNOTSUPP"),
+    P(fremovexattr, "tmpfs only (user., trusted., security.); system. is EOPNOTSUPP"),
     /* namespace and attribute changes (sys_namei.c) */
     S(mkdir),
     S(mkdirat),
@@ -80,11 +94,14 @@ const struct syscall_entry g_syscall_table[SYSCALL_NR_MAX] = {
     S(dup2),
     S(dup3),
     P(fcntl, "F_GETFD F_SETFD F_GETFL F_SETFL F_DUPFD F_DUPFD_CLOEXEC F_GETPIPE_SZ "
-             "F_SETPIPE_SZ; locks and leases: EINVAL"),
+             "F_SETPIPE_SZ F_GETLK F_SETLK F_SETLKW F_OFD_GETLK F_OFD_SETLK F_OFD_SETLKW (record "
+             "locks live in the sentry, not on the host file); leases, F_NOTIFY, F_SETOWN, "
+             "seals: EINVAL"),
+    P(flock, "the lock lives in the sentry, not on the host file"),
     P(ioctl, "FIONBIO FIOCLEX FIONCLEX on any file, FIONREAD on pipes; on terminals TCGETS "
              "TCSETS* TIOCGWINSZ TIOCSWINSZ TIOCSCTTY TIOCNOTTY TIOCGPGRP TIOCSPGRP TIOCGSID; "
-             "on devpts ptys also TIOCGPTN TIOCSPTLCK TIOCGPTLCK FIONREAD TIOCOUTQ TCFLSH "
-             "TCSBRK TCSBRKP (no TIOCPKT, TIOCGPTPEER, TIOCSTI)"),
+             "on devpts ptys also TIOCGPTN TIOCSPTLCK TIOCGPTLCK TIOCGPTPEER TIOCPKT TIOCGPKT "
+             "TIOCSIG FIONREAD TIOCOUTQ TCFLSH TCSBRK TCSBRKP (no TIOCSTI, TCXONC)"),
     /* pipes and readiness */
     S(pipe),
     P(pipe2, "O_NOTIFICATION_PIPE is ENOPKG (no watch queues)"),
@@ -119,6 +136,7 @@ const struct syscall_entry g_syscall_table[SYSCALL_NR_MAX] = {
     S(gettid),
     S(getppid),
     P(prctl, "PR_SET_NAME PR_GET_NAME PR_SET_NO_NEW_PRIVS PR_GET_NO_NEW_PRIVS PR_CAPBSET_READ "
+             "PR_CAPBSET_DROP PR_SET/GET_KEEPCAPS PR_SET/GET_SECUREBITS PR_CAP_AMBIENT "
              "PR_SET/GET_PDEATHSIG PR_SET/GET_CHILD_SUBREAPER PR_SET/GET_SECCOMP; "
              "PR_SET_DUMPABLE is accepted and not recorded (PR_GET_DUMPABLE is always 1)"),
     S(getuid),
@@ -129,6 +147,17 @@ const struct syscall_entry g_syscall_table[SYSCALL_NR_MAX] = {
     S(getresgid),
     S(getgroups),
     S(umask),
+    S(setuid),
+    S(setgid),
+    S(setreuid),
+    S(setregid),
+    S(setresuid),
+    S(setresgid),
+    S(setfsuid),
+    S(setfsgid),
+    S(setgroups),
+    S(capget),
+    S(capset),
 
     /* time */
     P(clock_gettime, "CLOCK_PROCESS_CPUTIME_ID and CLOCK_THREAD_CPUTIME_ID are the serving "
@@ -186,8 +215,8 @@ const struct syscall_entry g_syscall_table[SYSCALL_NR_MAX] = {
     S(signalfd4),
     /* processes */
     P(clone, "namespace flags are EINVAL"),
-    P(clone3, "namespace flags and set_tid are EINVAL; CLONE_CLEAR_SIGHAND, CLONE_INTO_CGROUP "
-              "(and its cgroup fd) and unknown flags are ignored"),
+    P(clone3, "namespace flags and set_tid are EINVAL; CLONE_INTO_CGROUP is EBADF (no cgroup v2 "
+              "hierarchy: no fd is a cgroup2 directory, Linux's answer for any other fd)"),
     S(fork),
     S(vfork),
     S(execve),
@@ -206,7 +235,7 @@ const struct syscall_entry g_syscall_table[SYSCALL_NR_MAX] = {
     P(futex, "PI futexes work functionally, without priority inheritance"),
     S(restart_syscall),
     /* POSIX message queues (sys_mq.c, sentry/fsimpl/mqueue) */
-    P(mq_open, "no RLIMIT_MSGQUEUE or queues_max accounting"),
+    S(mq_open),
     S(mq_unlink),
     S(mq_timedsend),
     S(mq_timedreceive),

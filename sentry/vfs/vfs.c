@@ -7,12 +7,15 @@
  * both directories' for rename). */
 #include "sentry/vfs/vfs.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "sentry/kernel/filelock.h"
 
 #define MAX_SYMLINKS 40
 #define MAX_PATH 4096
@@ -172,10 +175,15 @@ static void mmf_put(struct mm_file *mf)
     file_put(mmf_file(mf));
 }
 
-static const char *mmf_name(struct mm_file *mf)
+/* The mapped file's path from root (a struct vfs_path, opaque to mm), built
+ * when /proc/pid/maps is generated: names are read under g_rename_lock. */
+static void mmf_name(struct mm_file *mf, const void *root, char *buf, size_t size)
 {
     struct file *f = mmf_file(mf);
-    return f->path.d ? f->path.d->name : NULL;
+    if (size)
+        buf[0] = '\0';
+    if (root && f->path.mnt && f->path.d)
+        vfs_path_name_buf(root, &f->path, buf, size);
 }
 
 static int64_t mmf_size(struct mm_file *mf)
@@ -224,6 +232,7 @@ void file_put(struct file *f)
 {
     if (!f || !ref_dec(&f->refs))
         return;
+    filelock_file_release(f); /* its flock and OFD locks */
     if (f->ops && f->ops->release)
         f->ops->release(f);
     path_put(&f->path);
@@ -396,22 +405,39 @@ int vfs_file_getattr(struct file *f, struct vfs_attr *attr)
     return vfs_getattr(f->inode, attr);
 }
 
-int vfs_permission(const struct vfs_attr *a, uint32_t uid, uint32_t gid, int want)
+/* Capability bits (linux/capability.h numbers). */
+#define CAP_CHOWN_BIT 0
+#define CAP_DAC_OVERRIDE_BIT 1
+#define CAP_DAC_READ_SEARCH_BIT 2
+#define CAP_FOWNER_BIT 3
+#define CAP_FSETID_BIT 4
+#define CAP_MKNOD_BIT 27
+
+int vfs_permission(const struct vfs_attr *a, const struct vfs_walk_ctx *ctx, int want)
 {
-    if (uid == 0) {
-        /* root: everything but executing a file with no x bit at all. */
-        if ((want & 1) && !S_ISDIR(a->mode) && !(a->mode & 0111))
-            return -EACCES;
-        return 0;
-    }
+    want &= 7;
     uint32_t bits;
-    if (a->uid == uid)
+    if (a->uid == ctx->uid)
         bits = (a->mode >> 6) & 7;
-    else if (a->gid == gid)
+    else if (vfs_in_group(ctx, a->gid))
         bits = (a->mode >> 3) & 7;
     else
         bits = a->mode & 7;
-    return ((uint32_t)want & ~bits) ? -EACCES : 0;
+    if (((uint32_t)want & ~bits) == 0)
+        return 0;
+    /* The capability overrides (generic_permission): directories for
+     * CAP_DAC_READ_SEARCH unless written; files for reading; and
+     * CAP_DAC_OVERRIDE except executing a file with no x bit at all. */
+    if (S_ISDIR(a->mode)) {
+        if (!(want & 2) && vfs_capable(ctx, CAP_DAC_READ_SEARCH_BIT))
+            return 0;
+        return vfs_capable(ctx, CAP_DAC_OVERRIDE_BIT) ? 0 : -EACCES;
+    }
+    if (want == 4 && vfs_capable(ctx, CAP_DAC_READ_SEARCH_BIT))
+        return 0;
+    if ((!(want & 1) || (a->mode & 0111)) && vfs_capable(ctx, CAP_DAC_OVERRIDE_BIT))
+        return 0;
+    return -EACCES;
 }
 
 /* Child name of dir (cached or looked up); new reference in *out. Called
@@ -494,7 +520,7 @@ static int step(const struct vfs_walk_ctx *ctx, struct vfs_path *cur, const char
     int r = vfs_getattr(cur->d->inode, &a);
     if (r < 0)
         return r;
-    r = vfs_permission(&a, ctx->uid, ctx->gid, 1);
+    r = vfs_permission(&a, ctx, 1);
     if (r < 0)
         return r;
     if (strcmp(comp, ".") == 0)
@@ -627,12 +653,19 @@ ssize_t vfs_readlink(const struct vfs_path *p, char *buf, size_t size)
     return p->d->inode->ops->readlink(p->d->inode, buf, size);
 }
 
-char *vfs_path_name(const struct vfs_path *root, const struct vfs_path *p)
+size_t vfs_path_name_buf(const struct vfs_path *root, const struct vfs_path *p, char *buf,
+                         size_t size)
 {
-    char *buf = malloc(MAX_PATH);
-    if (!buf)
-        return NULL;
-    size_t pos = MAX_PATH - 1;
+    static const char unreachable[] = "(unreachable)";
+    if (size < 2) {
+        if (size)
+            buf[0] = '\0';
+        return 0;
+    }
+    /* Built backwards from the end of buf, then moved to its start. Names
+     * that do not fit (with room for the "(unreachable)" prefix) are left
+     * out from the top. */
+    size_t pos = size - 1;
     buf[pos] = '\0';
     struct vfs_path cur = *p;
     bool reachable = true;
@@ -649,7 +682,7 @@ char *vfs_path_name(const struct vfs_path *root, const struct vfs_path *p)
             continue;
         }
         size_t n = strlen(cur.d->name);
-        if (pos < n + 1 + 16)
+        if (pos < n + 1 + sizeof(unreachable))
             break;
         pos -= n;
         memcpy(buf + pos, cur.d->name, n);
@@ -660,14 +693,21 @@ char *vfs_path_name(const struct vfs_path *root, const struct vfs_path *p)
     if (buf[pos] == '\0')
         buf[--pos] = '/';
     if (!reachable) {
-        const char *pre = "(unreachable)";
-        size_t n = strlen(pre);
+        size_t n = sizeof(unreachable) - 1;
         if (pos >= n) {
             pos -= n;
-            memcpy(buf + pos, pre, n);
+            memcpy(buf + pos, unreachable, n);
         }
     }
-    memmove(buf, buf + pos, MAX_PATH - pos);
+    memmove(buf, buf + pos, size - pos);
+    return size - 1 - pos;
+}
+
+char *vfs_path_name(const struct vfs_path *root, const struct vfs_path *p)
+{
+    char *buf = malloc(MAX_PATH);
+    if (buf)
+        vfs_path_name_buf(root, p, buf, MAX_PATH);
     return buf;
 }
 
@@ -751,7 +791,7 @@ static int check_open_perm(const struct vfs_walk_ctx *ctx, struct inode *ino, in
     }
     if (flags & O_TRUNC)
         want |= 2;
-    return vfs_permission(&a, ctx->uid, ctx->gid, want);
+    return vfs_permission(&a, ctx, want);
 }
 
 int vfs_open(const struct vfs_walk_ctx *ctx, const char *name, int flags, int mode,
@@ -892,15 +932,20 @@ ssize_t vfs_pread(struct file *f, void *buf, size_t len, int64_t off)
     return do_read(f, buf, len, off);
 }
 
-/* Where a write at off goes: the end of the file when it is O_APPEND
- * (pwrite's offset too: pwrite(2), BUGS), else off; or -errno. */
-static int64_t write_offset(struct file *f, int64_t off)
+ssize_t vfs_append(struct file *f, const void *buf, size_t len, int64_t *off)
 {
-    if (!(f->flags & O_APPEND))
-        return off;
+    if ((f->flags & O_ACCMODE) == O_RDONLY || (f->flags & O_PATH))
+        return -EBADF;
+    if (!f->ops->write)
+        return -EINVAL;
+    if (f->ops->append)
+        return f->ops->append(f, buf, len, off);
     struct vfs_attr a;
     int r = vfs_file_getattr(f, &a);
-    return r < 0 ? r : a.size;
+    if (r < 0)
+        return r;
+    *off = a.size;
+    return f->ops->write(f, buf, len, a.size);
 }
 
 ssize_t vfs_pwrite(struct file *f, const void *buf, size_t len, int64_t off)
@@ -909,9 +954,8 @@ ssize_t vfs_pwrite(struct file *f, const void *buf, size_t len, int64_t off)
         return -EINVAL;
     if (!f->ops->llseek)
         return -ESPIPE;
-    off = write_offset(f, off);
-    if (off < 0)
-        return off;
+    if (f->flags & O_APPEND)
+        return vfs_append(f, buf, len, &off);
     return do_write(f, buf, len, off);
 }
 
@@ -932,12 +976,43 @@ ssize_t vfs_write(struct file *f, const void *buf, size_t len)
     if (f->ops && f->ops->stream)
         return do_write(f, buf, len, -1);
     pthread_mutex_lock(&f->pos_lock);
-    int64_t off = write_offset(f, f->pos);
-    ssize_t r = off < 0 ? off : do_write(f, buf, len, off);
+    int64_t off = f->pos;
+    ssize_t r = (f->flags & O_APPEND) ? vfs_append(f, buf, len, &off) : do_write(f, buf, len, off);
     if (r > 0)
         f->pos = off + r;
     pthread_mutex_unlock(&f->pos_lock);
     return r;
+}
+
+bool vfs_emit_dots(int64_t *pos, vfs_dirent_fn fn, void *arg, uint64_t self, uint64_t parent)
+{
+    if (*pos == 0) {
+        if (!fn(arg, ".", self, DT_DIR, 1))
+            return false;
+        *pos = 1;
+    }
+    if (*pos == 1) {
+        if (!fn(arg, "..", parent, DT_DIR, 2))
+            return false;
+        *pos = 2;
+    }
+    return true;
+}
+
+int64_t vfs_seq_llseek(struct file *f, int64_t off, int whence)
+{
+    int64_t base;
+    if (whence == SEEK_SET)
+        base = 0;
+    else if (whence == SEEK_CUR)
+        base = f->pos;
+    else
+        return -EINVAL;
+    if (off > 0 && base > INT64_MAX - off)
+        return -EOVERFLOW;
+    if (base + off < 0)
+        return -EINVAL;
+    return base + off;
 }
 
 int64_t vfs_generic_llseek(struct file *f, int64_t off, int whence)
@@ -990,12 +1065,6 @@ int64_t vfs_lseek(struct file *f, int64_t off, int whence)
 
 /* ---- namespace operations (mkdir, mknod, symlink, link, unlink, rmdir,
  * rename) and attribute changes ------------------------------------------ */
-
-/* Capability bits (linux/capability.h numbers). */
-#define CAP_CHOWN_BIT 0
-#define CAP_FOWNER_BIT 3
-#define CAP_FSETID_BIT 4
-#define CAP_MKNOD_BIT 27
 
 bool vfs_capable(const struct vfs_walk_ctx *ctx, int cap)
 {
@@ -1055,7 +1124,7 @@ static int may_create(const struct vfs_walk_ctx *ctx, struct dentry *dir)
     struct vfs_attr da;
     int r = vfs_getattr(dir->inode, &da);
     if (r == 0)
-        r = vfs_permission(&da, ctx->uid, ctx->gid, 2 | 1);
+        r = vfs_permission(&da, ctx, 2 | 1);
     return r;
 }
 
@@ -1069,7 +1138,7 @@ static int may_delete(const struct vfs_walk_ctx *ctx, struct dentry *dir, struct
     if (r == 0)
         r = vfs_getattr(victim->inode, &va);
     if (r == 0)
-        r = vfs_permission(&da, ctx->uid, ctx->gid, 2 | 1);
+        r = vfs_permission(&da, ctx, 2 | 1);
     if (r < 0)
         return r;
     if ((da.mode & S_ISVTX) && ctx->uid != va.uid && ctx->uid != da.uid &&
@@ -1281,7 +1350,7 @@ static int may_link(const struct vfs_walk_ctx *ctx, struct inode *ino)
         return 0;
     if (S_ISREG(a.mode) && !(a.mode & S_ISUID) &&
         (a.mode & (S_ISGID | S_IXGRP)) != (S_ISGID | S_IXGRP) &&
-        vfs_permission(&a, ctx->uid, ctx->gid, 4 | 2) == 0)
+        vfs_permission(&a, ctx, 4 | 2) == 0)
         return 0;
     return -EPERM;
 }
@@ -1482,10 +1551,10 @@ int vfs_renameat(const struct vfs_walk_ctx *octx, const char *oname,
         /* Moving a directory rewrites its "..": write permission on it. */
         struct vfs_attr a;
         if (odir_is && (r = vfs_getattr(oc->inode, &a)) == 0)
-            r = vfs_permission(&a, octx->uid, octx->gid, 2);
+            r = vfs_permission(&a, octx, 2);
         if (r == 0 && (flags & RENAME_EXCHANGE) && S_ISDIR(nc->inode->mode) &&
             (r = vfs_getattr(nc->inode, &a)) == 0)
-            r = vfs_permission(&a, nctx->uid, nctx->gid, 2);
+            r = vfs_permission(&a, nctx, 2);
         if (r < 0)
             goto out;
     }
@@ -1572,7 +1641,7 @@ static int setattr_prepare(const struct vfs_walk_ctx *ctx, struct inode *ino,
         return -EPERM;
     if ((sa->mask & (VFS_SA_ATIME_NOW | VFS_SA_MTIME_NOW)) &&
         !(sa->mask & (VFS_SA_ATIME | VFS_SA_MTIME)) && !owner_or_capable(ctx, &a) &&
-        vfs_permission(&a, ctx->uid, ctx->gid, 2) < 0)
+        vfs_permission(&a, ctx, 2) < 0)
         return -EACCES;
     if ((sa->mask & (VFS_SA_UID | VFS_SA_GID)) && !S_ISDIR(a.mode)) {
         /* chown clears set-user-ID, and set-group-ID when group-executable. */
@@ -1624,7 +1693,7 @@ int vfs_truncate_path(const struct vfs_walk_ctx *ctx, const struct vfs_path *p, 
     struct vfs_attr a;
     int r = vfs_getattr(ino, &a);
     if (r == 0)
-        r = vfs_permission(&a, ctx->uid, ctx->gid, 2);
+        r = vfs_permission(&a, ctx, 2);
     if (r < 0)
         return r;
     struct vfs_setattr sa = {.mask = VFS_SA_SIZE, .size = size};

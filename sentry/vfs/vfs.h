@@ -75,6 +75,8 @@ struct vfs_setattr {
     struct timespec atime, mtime;
 };
 
+struct vfs_xattr_ops;
+
 struct inode_ops {
     /* dir: finds name (not "." or ".."); *out gets a new reference.
      * -ENOENT if absent. Called with dir's dentry lock held. */
@@ -121,6 +123,8 @@ struct inode_ops {
     int (*setattr)(struct inode *ino, const struct vfs_setattr *sa);
     /* Releases fs-private data when the last reference goes. */
     void (*release)(struct inode *ino);
+    /* Extended attributes (sentry/vfs/xattr.h); NULL: EOPNOTSUPP. */
+    const struct vfs_xattr_ops *xattr;
 };
 
 /* getdents callback: returns false to stop (buffer full). */
@@ -177,6 +181,11 @@ struct file_ops {
     /* mmap: returns 0 if the file can be mapped (through f->mmf). */
     int (*mmap)(struct file *f);
     void (*release)(struct file *f);
+    /* Character device drivers (vfs_chrdev_register) only: called when a
+     * node of the device is opened, with f->ops already this table; it may
+     * replace f->ops and f->priv (/dev/tty opens the caller's terminal).
+     * flags are open(2)'s. -errno fails the open. */
+    int (*open)(struct file *f, int flags);
     /* Readiness: returns the POLL* events true now (it may report events
      * beyond the requested ones: callers mask, always keeping POLLERR and
      * POLLHUP). events is what the poller asks for (a hint, e.g. for the
@@ -186,6 +195,12 @@ struct file_ops {
      * became true>, 0). Called with no VFS lock held; must not block.
      * NULL: VFS_DEFAULT_POLLMASK, never waits (regular files, dirs, devices). */
     uint32_t (*poll)(struct file *f, uint32_t events, struct vfs_poll_table *pt);
+    /* O_APPEND writes of seekable files (optional): writes at the end of
+     * the file, found under the filesystem's own lock in the same critical
+     * section as the write (appenders never overlap, and the end is read
+     * once); *off gets where the bytes went. NULL: the VFS writes through
+     * write at the size getattr reports. */
+    ssize_t (*append)(struct file *f, const void *buf, size_t len, int64_t *off);
     /* true: read/write do not use f->pos (pipes, ttys, char devices); they
      * get off -1. pread/pwrite are allowed iff llseek is set. */
     bool stream;
@@ -351,17 +366,37 @@ int vfs_file_getattr(struct file *f, struct vfs_attr *attr);
 ssize_t vfs_readlink(const struct vfs_path *p, char *buf, size_t size);
 /* Absolute path of p as seen from root ("/..." ); malloc'ed. */
 char *vfs_path_name(const struct vfs_path *root, const struct vfs_path *p);
-/* access(2)-style check of mode bits (R_OK=4, W_OK=2, X_OK=1). */
-int vfs_permission(const struct vfs_attr *a, uint32_t uid, uint32_t gid, int want);
+/* The same into buf (size bytes, NUL-terminated; a path too long loses its
+ * leading names); returns its length. Takes g_rename_lock for reading: call
+ * it holding no dentry, kernel or mm lock. */
+size_t vfs_path_name_buf(const struct vfs_path *root, const struct vfs_path *p, char *buf,
+                         size_t size);
+/* access(2)-style check (R_OK=4, W_OK=2, X_OK=1) of a's mode bits for
+ * ctx's fsuid, fsgid and groups, then the CAP_DAC_OVERRIDE and
+ * CAP_DAC_READ_SEARCH overrides (Linux's generic_permission). */
+int vfs_permission(const struct vfs_attr *a, const struct vfs_walk_ctx *ctx, int want);
 
 /* File I/O through the description (honours pos for seekable files). */
 ssize_t vfs_read(struct file *f, void *buf, size_t len);
 ssize_t vfs_write(struct file *f, const void *buf, size_t len);
 ssize_t vfs_pread(struct file *f, void *buf, size_t len, int64_t off);
+/* A write of an O_APPEND file: at its end (the append op, or the size
+ * getattr reports); *off gets where the bytes went. f->pos untouched (the
+ * caller holding f->pos_lock sets it to *off + the result). vfs_write and
+ * vfs_pwrite of an O_APPEND file come here (pwrite's offset is ignored, as
+ * Linux does: pwrite(2), BUGS). */
+ssize_t vfs_append(struct file *f, const void *buf, size_t len, int64_t *off);
 ssize_t vfs_pwrite(struct file *f, const void *buf, size_t len, int64_t off);
 int64_t vfs_lseek(struct file *f, int64_t off, int whence);
+/* getdents' first two entries: "." (self) at offset 0 and ".." (parent)
+ * at offset 1, from *pos on; false when fn stopped (the buffer is full).
+ * *pos is 2 afterwards. */
+bool vfs_emit_dots(int64_t *pos, vfs_dirent_fn fn, void *arg, uint64_t self, uint64_t parent);
 /* Generic llseek for files with a size (regular files). */
 int64_t vfs_generic_llseek(struct file *f, int64_t off, int whence);
+/* llseek of generated ("seq") files: SEEK_SET and SEEK_CUR only (there is
+ * no end to seek from). */
+int64_t vfs_seq_llseek(struct file *f, int64_t off, int whence);
 /* The file's readiness through its poll op, or VFS_DEFAULT_POLLMASK. */
 static inline uint32_t vfs_file_poll(struct file *f, uint32_t events, struct vfs_poll_table *pt)
 {

@@ -5,6 +5,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import uuid
 
 import pytest
 
@@ -163,3 +164,21 @@ def compile_static(src, out, compiler="gcc", extra=()):
     subprocess.run([compiler, "-static", "-O2", "-o", out, src] + list(extra), check=True,
                    capture_output=True)
     return out
+
+
+CGROUP_ROOT = "/sys/fs/cgroup"
+
+
+def fresh_cgroup_path(prefix):
+    """A fresh top-level host cgroup path (a generator for a fixture): what
+    is left of it in any v1 hierarchy is removed afterwards."""
+    p = "/%s-%s" % (prefix, uuid.uuid4().hex[:10])
+    yield p
+    if os.path.isdir(CGROUP_ROOT):
+        for h in os.listdir(CGROUP_ROOT):
+            d = os.path.join(CGROUP_ROOT, h) + p
+            if os.path.isdir(d):
+                try:
+                    os.rmdir(d)
+                except OSError:
+                    pass

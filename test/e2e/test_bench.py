@@ -90,3 +90,28 @@ def test_harness_parses_its_arguments():
     p = subprocess.run([sys.executable, os.path.join(BENCH, "run"), "--help"],
                        capture_output=True, text=True, timeout=60)
     assert p.returncode == 0 and "--full" in p.stdout
+
+
+def load_harness():
+    """tools/bench/run as a module (its main() runs only as a script)."""
+    import importlib.machinery
+    import importlib.util
+    loader = importlib.machinery.SourceFileLoader("bench_run", os.path.join(BENCH, "run"))
+    spec = importlib.util.spec_from_loader("bench_run", loader)
+    mod = importlib.util.module_from_spec(spec)
+    loader.exec_module(mod)
+    return mod
+
+
+def test_runsc_do_tmp_is_a_tmpfs():
+    # fileio_tmpfs writes /tmp/bench-fileio.dat: under runsc do, /tmp must be
+    # the sentry's tmpfs (--tmpfs /tmp), not the root's directory (the gofer).
+    run = load_harness()
+    h = type("H", (), {"runsc_version": "test"})()
+    peer = run.RunscDo(h, "ptrace")
+    argv, _ = peer.wrap("micro", ["/bench/fileio", run.INSIDE["tmpfile"]])
+    sep = argv.index("--")
+    opts = argv[argv.index("do") + 1:sep]
+    assert run.INSIDE["tmpfile"].startswith("/tmp/")
+    assert any(opts[i:i + 2] == ["--tmpfs", "/tmp"] for i in range(len(opts))), argv
+    assert argv[sep + 1:] == ["/bench/fileio", run.INSIDE["tmpfile"]]

@@ -120,6 +120,35 @@ def test_bad_flag_values(runsc):
         assert msg in p.stderr, (args, p.stderr)
 
 
+def built_platforms():
+    """The platforms platform/ implements: one directory each."""
+    d = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "platform")
+    return sorted(n for n in os.listdir(d) if os.path.isdir(os.path.join(d, n)))
+
+
+def test_help_lists_real_platforms(runsc):
+    # runsc help do (and --help) names the platforms that exist, no others;
+    # --platform accepts exactly those.
+    real = built_platforms()
+    assert "ptrace" in real
+    p = runsc.run("help", "do", root=False, check=True)
+    lines = [l for l in p.stdout.splitlines() if l.startswith("Platforms:")]
+    assert len(lines) == 1, p.stdout
+    assert sorted(n.strip() for n in lines[0].split(":", 1)[1].split(",")) == real
+    helps = p.stdout + runsc.run("--help", root=False, check=True).stdout
+    for name in ("ptrace", "systrap", "kvm"):
+        assert (name in helps) == (name in real), name
+    for name in ("systrap", "kvm"):
+        if name in real:
+            continue
+        p = runsc.run("--platform", name, "list")
+        assert p.returncode != 0
+        assert "--platform: must be one of %s" % ",".join(real) in p.stderr, p.stderr
+        p = runsc.run("do", "--platform", name, "--", "/bin/true")
+        assert p.returncode != 0
+        assert "--platform: must be one of" in p.stderr, p.stderr
+
+
 def test_gvisor_style_single_dash_flags(runsc):
     p = subprocess.run([RUNSC, "-root=" + runsc.root, "list", "-format=json"],
                        capture_output=True, text=True)

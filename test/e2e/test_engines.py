@@ -348,5 +348,24 @@ def test_docker_update(docker_engine, runtime, docker_names):
         assert cg("memory", "memory.memsw.limit_in_bytes") == str(128 << 20)
     p = eng.docker("inspect", "--format", "{{.HostConfig.Memory}} {{.HostConfig.PidsLimit}}", name)
     assert p.stdout.split() == [str(64 << 20), "50"]
+    # And the container sees them (runsc: its sandbox's cgroupfs, told by runsc update).
+    p = expect(eng.docker("exec", name, "cat", "/sys/fs/cgroup/memory/memory.limit_in_bytes",
+                          "/sys/fs/cgroup/pids/pids.max", "/sys/fs/cgroup/cpu/cpu.shares"),
+               eng, runtime, "docker exec cat")
+    assert p.stdout.split() == [str(64 << 20), "50", "512"], p.stdout
     if os.environ.get("E2E_RUNTIME_WRAPPER", "1") != "0":
         assert any("update" in argv for _, _, argv in eng.calls(runtime)), eng.diagnostics(runtime)
+
+
+def test_docker_cgroup_limits_inside(docker_engine, runtime):
+    """docker run --memory/--pids-limit/--cpu-shares: the container reads its
+    limits under /sys/fs/cgroup (runc: the host's cgroupfs; runsc: the
+    sandbox's, sentry/fsimpl/cgroupfs) and finds itself in cgroup.procs."""
+    eng = docker_engine
+    p = eng.docker("run", "--rm", "--runtime=" + eng.runtime_name(runtime), "--memory", "64M",
+                   "--pids-limit", "50", "--cpu-shares", "512", eng.image, "sh", "-c",
+                   "cd /sys/fs/cgroup && cat memory/memory.limit_in_bytes pids/pids.max "
+                   "cpu/cpu.shares && grep -qx $$ pids/cgroup.procs && echo in-procs && "
+                   "(echo 1 > pids/pids.max || echo refused)")
+    expect(p, eng, runtime, "docker run with limits")
+    assert p.stdout.split() == [str(64 << 20), "50", "512", "in-procs", "refused"], p.stdout

@@ -86,6 +86,11 @@ def test_tmpfs_options_and_proc_mounts(rt, bundle):
     assert "noexec" in mounts["/scratch"][3] and "nosuid" in mounts["/scratch"][3]
     for d in ("/proc", "/dev", "/sys", "/dev/shm"):
         assert d in mounts, (d, out)
+    # runsc spec's cgroup mount: runc's cgroup v1 layout (sentry/fsimpl/cgroupfs).
+    assert mounts["/sys/fs/cgroup"][2] == "tmpfs", out
+    assert mounts["/sys/fs/cgroup/memory"][2] == "cgroup", out
+    assert mounts["/sys/fs/cgroup/memory"][3].startswith("ro,"), out
+    assert mounts["/sys/fs/cgroup/memory"][3].endswith(",memory"), out
     assert "No space left on device" in out, out
     assert "1777 directory" in out
     assert "/dev/shm" in out and "/dev/pts" in out

@@ -108,6 +108,53 @@ def test_sandbox_is_confined(rt, bundle, tmp_path):
     assert not os.path.exists("/proc/%d" % pid) or sandbox_status(pid)["State"].startswith("Z")
 
 
+def status_of(text):
+    return dict(l.split(":", 1) for l in text.splitlines() if ":" in l)
+
+
+def caps_of(names):
+    bits = {"CAP_CHOWN": 0, "CAP_KILL": 5, "CAP_SETUID": 7, "CAP_NET_BIND_SERVICE": 10}
+    return sum(1 << bits[n] for n in names)
+
+
+def test_process_user_and_capabilities(rt, bundle):
+    """process.user and process.capabilities become the application's
+    credentials after the exec of its program, as under runc: a non-root
+    user keeps only its ambient capabilities, root gets its bounding set."""
+    sets = ["CAP_KILL", "CAP_NET_BIND_SERVICE", "CAP_SETUID"]
+    caps = {k: sets for k in ("bounding", "effective", "permitted", "inheritable")}
+    caps["ambient"] = ["CAP_KILL"]
+    set_args(bundle, ["/bin/cat", "/proc/self/status"], capabilities=caps,
+             user={"uid": 1000, "gid": 1001, "additionalGids": [20, 10]})
+    p = rt("run", "--bundle", bundle, "u1")
+    assert p.returncode == 0, p.stderr
+    f = status_of(p.stdout)
+    assert f["Uid"].split() == ["1000"] * 4
+    assert f["Gid"].split() == ["1001"] * 4
+    assert sorted(f["Groups"].split()) == ["10", "20"]
+    assert int(f["CapEff"], 16) == caps_of(["CAP_KILL"])
+    assert int(f["CapPrm"], 16) == caps_of(["CAP_KILL"])
+    assert int(f["CapAmb"], 16) == caps_of(["CAP_KILL"])
+    assert int(f["CapBnd"], 16) == caps_of(sets)
+
+    # Root: the bounding set, whatever the permitted set said ...
+    caps = {"bounding": ["CAP_CHOWN", "CAP_SETUID"], "effective": ["CAP_CHOWN"],
+            "permitted": ["CAP_CHOWN"], "inheritable": [], "ambient": []}
+    set_args(bundle, ["/bin/sh", "-c", "touch /dev/shm/f && chown 1234 /dev/shm/f && "
+                      "echo chowned; cat /proc/self/status"],
+             capabilities=caps, user={"uid": 0, "gid": 0}, noNewPrivileges=False)
+    p = rt("run", "--bundle", bundle, "u2")
+    assert p.returncode == 0, p.stderr
+    f = status_of(p.stdout)
+    assert int(f["CapEff"], 16) == caps_of(["CAP_CHOWN", "CAP_SETUID"])
+    assert "chowned" in p.stdout
+    # ... unless noNewPrivileges: then the permitted set cannot grow.
+    set_args(bundle, ["/bin/cat", "/proc/self/status"], noNewPrivileges=True)
+    p = rt("run", "--bundle", bundle, "u3")
+    assert p.returncode == 0, p.stderr
+    assert int(status_of(p.stdout)["CapEff"], 16) == caps_of(["CAP_CHOWN"])
+
+
 def test_exec_and_ps(rt, bundle):
     set_args(bundle, ["/bin/sleep", "30"])
     rt("create", "--bundle", bundle, "c4", check=True)

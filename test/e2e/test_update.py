@@ -11,7 +11,7 @@ import uuid
 
 import pytest
 
-from conftest import RUNSC, build_busybox_rootfs, make_bundle, make_rootless_bundle
+from conftest import fresh_cgroup_path, RUNSC, build_busybox_rootfs, make_bundle, make_rootless_bundle
 
 CG = "/sys/fs/cgroup"
 UNLIMITED = "9223372036854771712"  # cgroup v1's "no limit" (page-aligned LLONG_MAX)
@@ -31,15 +31,7 @@ def bb_rootfs(tmp_path_factory):
 @pytest.fixture
 def cgpath():
     """A fresh top-level cgroup path; whatever is left of it is removed."""
-    p = "/runsc-e2e-update-" + uuid.uuid4().hex[:10]
-    yield p
-    for h in os.listdir(CG):
-        d = os.path.join(CG, h) + p
-        if os.path.isdir(d):
-            try:
-                os.rmdir(d)
-            except OSError:
-                pass
+    yield from fresh_cgroup_path("runsc-e2e-update")
 
 
 def sleep_bundle(tmp_path, rootfs, cgroups_path=None, resources=None):

@@ -3,7 +3,8 @@
  * WAKE_OP, WAIT_BITSET/WAKE_BITSET, a shared futex between a parent and a
  * fork child on MAP_SHARED memory, FUTEX_CLOCK_REALTIME absolute timeouts,
  * LOCK_PI/UNLOCK_PI/TRYLOCK_PI basics, robust mutexes whose owner (a thread,
- * or a process) dies (EOWNERDEAD), and argument errors. */
+ * or a process) dies (EOWNERDEAD), the same for robust PI mutexes (waiters
+ * woken by the death), and argument errors. */
 #include "check.h"
 
 #include <linux/futex.h>
@@ -350,6 +351,100 @@ static void robust(void)
     CHECK_OK(munmap(sm, 4096));
 }
 
+static void robust_pi_init(pthread_mutex_t *m, bool shared)
+{
+    pthread_mutexattr_t at;
+    pthread_mutexattr_init(&at);
+    pthread_mutexattr_setrobust(&at, PTHREAD_MUTEX_ROBUST);
+    pthread_mutexattr_setprotocol(&at, PTHREAD_PRIO_INHERIT);
+    if (shared)
+        pthread_mutexattr_setpshared(&at, PTHREAD_PROCESS_SHARED);
+    CHECK_EQ(pthread_mutex_init(m, &at), 0);
+    pthread_mutexattr_destroy(&at);
+}
+
+/* Locks m with a deadline ms from now; on EOWNERDEAD makes it consistent
+ * and unlocks it (-2 if that fails). */
+struct timed_lock {
+    pthread_mutex_t *m;
+    int ms;
+    int result;
+};
+
+static void *timed_lock_main(void *arg)
+{
+    struct timed_lock *tl = arg;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_nsec += tl->ms * 1000000L;
+    ts.tv_sec += ts.tv_nsec / 1000000000L;
+    ts.tv_nsec %= 1000000000L;
+    tl->result = pthread_mutex_timedlock(tl->m, &ts);
+    if (tl->result == EOWNERDEAD &&
+        (pthread_mutex_consistent(tl->m) != 0 || pthread_mutex_unlock(tl->m) != 0))
+        tl->result = -2;
+    return NULL;
+}
+
+/* Robust PI mutexes (the robust list's entries with bit 0 set): the dead
+ * owner's word gets FUTEX_OWNER_DIED, the next locker EOWNERDEAD; a waiter
+ * blocked in FUTEX_LOCK_PI on a process-shared one is woken by the owner's
+ * death itself (as a shared futex), not by a later timeout. */
+static void robust_pi(void)
+{
+    static pthread_mutex_t m;
+    robust_pi_init(&m, false);
+    g_robust = &m;
+    pthread_t th;
+    CHECK_EQ(pthread_create(&th, NULL, lock_and_die, NULL), 0);
+    CHECK_EQ(pthread_join(th, NULL), 0);
+    CHECK(m.__data.__lock & FUTEX_OWNER_DIED);
+    CHECK_EQ(m.__data.__lock & FUTEX_TID_MASK, 0);
+    CHECK_EQ(pthread_mutex_lock(&m), EOWNERDEAD);
+    CHECK_EQ(pthread_mutex_consistent(&m), 0);
+    CHECK_EQ(pthread_mutex_unlock(&m), 0);
+    CHECK_EQ(pthread_mutex_lock(&m), 0);
+    CHECK_EQ(pthread_mutex_unlock(&m), 0);
+
+    /* Across processes: a waiter with a deadline well after the owner's
+     * death takes the mutex when the owner dies. (Retried: the owner must
+     * die before the deadline, which a slow machine might miss.) */
+    pthread_mutex_t *sm =
+        CHECK_PTR(mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0));
+    int result = -1;
+    for (int attempt = 0; attempt < 3 && result != EOWNERDEAD; attempt++) {
+        robust_pi_init(sm, true);
+        int locked[2], go[2];
+        CHECK_OK(pipe(locked));
+        CHECK_OK(pipe(go));
+        pid_t pid = CHECK_OK(fork());
+        if (pid == 0) {
+            pthread_mutex_lock(sm);
+            char c = 1;
+            if (write(locked[1], &c, 1) != 1 || read(go[0], &c, 1) != 1)
+                _exit(2);
+            _exit(0); /* dies holding it */
+        }
+        char c = 0;
+        CHECK_EQ(read(locked[0], &c, 1), 1);
+        struct timed_lock tl = {sm, 45, -1};
+        CHECK_EQ(pthread_create(&th, NULL, timed_lock_main, &tl), 0);
+        sleep_ms(5); /* the waiter blocks */
+        CHECK_EQ(write(go[1], &c, 1), 1);
+        CHECK_EQ(pthread_join(th, NULL), 0);
+        result = tl.result;
+        if (result != EOWNERDEAD && result != ETIMEDOUT)
+            FAIL("pthread_mutex_timedlock: %d", result);
+        CHECK_OK(waitpid(pid, NULL, 0));
+        CHECK_OK(close(locked[0]));
+        CHECK_OK(close(locked[1]));
+        CHECK_OK(close(go[0]));
+        CHECK_OK(close(go[1]));
+    }
+    CHECK_EQ(result, EOWNERDEAD);
+    CHECK_OK(munmap(sm, 4096));
+}
+
 static void errors(void)
 {
     uint32_t f[2] = {0, 0};
@@ -378,6 +473,7 @@ int main(void)
     RUN(shared_across_fork);
     RUN(pi);
     RUN(robust);
+    RUN(robust_pi);
     RUN(errors);
     return 0;
 }

@@ -73,7 +73,8 @@ static void renameat_(void)
 }
 
 /* renameat2's flags: unknown bits, and RENAME_EXCHANGE with another flag,
- * are EINVAL before anything is looked up. */
+ * are EINVAL before anything is looked up, or even copied in (bad name
+ * pointers). */
 static void renameat2_flags(void)
 {
     check_write_str(P("fa"), "a");
@@ -83,6 +84,14 @@ static void renameat2_flags(void)
                       RENAME_EXCHANGE | RENAME_WHITEOUT),
               EINVAL);
     CHECK_ERR(syscall(SYS_renameat2, AT_FDCWD, P("none"), AT_FDCWD, P("fb"), 1 << 3), EINVAL);
+    CHECK_ERR(syscall(SYS_renameat2, AT_FDCWD, BAD_PTR, AT_FDCWD, BAD_PTR, 1 << 3), EINVAL);
+    CHECK_ERR(syscall(SYS_renameat2, AT_FDCWD, P("fa"), AT_FDCWD, BAD_PTR, -1), EINVAL);
+    CHECK_ERR(syscall(SYS_renameat2, AT_FDCWD, BAD_PTR, AT_FDCWD, P("fb"),
+                      RENAME_EXCHANGE | RENAME_NOREPLACE),
+              EINVAL);
+    /* Good flags: the names' fault. */
+    CHECK_ERR(syscall(SYS_renameat2, AT_FDCWD, BAD_PTR, AT_FDCWD, P("fb"), RENAME_NOREPLACE),
+              EFAULT);
     CHECK_ERR(access(P("fb"), F_OK), ENOENT);
     check_content(P("fa"), "a");
     CHECK_OK(unlink(P("fa")));

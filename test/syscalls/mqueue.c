@@ -3,13 +3,18 @@
  * order, O_NONBLOCK (EAGAIN), timeouts (ETIMEDOUT), EMSGSIZE, EBADF for the
  * wrong access mode, blocking across processes, EINTR, poll, the status
  * line a read returns, mq_notify (SIGEV_SIGNAL with SI_MESGQ, SIGEV_NONE,
- * EBUSY) and mq_getsetattr. */
+ * EBUSY) and mq_getsetattr; for an unprivileged user (a child switched to a
+ * uid of its own; skipped when that fails): the limits of
+ * /proc/sys/fs/mqueue enforced, RLIMIT_MSGQUEUE (EMFILE, Linux's byte
+ * count, given back when the queue is gone) and queues_max (ENOSPC). */
 #include "check.h"
 
 #include <fcntl.h>
+#include <grp.h>
 #include <mqueue.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -389,6 +394,200 @@ static void notify(void)
     CHECK_OK(mq_unlink_(g_name));
 }
 
+/* ---- limits, for an unprivileged user ---------------------------------------- */
+
+static long mq_sysctl(const char *name)
+{
+    char path[128];
+    snprintf(path, sizeof(path), "/proc/sys/fs/mqueue/%s", name);
+    FILE *f = fopen(path, "re");
+    if (!f)
+        FAIL("%s: %s", path, check_errname_(errno));
+    long v = -1;
+    if (fscanf(f, "%ld", &v) != 1)
+        FAIL("%s: not a number", path);
+    fclose(f);
+    return v;
+}
+
+/* What Linux charges to RLIMIT_MSGQUEUE for a queue (x86-64: a struct
+ * msg_msg per message and a priority-tree node per possible priority, 48
+ * bytes each, plus the message data). */
+static long mq_bytes(long maxmsg, long msgsize)
+{
+    return maxmsg * 48 + (maxmsg < 32768 ? maxmsg : 32768) * 48 + maxmsg * msgsize;
+}
+
+static void set_msgqueue_soft(rlim_t soft)
+{
+    struct rlimit rl;
+    CHECK_OK(getrlimit(RLIMIT_MSGQUEUE, &rl));
+    rl.rlim_cur = soft;
+    CHECK_OK(setrlimit(RLIMIT_MSGQUEUE, &rl));
+}
+
+/* Runs fn in a child switched to a uid with no queues of its own and no
+ * CAP_SYS_RESOURCE; skips when the switch fails (not root). */
+static void as_user(void (*fn)(void))
+{
+    pid_t pid = (pid_t)CHECK_OK(fork());
+    if (pid == 0) {
+        uid_t uid = 40000 + (uid_t)(getpid() % 20000);
+        if (setgroups(0, NULL) < 0 || setresgid(uid, uid, uid) < 0 || setresuid(uid, uid, uid) < 0)
+            _exit(77);
+        /* The parts set soft limits below the hard one (Linux's default
+         * 819200 bytes is room enough). */
+        struct rlimit rl;
+        CHECK_OK(getrlimit(RLIMIT_MSGQUEUE, &rl));
+        if (rl.rlim_max < 100000)
+            _exit(78);
+        fn();
+        exit(0);
+    }
+    int st;
+    CHECK_EQ(waitpid(pid, &st, 0), pid);
+    if (WIFEXITED(st) && WEXITSTATUS(st) == 77)
+        SKIP("setresuid to an unprivileged uid failed (not root?)");
+    if (WIFEXITED(st) && WEXITSTATUS(st) == 78)
+        SKIP("RLIMIT_MSGQUEUE's hard limit is below 100000 bytes");
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        FAIL("child status %#x", st);
+}
+
+static void sysctl_limits_user(void)
+{
+    long msg_max = mq_sysctl("msg_max"), msgsize_max = mq_sysctl("msgsize_max");
+    long msg_default = mq_sysctl("msg_default");
+    long msgsize_default = mq_sysctl("msgsize_default");
+    CHECK_GT(msg_max, 0);
+    CHECK_GT(msgsize_max, 0);
+    CHECK_GT(mq_sysctl("queues_max"), 0);
+    /* An unprivileged creator gets at most msg_max x msgsize_max. */
+    struct mq_attr a = {.mq_maxmsg = msg_max + 1, .mq_msgsize = 1};
+    CHECK_ERR(mq_open_(g_name, O_CREAT | O_EXCL | O_RDWR, 0600, &a), EINVAL);
+    a = (struct mq_attr){.mq_maxmsg = 1, .mq_msgsize = msgsize_max + 1};
+    CHECK_ERR(mq_open_(g_name, O_CREAT | O_EXCL | O_RDWR, 0600, &a), EINVAL);
+    a = (struct mq_attr){.mq_maxmsg = msg_max, .mq_msgsize = 1};
+    CHECK_OK(close((int)CHECK_OK(mq_open_(g_name, O_CREAT | O_EXCL | O_RDWR, 0600, &a))));
+    CHECK_OK(mq_unlink_(g_name));
+    a = (struct mq_attr){.mq_maxmsg = 1, .mq_msgsize = msgsize_max};
+    CHECK_OK(close((int)CHECK_OK(mq_open_(g_name, O_CREAT | O_EXCL | O_RDWR, 0600, &a))));
+    CHECK_OK(mq_unlink_(g_name));
+    /* Without attributes: the defaults (capped by the maxima). */
+    int fd = (int)CHECK_OK(mq_open_(g_name, O_CREAT | O_EXCL | O_RDWR, 0600, NULL));
+    CHECK_OK(mq_getsetattr_(fd, NULL, &a));
+    CHECK_EQ(a.mq_maxmsg, msg_default < msg_max ? msg_default : msg_max);
+    CHECK_EQ(a.mq_msgsize, msgsize_default < msgsize_max ? msgsize_default : msgsize_max);
+    CHECK_OK(close(fd));
+    CHECK_OK(mq_unlink_(g_name));
+}
+
+static void sysctl_limits(void)
+{
+    /* The files exist for everyone; their values are checked as a user. */
+    static const char *const names[] = {"msg_default", "msg_max", "msgsize_default", "msgsize_max",
+                                        "queues_max"};
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        CHECK_GT(mq_sysctl(names[i]), 0);
+    as_user(sysctl_limits_user);
+}
+
+static void rlimit_msgqueue_user(void)
+{
+    char other[80];
+    snprintf(other, sizeof(other), "%s-other", g_name);
+    struct mq_attr a = {.mq_maxmsg = 2, .mq_msgsize = 100},
+                   tiny = {.mq_maxmsg = 1, .mq_msgsize = 1};
+    long a_bytes = mq_bytes(2, 100), tiny_bytes = mq_bytes(1, 1);
+    /* Exactly at the limit is allowed; one byte over is EMFILE. */
+    set_msgqueue_soft((rlim_t)a_bytes - 1);
+    CHECK_ERR(mq_open_(g_name, O_CREAT | O_EXCL | O_RDWR, 0600, &a), EMFILE);
+    CHECK_ERR(mq_open_(g_name, O_RDWR, 0, NULL), ENOENT);
+    set_msgqueue_soft((rlim_t)a_bytes);
+    int fd = (int)CHECK_OK(mq_open_(g_name, O_CREAT | O_EXCL | O_RDWR, 0600, &a));
+    /* The user's queues add up. */
+    CHECK_ERR(mq_open_(other, O_CREAT | O_EXCL | O_RDWR, 0600, &tiny), EMFILE);
+    set_msgqueue_soft((rlim_t)(a_bytes + tiny_bytes - 1));
+    CHECK_ERR(mq_open_(other, O_CREAT | O_EXCL | O_RDWR, 0600, &tiny), EMFILE);
+    set_msgqueue_soft((rlim_t)(a_bytes + tiny_bytes));
+    int fd2 = (int)CHECK_OK(mq_open_(other, O_CREAT | O_EXCL | O_RDWR, 0600, &tiny));
+    CHECK_OK(close(fd2));
+    CHECK_OK(mq_unlink_(other));
+    /* Opening an existing queue charges nothing. */
+    set_msgqueue_soft(0);
+    CHECK_OK(close((int)CHECK_OK(mq_open_(g_name, O_RDWR, 0, NULL))));
+    /* An unlinked queue stays charged while it is open. */
+    set_msgqueue_soft((rlim_t)(a_bytes + tiny_bytes - 1));
+    CHECK_OK(mq_unlink_(g_name));
+    CHECK_ERR(mq_open_(other, O_CREAT | O_EXCL | O_RDWR, 0600, &tiny), EMFILE);
+    CHECK_OK(close(fd));
+    fd2 = (int)CHECK_OK(mq_open_(other, O_CREAT | O_EXCL | O_RDWR, 0600, &tiny));
+    CHECK_OK(close(fd2));
+    CHECK_OK(mq_unlink_(other));
+    /* The defaults are charged too. */
+    long msg_max = mq_sysctl("msg_max"), msgsize_max = mq_sysctl("msgsize_max");
+    long dm = mq_sysctl("msg_default"), ds = mq_sysctl("msgsize_default");
+    long d_bytes = mq_bytes(dm < msg_max ? dm : msg_max, ds < msgsize_max ? ds : msgsize_max);
+    set_msgqueue_soft((rlim_t)d_bytes - 1);
+    CHECK_ERR(mq_open_(g_name, O_CREAT | O_EXCL | O_RDWR, 0600, NULL), EMFILE);
+    set_msgqueue_soft((rlim_t)d_bytes);
+    CHECK_OK(close((int)CHECK_OK(mq_open_(g_name, O_CREAT | O_EXCL | O_RDWR, 0600, NULL))));
+    CHECK_OK(mq_unlink_(g_name));
+}
+
+static void rlimit_msgqueue(void)
+{
+    as_user(rlimit_msgqueue_user);
+}
+
+static void queues_max_user(void)
+{
+    long max = mq_sysctl("queues_max");
+    if (max > 900)
+        return; /* a host tuned far up: too many descriptors */
+    struct mq_attr tiny = {.mq_maxmsg = 1, .mq_msgsize = 1};
+    set_msgqueue_soft((rlim_t)(mq_bytes(1, 1) * (max + 1)));
+    /* Queues count until they are gone, unlinked or not: kept open and
+     * unlinked here, so that none outlives this process. */
+    static int fds[1024];
+    char name[96];
+    long n = 0, r = 0;
+    int err = 0;
+    snprintf(name, sizeof(name), "%s-q", g_name);
+    while (n <= max) {
+        r = mq_open_(name, O_CREAT | O_EXCL | O_RDWR, 0600, &tiny);
+        if (r < 0) {
+            err = errno;
+            break;
+        }
+        fds[n++] = (int)r;
+        CHECK_OK(mq_unlink_(name));
+    }
+    /* The count is the namespace's: queues of other users count too. */
+    if (r >= 0)
+        FAIL("%ld queues created, queues_max is %ld", n, max);
+    CHECK_EQ(err, ENOSPC);
+    CHECK_GE(n, 1);
+    CHECK_LE(n, max);
+    /* Checked before the attributes and the user's limit. */
+    struct mq_attr bad = {.mq_maxmsg = 0, .mq_msgsize = 1};
+    CHECK_ERR(mq_open_(name, O_CREAT | O_EXCL | O_RDWR, 0600, &bad), ENOSPC);
+    set_msgqueue_soft(0);
+    CHECK_ERR(mq_open_(name, O_CREAT | O_EXCL | O_RDWR, 0600, &tiny), ENOSPC);
+    /* Closing one gives its place back. */
+    CHECK_OK(close(fds[--n]));
+    set_msgqueue_soft((rlim_t)(mq_bytes(1, 1) * (max + 1)));
+    CHECK_OK(close((int)CHECK_OK(mq_open_(name, O_CREAT | O_EXCL | O_RDWR, 0600, &tiny))));
+    CHECK_OK(mq_unlink_(name));
+    while (n > 0)
+        CHECK_OK(close(fds[--n]));
+}
+
+static void queues_max(void)
+{
+    as_user(queues_max_user);
+}
+
 int main(void)
 {
     snprintf(g_name, sizeof(g_name), "runsc-test-%d", getpid());
@@ -401,5 +600,8 @@ int main(void)
     RUN(interrupted);
     RUN(polling);
     RUN(notify);
+    RUN(sysctl_limits);
+    RUN(rlimit_msgqueue);
+    RUN(queues_max);
     return 0;
 }

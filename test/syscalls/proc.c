@@ -1,6 +1,7 @@
 /* /proc as a shell and ps use it: /proc/self and /proc/thread-self, the
  * per-process files (stat, status, cmdline, environ, comm, exe, cwd, fd/,
- * fdinfo/, task/, mounts), the global files (meminfo, uptime, loadavg,
+ * fdinfo/, task/, mounts, maps: full paths of mapped files, renames), the
+ * global files (meminfo, uptime, loadavg,
  * stat, version, sys/kernel), the listing of /proc, and ENOENT for pids
  * that do not exist or are gone (a reaped child; its zombie first). */
 #include "check.h"
@@ -10,6 +11,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <sys/mman.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 
@@ -553,6 +555,101 @@ static void dead_child(void)
     CHECK_OK(close(fd));
 }
 
+/* The maps line of the mapping at addr: its path column ("" for none). */
+static bool maps_name(const char *text, void *addr, char *out, size_t size)
+{
+    char want[32];
+    snprintf(want, sizeof(want), "%08lx-", (unsigned long)addr);
+    for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+        if (strncmp(l, want, strlen(want)) != 0)
+            continue;
+        /* address perms offset dev inode, then the name after spaces */
+        const char *p = l;
+        for (int f = 0; f < 5; f++) {
+            p += strcspn(p, " \n");
+            while (*p == ' ')
+                p++;
+        }
+        size_t n = strcspn(p, "\n");
+        if (n >= size)
+            n = size - 1;
+        memcpy(out, p, n);
+        out[n] = '\0';
+        return true;
+    }
+    return false;
+}
+
+static volatile int g_stop_renames;
+
+static void *renamer(void *arg)
+{
+    const char *const *paths = arg;
+    for (int i = 0; !g_stop_renames; i++)
+        if (rename(paths[i % 2], paths[(i + 1) % 2]) < 0)
+            break;
+    return NULL;
+}
+
+static void maps(void)
+{
+    const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+    char dir[256], sub[300], sub2[300], file[400], moved[400];
+    snprintf(dir, sizeof(dir), "%s/proc-maps-XXXXXX", tmp);
+    if (!mkdtemp(dir))
+        SKIP("no writable temporary directory: %s: %s", tmp, strerror(errno));
+    snprintf(sub, sizeof(sub), "%s/sub", dir);
+    snprintf(sub2, sizeof(sub2), "%s/other-directory", dir);
+    snprintf(file, sizeof(file), "%s/mapped-file", sub);
+    snprintf(moved, sizeof(moved), "%s/a-longer-name-after-the-rename", sub2);
+    CHECK_OK(mkdir(sub, 0755));
+    CHECK_OK(mkdir(sub2, 0755));
+    int fd = (int)CHECK_OK(open(file, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+    CHECK_OK(ftruncate(fd, 4096));
+    void *addr = CHECK_PTR(mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0));
+    CHECK_OK(close(fd));
+
+    /* The full path from the root, not the file's name. */
+    static char text[1 << 16];
+    char name[512];
+    read_file("/proc/self/maps", text, sizeof(text));
+    if (!maps_name(text, addr, name, sizeof(name)))
+        FAIL("no line for %p in /proc/self/maps", addr);
+    CHECK_STR(name, file);
+
+    /* The name now, after a rename into another directory. */
+    CHECK_OK(rename(file, moved));
+    read_file("/proc/self/maps", text, sizeof(text));
+    CHECK(maps_name(text, addr, name, sizeof(name)));
+    CHECK_STR(name, moved);
+
+    /* Renamed back and forth while maps is read: always one of the two. */
+    const char *paths[2] = {moved, file};
+    pthread_t th;
+    g_stop_renames = 0;
+    CHECK_EQ(pthread_create(&th, NULL, renamer, (void *)paths), 0);
+    for (int i = 0; i < 200; i++) {
+        read_file("/proc/self/maps", text, sizeof(text));
+        CHECK(maps_name(text, addr, name, sizeof(name)));
+        if (strcmp(name, moved) != 0 && strcmp(name, file) != 0)
+            FAIL("maps names %s", name);
+    }
+    g_stop_renames = 1;
+    CHECK_EQ(pthread_join(th, NULL), 0);
+
+    /* The running binary: the path /proc/self/exe names. */
+    char exe_path[4096];
+    read_link("/proc/self/exe", exe_path, sizeof(exe_path));
+    CHECK(strstr(text, exe_path) != NULL);
+
+    CHECK_OK(munmap(addr, 4096));
+    if (unlink(moved) < 0)
+        CHECK_OK(unlink(file));
+    CHECK_OK(rmdir(sub));
+    CHECK_OK(rmdir(sub2));
+    CHECK_OK(rmdir(dir));
+}
+
 int main(int argc, char **argv)
 {
     g_argc = argc;
@@ -567,6 +664,7 @@ int main(int argc, char **argv)
     RUN(tasks);
     RUN(threads);
     RUN(mounts);
+    RUN(maps);
     RUN(global_files);
     RUN(listing);
     RUN(missing_pids);

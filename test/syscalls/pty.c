@@ -3,7 +3,7 @@
  * ERASE, KILL, EOF, echo), output processing (ONLCR), raw mode, FIONREAD,
  * O_NONBLOCK and poll, window size, job control (TIOCSCTTY, TIOCGPGRP,
  * TIOCGSID, ^C -> SIGINT, SIGWINCH), hangup in both directions. */
-#include "check.h"
+#include "pty.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -14,49 +14,18 @@
 #include <sys/wait.h>
 #include <termios.h>
 
-static int open_master(void)
-{
-    int m = posix_openpt(O_RDWR | O_NOCTTY);
-    if (m < 0 && errno == ENOENT)
-        m = open("/dev/pts/ptmx", O_RDWR | O_NOCTTY);
-    if (m < 0)
-        SKIP("no /dev/ptmx: %s", strerror(errno));
-    return m;
-}
-
 /* A master and its (unlocked) replica; *name gets the replica's path. */
 static int new_pty(int *replica, char *name, size_t size)
 {
-    int m = open_master();
-    CHECK_OK(grantpt(m));
-    CHECK_OK(unlockpt(m));
-    CHECK_OK(ptsname_r(m, name, size));
+    int m = new_master(name, size);
     *replica = CHECK_OK(open(name, O_RDWR | O_NOCTTY));
     return m;
 }
 
-/* Reads exactly n bytes from fd (data may arrive late on Linux). */
-static void read_exact(int fd, const char *want, size_t n)
-{
-    char buf[256];
-    size_t got = 0;
-    while (got < n) {
-        struct pollfd p = {.fd = fd, .events = POLLIN};
-        if (poll(&p, 1, 5000) != 1)
-            FAIL("timed out after %zu of %zu bytes", got, n);
-        ssize_t r = read(fd, buf + got, n - got);
-        if (r <= 0)
-            FAIL("read: %zd (%s)", r, strerror(errno));
-        got += (size_t)r;
-    }
-    CHECK_MEM(buf, want, n);
-}
-
-/* Nothing more to read within a short time. */
+/* Nothing (more) to read within a short time. */
 static void read_nothing(int fd)
 {
-    struct pollfd p = {.fd = fd, .events = POLLIN};
-    CHECK_EQ(poll(&p, 1, 100), 0);
+    read_nothing_for(fd, 100);
 }
 
 static void wait_readable(int fd)

@@ -107,6 +107,20 @@ int main(int argc, char **argv)
             printf("%s\n", t->name);
         return 0;
     }
+    /* Every name asked for must be a test: a misspelt one would otherwise
+     * run nothing and pass. */
+    int unknown = 0;
+    for (int i = 1; i < argc; i++) {
+        struct ut_test *t = g_tests;
+        while (t && strcmp(t->name, argv[i]) != 0)
+            t = t->next;
+        if (!t) {
+            fprintf(stderr, "%s: no test named '%s' (--list lists them)\n", suite, argv[i]);
+            unknown++;
+        }
+    }
+    if (unknown)
+        return 2;
     setvbuf(stdout, NULL, _IOLBF, 0);
     signal(SIGPIPE, SIG_IGN);
     int failed = 0;

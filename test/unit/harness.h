@@ -6,7 +6,8 @@
  *     PASS <suite>/<name>
  *     FAIL <suite>/<name>: <file>:<line>: <what>
  *     SKIP <suite>/<name>: <reason>
- * Usage: <binary> [--list] [name...] */
+ * Usage: <binary> [--list] [name...]; a name that is no test is an error
+ * (exit status 2, nothing run). */
 #pragma once
 
 #include <stdbool.h>

@@ -8,6 +8,7 @@
 #include <sys/sysmacros.h>
 
 #include "sentry/fsimpl/tmpfs/tmpfs.h"
+#include "sentry/kernel/tty.h"
 
 static ssize_t null_read(struct file *f, void *buf, size_t len, int64_t off)
 {
@@ -55,6 +56,15 @@ static int zero_mmap(struct file *f)
     return 1; /* anonymous memory */
 }
 
+/* /dev/tty: the opener's controlling terminal (a new open file on it,
+ * whose ops replace these), ENXIO without one. */
+static int tty_open(struct file *f, int flags)
+{
+    return tty_open_ctty(task_current(), f, flags);
+}
+
+static const struct file_ops g_tty_ops = {.open = tty_open, .stream = true};
+
 static const struct file_ops g_null_ops = {.read = null_read,
                                            .write = null_write,
                                            .llseek = dev_llseek,
@@ -82,14 +92,9 @@ int devfs_new(struct vfs_fs **fs, struct dentry **root)
         unsigned major, minor;
         const struct file_ops *ops;
     } devs[] = {
-        {"null", 1, 3, &g_null_ops},
-        {"zero", 1, 5, &g_zero_ops},
-        {"full", 1, 7, &g_full_ops},
-        {"random", 1, 8, &g_random_ops},
-        {"urandom", 1, 9, &g_random_ops},
-        /* /dev/tty: the controlling terminal; without job control a
-         * process has none, and Linux answers ENXIO. */
-        {"tty", 5, 0, NULL},
+        {"null", 1, 3, &g_null_ops},      {"zero", 1, 5, &g_zero_ops},
+        {"full", 1, 7, &g_full_ops},      {"random", 1, 8, &g_random_ops},
+        {"urandom", 1, 9, &g_random_ops}, {"tty", 5, 0, &g_tty_ops},
     };
     /* The nodes open their driver by number, as nodes made by mknod do. */
     for (size_t i = 0; i < sizeof(devs) / sizeof(devs[0]) && r == 0; i++) {

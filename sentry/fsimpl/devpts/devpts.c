@@ -2,17 +2,20 @@
  *
  * Locking: pty->lock protects the line discipline and the pty's state; it
  * is held only around sentry buffers (application memory is copied before
- * or after) and wakes happen under it (pty->lock -> waitq->lock). Signals
- * are sent after unlocking (kernel.lock is never taken under pty->lock).
- * g_devpts->lock protects the table of pseudo-terminals; lookups take it
- * under the root dentry's lock (dentry->lock -> devpts.lock), and it may be
- * held while taking a pty->lock (devpts.lock -> pty->lock). */
+ * or after) and wakes happen under it (pty->lock -> waitq->lock). Job
+ * control (the session the replica controls, its foreground group, the
+ * processes' controlling terminal) is the kernel's (sentry/kernel/tty.h,
+ * under kernel.lock): its calls are made after unlocking (kernel.lock is
+ * never taken under pty->lock). g_devpts->lock protects the table of
+ * pseudo-terminals; lookups take it under the root dentry's lock
+ * (dentry->lock -> devpts.lock). */
 #include "sentry/fsimpl/devpts/devpts.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +25,7 @@
 #include <time.h>
 
 #include "sentry/fsimpl/devpts/ldisc.h"
+#include "sentry/kernel/fdtable.h"
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/tty.h"
 #include "sentry/kernel/waitq.h"
@@ -30,7 +34,6 @@
 #define PTS_MAJOR 136
 #define ROOT_INO 1
 #define PTMX_INO 2
-#define CAP_SYS_ADMIN_BIT 21
 
 struct pty {
     int refs;
@@ -44,9 +47,9 @@ struct pty {
     bool master_closed;  /* hung up: replica reads 0, writes EIO */
     bool replica_opened; /* once a replica was open, none left means POLLHUP/EIO */
     int replicas;        /* open replica descriptions */
-    /* Job control: the session whose controlling terminal this is (0:
-     * none) and its foreground process group. */
-    int sid, fg_pgid;
+    bool packet;         /* TIOCPKT: master reads carry a status byte */
+    /* The replica as a controlling terminal (job control state: kernel.lock). */
+    struct tty tty;
     uint32_t uid, gid;
     struct timespec ctime;
 };
@@ -99,22 +102,34 @@ static int wait_locked(struct pty *p, struct waitq *q, struct task *t, uint32_t 
 
 /* ---- job control (sentry/kernel/tty.h) ---------------------------------- */
 
-/* Hangup: SIGHUP and SIGCONT to the session leader (and the foreground
- * group) of the session whose terminal this was. */
-static void signal_hangup(int sid, int fg)
+static struct pty *pty_of_tty(struct tty *tty)
 {
-    if (sid <= 0)
-        return;
-    pthread_mutex_lock(&g_kernel->lock);
-    struct thread_group *leader = kernel_find_tg_locked(sid);
-    if (leader && leader->sid == sid && leader->state == TG_ALIVE) {
-        signal_send_group(leader, SIGHUP, NULL);
-        signal_send_group(leader, SIGCONT, NULL);
-    }
-    pthread_mutex_unlock(&g_kernel->lock);
-    if (fg != sid)
-        tty_signal_pgrp(fg, SIGBIT(SIGHUP) | SIGBIT(SIGCONT));
+    return (struct pty *)((char *)tty - offsetof(struct pty, tty));
 }
+
+static void pty_tty_get(struct tty *tty)
+{
+    pty_get(pty_of_tty(tty));
+}
+
+static void pty_tty_put(struct tty *tty)
+{
+    pty_put(pty_of_tty(tty));
+}
+
+static int replica_open(struct pty *p, struct file *f, int flags);
+
+/* /dev/tty: another open file on the replica. */
+static int pty_tty_open(struct tty *tty, struct file *f, int flags)
+{
+    return replica_open(pty_of_tty(tty), f, flags);
+}
+
+static const struct tty_ops g_pty_tty_ops = {
+    .get = pty_tty_get,
+    .put = pty_tty_put,
+    .open = pty_tty_open,
+};
 
 /* A background process of the terminal's session reading it (SIGTTIN) or
  * writing it with TOSTOP (SIGTTOU): 0 to go on, or the error. */
@@ -123,10 +138,14 @@ static long job_check(struct pty *p, struct task *t, int sig)
     if (!t)
         return 0;
     pthread_mutex_lock(&p->lock);
-    int sid = p->sid, fg = p->fg_pgid;
     bool tostop = p->ld.t.c_lflag & TOSTOP;
     pthread_mutex_unlock(&p->lock);
-    return tty_job_check(t, sid, fg, sig, tostop);
+    return tty_job_check(t, &p->tty, sig, tostop);
+}
+
+static bool file_readable(const struct file *f)
+{
+    return (f->flags & O_ACCMODE) != O_WRONLY;
 }
 
 /* ---- the filesystem ----------------------------------------------------- */
@@ -197,42 +216,6 @@ static int devpts_getattr(struct inode *ino, struct vfs_attr *a)
     return 0;
 }
 
-/* Makes the calling session's controlling terminal p if the caller is a
- * session leader without one and p has no session (open without
- * O_NOCTTY, TIOCSCTTY). steal: take it from another session. */
-static int acquire_ctty(struct pty *p, struct task *t, bool steal)
-{
-    struct tty_ids me = tty_ids_of(t);
-    if (!t || me.sid != me.tgid)
-        return -EPERM;
-    struct devpts *d = g_devpts;
-    bool has_other = false;
-    pthread_mutex_lock(&d->lock);
-    for (int i = 0; i < DEVPTS_MAX && !has_other; i++) {
-        struct pty *o = d->ptys[i];
-        if (!o || o == p)
-            continue;
-        pthread_mutex_lock(&o->lock);
-        has_other = o->sid == me.sid;
-        pthread_mutex_unlock(&o->lock);
-    }
-    pthread_mutex_unlock(&d->lock);
-    int r = 0;
-    pthread_mutex_lock(&p->lock);
-    if (p->sid == me.sid)
-        r = 0;
-    else if (has_other)
-        r = -EPERM;
-    else if (p->sid && !steal)
-        r = -EPERM;
-    else {
-        p->sid = me.sid;
-        p->fg_pgid = me.pgid;
-    }
-    pthread_mutex_unlock(&p->lock);
-    return r;
-}
-
 static int ptmx_open(struct devpts *d, struct file *f)
 {
     struct pty *p = calloc(1, sizeof(*p));
@@ -243,6 +226,7 @@ static int ptmx_open(struct devpts *d, struct file *f)
     waitq_init(&p->mwq);
     waitq_init(&p->swq);
     ldisc_init(&p->ld);
+    tty_init(&p->tty, &g_pty_tty_ops, 0);
     p->locked = true;
     clock_gettime(CLOCK_REALTIME, &p->ctime);
     struct task *t = task_current();
@@ -256,6 +240,7 @@ static int ptmx_open(struct devpts *d, struct file *f)
         i++;
     if (i < DEVPTS_MAX) {
         p->index = i;
+        p->tty.rdev = makedev(PTS_MAJOR, (unsigned)i);
         d->ptys[i] = p;
     }
     pthread_mutex_unlock(&d->lock);
@@ -285,8 +270,8 @@ static int replica_open(struct pty *p, struct file *f, int flags)
     f->ops = &g_replica_ops;
     f->priv = p;
     waitq_wake(&p->mwq, 0, 0);
-    if (!(flags & O_NOCTTY))
-        acquire_ctty(p, task_current(), false); /* a free one, to a leader: no error either way */
+    if (!(flags & O_NOCTTY)) /* a free one, to a leader: no error either way */
+        tty_open_acquire(&p->tty, task_current(), (flags & O_ACCMODE) != O_WRONLY);
     return 0;
 }
 
@@ -318,16 +303,8 @@ static const struct inode_ops g_devpts_inode_ops = {
 static int dir_iterate(struct file *f, int64_t *pos, vfs_dirent_fn fn, void *arg)
 {
     struct devpts *d = (struct devpts *)f->inode->fs;
-    if (*pos == 0) {
-        if (!fn(arg, ".", ROOT_INO, DT_DIR, 1))
-            return 0;
-        *pos = 1;
-    }
-    if (*pos == 1) {
-        if (!fn(arg, "..", ROOT_INO, DT_DIR, 2))
-            return 0;
-        *pos = 2;
-    }
+    if (!vfs_emit_dots(pos, fn, arg, ROOT_INO, ROOT_INO))
+        return 0;
     if (*pos == 2) {
         if (!fn(arg, "ptmx", PTMX_INO, DT_CHR, 3))
             return 0;
@@ -423,13 +400,24 @@ static ssize_t master_read(struct file *f, void *buf, size_t len, int64_t off)
     struct task *t = task_current();
     if (len == 0)
         return 0;
+    uint8_t *dst = buf;
     ssize_t ret;
     pthread_mutex_lock(&p->lock);
     for (;;) {
-        size_t n = ldisc_out_read(&p->ld, buf, len);
-        if (n > 0) {
+        if (p->packet && p->ld.pktstatus) {
+            /* Packet mode: a status change is read alone. */
+            dst[0] = p->ld.pktstatus;
+            p->ld.pktstatus = 0;
+            ret = 1;
+            break;
+        }
+        if (ldisc_out_readable(&p->ld) > 0) {
+            size_t hdr = 0;
+            if (p->packet)
+                dst[hdr++] = TIOCPKT_DATA; /* data follows the status byte */
+            size_t n = ldisc_out_read(&p->ld, dst + hdr, len - hdr);
             waitq_wake(&p->swq, POLLOUT | POLLWRNORM, 0);
-            ret = (ssize_t)n;
+            ret = (ssize_t)(n + hdr);
             break;
         }
         if (p->replica_opened && p->replicas == 0) {
@@ -440,7 +428,7 @@ static ssize_t master_read(struct file *f, void *buf, size_t len, int64_t off)
             ret = -EAGAIN;
             break;
         }
-        if (wait_locked(p, &p->mwq, t, POLLIN | POLLRDNORM | POLLHUP, NULL) == -EINTR) {
+        if (wait_locked(p, &p->mwq, t, POLLIN | POLLRDNORM | POLLPRI | POLLHUP, NULL) == -EINTR) {
             ret = -ERESTARTSYS;
             break;
         }
@@ -460,13 +448,18 @@ static ssize_t master_write(struct file *f, const void *buf, size_t len, int64_t
     uint64_t sigs = 0;
     pthread_mutex_lock(&p->lock);
     while (done < len) {
-        size_t out_before = ldisc_out_avail(&p->ld);
+        size_t out_before = ldisc_out_readable(&p->ld);
+        bool stopped_before = p->ld.stopped;
+        uint8_t pkt_before = p->ld.pktstatus;
         size_t n = ldisc_receive(&p->ld, src + done, len - done, &sigs);
         done += n;
         if (n > 0) {
             waitq_wake(&p->swq, POLLIN | POLLRDNORM, 0);
-            if (ldisc_out_avail(&p->ld) != out_before)
-                waitq_wake(&p->mwq, POLLIN | POLLRDNORM, 0);
+            if (p->ld.stopped != stopped_before)
+                waitq_wake(&p->swq, POLLOUT | POLLWRNORM, 0); /* writers go on (or wait) */
+            if (ldisc_out_readable(&p->ld) != out_before ||
+                (p->packet && p->ld.pktstatus != pkt_before))
+                waitq_wake(&p->mwq, POLLIN | POLLRDNORM | POLLPRI, 0);
             continue;
         }
         if ((f->flags & O_NONBLOCK) || !t) {
@@ -478,9 +471,8 @@ static ssize_t master_write(struct file *f, const void *buf, size_t len, int64_t
             break;
         }
     }
-    int fg = p->fg_pgid;
     pthread_mutex_unlock(&p->lock);
-    tty_signal_pgrp(fg, sigs);
+    tty_signal_fg(&p->tty, sigs);
     return done > 0 ? (ssize_t)done : ret;
 }
 
@@ -564,7 +556,8 @@ static ssize_t replica_write(struct file *f, const void *buf, size_t len, int64_
         }
         if (len == 0)
             break;
-        size_t n = ldisc_write(&p->ld, src + done, len - done);
+        /* Stopped output (^S) takes nothing until it is started. */
+        size_t n = p->ld.stopped ? 0 : ldisc_write(&p->ld, src + done, len - done);
         done += n;
         if (n > 0) {
             waitq_wake(&p->mwq, POLLIN | POLLRDNORM, 0);
@@ -590,8 +583,10 @@ static uint32_t master_poll(struct file *f, uint32_t events, struct vfs_poll_tab
     vfs_poll_wait(pt, &p->mwq);
     uint32_t mask = 0;
     pthread_mutex_lock(&p->lock);
-    if (ldisc_out_avail(&p->ld))
+    if (ldisc_out_readable(&p->ld))
         mask |= POLLIN | POLLRDNORM;
+    if (p->packet && p->ld.pktstatus)
+        mask |= POLLPRI | POLLIN | POLLRDNORM;
     if (ldisc_in_room(&p->ld))
         mask |= POLLOUT | POLLWRNORM;
     if (p->replica_opened && p->replicas == 0)
@@ -612,7 +607,7 @@ static uint32_t replica_poll(struct file *f, uint32_t events, struct vfs_poll_ta
     else {
         if (ldisc_readable(&p->ld))
             mask |= POLLIN | POLLRDNORM;
-        if (ldisc_out_room(&p->ld))
+        if (ldisc_out_room(&p->ld) && !p->ld.stopped)
             mask |= POLLOUT | POLLWRNORM;
     }
     pthread_mutex_unlock(&p->lock);
@@ -626,8 +621,6 @@ static void master_release(struct file *f)
         return;
     pthread_mutex_lock(&p->lock);
     p->master_closed = true;
-    int sid = p->sid, fg = p->fg_pgid;
-    p->sid = p->fg_pgid = 0;
     waitq_wake(&p->swq, 0, 0);
     waitq_wake(&p->mwq, 0, 0);
     pthread_mutex_unlock(&p->lock);
@@ -637,7 +630,7 @@ static void master_release(struct file *f)
         d->ptys[p->index] = NULL;
     pthread_mutex_unlock(&d->lock);
     forget_dentry(d, p);
-    signal_hangup(sid, fg);
+    tty_hangup(&p->tty); /* the replica hangs up: its session loses it */
     f->priv = NULL;
     pty_put(p);
 }
@@ -660,6 +653,7 @@ static void replica_release(struct file *f)
 /* The requests both ends share: termios, window size, flushing. */
 static long common_ioctl(struct pty *p, struct mm *mm, unsigned cmd, uint64_t arg, bool master)
 {
+    struct task *t = task_current();
     switch (cmd) {
     case TCGETS: {
         pthread_mutex_lock(&p->lock);
@@ -670,13 +664,20 @@ static long common_ioctl(struct pty *p, struct mm *mm, unsigned cmd, uint64_t ar
     case TCSETS:
     case TCSETSW:
     case TCSETSF: {
+        /* Either end sets the replica's termios: a background process of
+         * its session gets SIGTTOU first (Linux's tty_check_change). */
+        long c = tty_job_check(t, &p->tty, SIGTTOU, true);
+        if (c < 0)
+            return c;
         struct ldisc_termios tm;
         int r = mm_copy_in(mm, arg, &tm, sizeof(tm));
         if (r < 0)
             return r;
         pthread_mutex_lock(&p->lock);
-        if (cmd == TCSETSF)
+        if (cmd == TCSETSF) {
             ldisc_flush_in(&p->ld);
+            p->ld.pktstatus |= TIOCPKT_FLUSHREAD;
+        }
         ldisc_set_termios(&p->ld, &tm);
         waitq_wake(&p->swq, 0, 0);
         waitq_wake(&p->mwq, 0, 0);
@@ -697,15 +698,14 @@ static long common_ioctl(struct pty *p, struct mm *mm, unsigned cmd, uint64_t ar
         pthread_mutex_lock(&p->lock);
         bool changed = memcmp(&w, &p->ws, sizeof(w)) != 0;
         p->ws = w;
-        int fg = p->fg_pgid;
         pthread_mutex_unlock(&p->lock);
         if (changed)
-            tty_signal_pgrp(fg, SIGBIT(SIGWINCH));
+            tty_signal_fg(&p->tty, SIGBIT(SIGWINCH));
         return 0;
     }
     case FIONREAD: {
         pthread_mutex_lock(&p->lock);
-        int n = (int)(master ? ldisc_out_avail(&p->ld) : ldisc_in_avail(&p->ld));
+        int n = (int)(master ? ldisc_out_readable(&p->ld) : ldisc_in_avail(&p->ld));
         pthread_mutex_unlock(&p->lock);
         return mm_copy_out(mm, arg, &n, sizeof(n));
     }
@@ -718,6 +718,11 @@ static long common_ioctl(struct pty *p, struct mm *mm, unsigned cmd, uint64_t ar
         return mm_copy_out(mm, arg, &n, sizeof(n));
     }
     case TCFLSH: {
+        if (!master) {
+            long c = tty_job_check(t, &p->tty, SIGTTOU, true);
+            if (c < 0)
+                return c;
+        }
         if (arg > TCIOFLUSH)
             return -EINVAL;
         /* TCIFLUSH is the caller's input: the replica's input queue, or
@@ -729,6 +734,8 @@ static long common_ioctl(struct pty *p, struct mm *mm, unsigned cmd, uint64_t ar
             ldisc_flush_in(&p->ld);
         if (master ? in : out)
             ldisc_flush_out(&p->ld);
+        if (!master) /* the master in packet mode hears of the replica's flushes */
+            p->ld.pktstatus |= (in ? TIOCPKT_FLUSHREAD : 0) | (out ? TIOCPKT_FLUSHWRITE : 0);
         waitq_wake(&p->swq, 0, 0);
         waitq_wake(&p->mwq, 0, 0);
         pthread_mutex_unlock(&p->lock);
@@ -744,62 +751,53 @@ static long common_ioctl(struct pty *p, struct mm *mm, unsigned cmd, uint64_t ar
     }
 }
 
-static long job_ioctl(struct pty *p, struct mm *mm, unsigned cmd, uint64_t arg, bool master)
+/* The devpts mount to open the replica through: the master's, or (for a
+ * master opened through a bind mount of ptmx alone) any mount of devpts's
+ * root (mounts are never removed: no reference needed). */
+static struct mount *devpts_mount_of(const struct file *mf)
+{
+    struct devpts *d = g_devpts;
+    struct mount *m = mf->path.mnt;
+    if (m && m->fs == &d->fs && m->root == d->root)
+        return m;
+    for (m = vfs_mounts_newest(); m; m = m->next)
+        if (m->fs == &d->fs && m->root == d->root)
+            return m;
+    return NULL;
+}
+
+/* TIOCGPTPEER: opens the replica with open(2) flags (access mode,
+ * O_NOCTTY, O_NONBLOCK, O_CLOEXEC) without looking its name up in the
+ * caller's namespace, as Linux's ptm_open_peer: no permission check, and
+ * without O_NOCTTY a session leader may take it as its terminal. Returns
+ * the new fd. */
+static long open_peer(struct file *mf, struct pty *p, int flags)
 {
     struct task *t = task_current();
-    struct tty_ids me = tty_ids_of(t);
-    pthread_mutex_lock(&p->lock);
-    int sid = p->sid, fg = p->fg_pgid;
-    pthread_mutex_unlock(&p->lock);
-    bool mine = sid && sid == me.sid;
-    switch (cmd) {
-    case TIOCGPGRP:
-        if (!master && !mine)
-            return -ENOTTY;
-        return mm_copy_out(mm, arg, &fg, sizeof(fg));
-    case TIOCGSID:
-        if (!sid || (!master && !mine))
-            return -ENOTTY;
-        return mm_copy_out(mm, arg, &sid, sizeof(sid));
-    case TIOCSPGRP: {
-        int pg;
-        int r = mm_copy_in(mm, arg, &pg, sizeof(pg));
-        if (r < 0)
-            return r;
-        if (!mine)
-            return -ENOTTY;
-        if (pg < 0)
-            return -EINVAL;
-        if (!tty_pgrp_in_session(pg, sid))
-            return -EPERM;
-        pthread_mutex_lock(&p->lock);
-        if (p->sid == sid)
-            p->fg_pgid = pg;
-        pthread_mutex_unlock(&p->lock);
-        return 0;
-    }
-    case TIOCSCTTY: {
-        if (master)
-            return -ENOTTY;
-        bool admin = t && (t->creds.cap_effective & (1ull << CAP_SYS_ADMIN_BIT));
-        return acquire_ctty(p, t, arg == 1 && admin);
-    }
-    case TIOCNOTTY:
-        if (master || !mine)
-            return -ENOTTY;
-        if (me.tgid == me.sid) {
-            /* The session leader gives the terminal up: its foreground
-             * group is told. */
-            pthread_mutex_lock(&p->lock);
-            if (p->sid == sid)
-                p->sid = p->fg_pgid = 0;
-            pthread_mutex_unlock(&p->lock);
-            tty_signal_pgrp(fg, SIGBIT(SIGHUP) | SIGBIT(SIGCONT));
-        }
-        return 0;
-    default:
-        return -ENOTTY;
-    }
+    struct mount *m = devpts_mount_of(mf);
+    if (!t || !m)
+        return -EIO;
+    char name[16];
+    snprintf(name, sizeof(name), "%d", p->index);
+    struct vfs_walk_ctx ctx = {
+        .root = {m, m->root},
+        .start = {m, m->root},
+        .uid = t->creds.fsuid,
+        .gid = t->creds.fsgid,
+    };
+    struct vfs_path rp;
+    int r = vfs_walk(&ctx, name, 0, &rp);
+    if (r < 0)
+        return r == -ENOENT ? -EIO : r;
+    struct file *nf;
+    r = vfs_open_path(&rp, flags & ~O_CLOEXEC, &nf);
+    path_put(&rp);
+    if (r < 0)
+        return r;
+    int fd = fdt_install(t->fdt, 0, nf, (flags & O_CLOEXEC) ? FDT_CLOEXEC : 0,
+                         (int)task_rlimit_cur(t, RLIMIT_NOFILE));
+    file_put(nf);
+    return fd;
 }
 
 static long master_ioctl(struct file *f, struct mm *mm, unsigned cmd, uint64_t arg)
@@ -826,14 +824,37 @@ static long master_ioctl(struct file *f, struct mm *mm, unsigned cmd, uint64_t a
         pthread_mutex_unlock(&p->lock);
         return mm_copy_out(mm, arg, &v, sizeof(v));
     }
-    case TIOCGPGRP:
-    case TIOCGSID:
-    case TIOCSPGRP:
-    case TIOCSCTTY:
-    case TIOCNOTTY:
-        return job_ioctl(p, mm, cmd, arg, true);
-    default:
-        return common_ioctl(p, mm, cmd, arg, true);
+    case TIOCPKT: {
+        int v;
+        int r = mm_copy_in(mm, arg, &v, sizeof(v));
+        if (r < 0)
+            return r;
+        pthread_mutex_lock(&p->lock);
+        if (v && !p->packet)
+            p->ld.pktstatus = 0; /* only what happens from now on */
+        p->packet = v != 0;
+        pthread_mutex_unlock(&p->lock);
+        return 0;
+    }
+    case TIOCGPKT: {
+        pthread_mutex_lock(&p->lock);
+        int v = p->packet;
+        pthread_mutex_unlock(&p->lock);
+        return mm_copy_out(mm, arg, &v, sizeof(v));
+    }
+    case TIOCSIG: {
+        int sig = (int)arg;
+        if (sig != SIGINT && sig != SIGQUIT && sig != SIGTSTP)
+            return -EINVAL;
+        tty_signal_fg(&p->tty, SIGBIT(sig));
+        return 0;
+    }
+    case TIOCGPTPEER:
+        return open_peer(f, p, (int)arg);
+    default: {
+        long r = tty_jobctrl_ioctl(&p->tty, task_current(), mm, cmd, arg, true, file_readable(f));
+        return r != -TTY_ENOIOCTLCMD ? r : common_ioctl(p, mm, cmd, arg, true);
+    }
     }
 }
 
@@ -845,16 +866,10 @@ static long replica_ioctl(struct file *f, struct mm *mm, unsigned cmd, uint64_t 
     pthread_mutex_unlock(&p->lock);
     if (hung)
         return cmd == TIOCSPGRP ? -ENOTTY : -EIO;
-    switch (cmd) {
-    case TIOCGPGRP:
-    case TIOCGSID:
-    case TIOCSPGRP:
-    case TIOCSCTTY:
-    case TIOCNOTTY:
-        return job_ioctl(p, mm, cmd, arg, false);
-    default:
-        return common_ioctl(p, mm, cmd, arg, false);
-    }
+    if (cmd == TIOCGPTPEER)
+        return -EIO; /* only a master has a peer to open */
+    long r = tty_jobctrl_ioctl(&p->tty, task_current(), mm, cmd, arg, false, file_readable(f));
+    return r != -TTY_ENOIOCTLCMD ? r : common_ioctl(p, mm, cmd, arg, false);
 }
 
 static const struct file_ops g_master_ops = {

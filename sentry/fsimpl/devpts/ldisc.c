@@ -4,6 +4,7 @@
 
 #include <signal.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <termios.h>
 
 #include "sentry/kernel/kernel.h"
@@ -128,10 +129,16 @@ size_t ldisc_write(struct ldisc *l, const uint8_t *buf, size_t n)
     return i;
 }
 
+size_t ldisc_out_readable(const struct ldisc *l)
+{
+    return l->stopped ? l->out_stop - l->out_tail : ldisc_out_avail(l);
+}
+
 size_t ldisc_out_read(struct ldisc *l, uint8_t *buf, size_t len)
 {
+    size_t avail = ldisc_out_readable(l);
     size_t n = 0;
-    while (n < len && l->out_tail != l->out_head)
+    while (n < len && n < avail)
         buf[n++] = l->out[l->out_tail++ & OUT_MASK];
     return n;
 }
@@ -139,6 +146,24 @@ size_t ldisc_out_read(struct ldisc *l, uint8_t *buf, size_t len)
 void ldisc_flush_out(struct ldisc *l)
 {
     l->out_tail = l->out_head;
+    l->out_stop = l->out_head;
+}
+
+void ldisc_stop(struct ldisc *l)
+{
+    if (l->stopped)
+        return;
+    l->stopped = true;
+    l->out_stop = l->out_head;
+    l->pktstatus = (uint8_t)((l->pktstatus & ~TIOCPKT_START) | TIOCPKT_STOP);
+}
+
+void ldisc_start(struct ldisc *l)
+{
+    if (!l->stopped)
+        return;
+    l->stopped = false;
+    l->pktstatus = (uint8_t)((l->pktstatus & ~TIOCPKT_STOP) | TIOCPKT_START);
 }
 
 /* ---- echo --------------------------------------------------------------- */
@@ -302,7 +327,10 @@ static bool in_special(struct ldisc *l, uint8_t *cp, uint64_t *sigs)
         if (!(t->c_lflag & NOFLSH)) {
             ldisc_flush_in(l);
             ldisc_flush_out(l);
+            l->pktstatus |= TIOCPKT_FLUSHREAD | TIOCPKT_FLUSHWRITE;
         }
+        if (t->c_iflag & IXON)
+            ldisc_start(l);
         if (t->c_lflag & ECHO)
             echo_char(l, c);
         return true;
@@ -350,17 +378,35 @@ static bool in_special(struct ldisc *l, uint8_t *cp, uint64_t *sigs)
     return false;
 }
 
+/* VSTART or VSTOP under IXON. */
+static bool is_flow_char(const struct ldisc_termios *t, uint8_t c)
+{
+    return (t->c_iflag & IXON) && c != _POSIX_VDISABLE &&
+           (c == t->c_cc[VSTART] || c == t->c_cc[VSTOP]);
+}
+
 size_t ldisc_receive(struct ldisc *l, const uint8_t *buf, size_t n, uint64_t *sigs)
 {
     const struct ldisc_termios *t = &l->t;
     size_t i;
     for (i = 0; i < n; i++) {
-        size_t room = ldisc_in_room(l);
-        if (room == 0)
-            break;
         uint8_t c = buf[i];
         if (t->c_iflag & ISTRIP)
             c &= 0x7f;
+        if (!l->lnext && is_flow_char(t, c)) {
+            /* Taken even when the queue is full (Linux looks ahead for
+             * them), never queued or echoed. */
+            if (c == t->c_cc[VSTART])
+                ldisc_start(l);
+            else
+                ldisc_stop(l);
+            continue;
+        }
+        size_t room = ldisc_in_room(l);
+        if (room == 0)
+            break;
+        if (l->stopped && (t->c_iflag & IXON) && (t->c_iflag & IXANY))
+            ldisc_start(l); /* any other byte restarts the output */
         if (l->lnext)
             l->lnext = false; /* a literal byte: no special meaning */
         else if (in_special(l, &c, sigs))
@@ -420,9 +466,24 @@ size_t ldisc_read(struct ldisc *l, uint8_t *buf, size_t len)
     return n;
 }
 
+/* Linux's pty_set_termios: the master in packet mode learns whether ^S/^Q
+ * are the flow-control characters now. */
+static bool std_flow(const struct ldisc_termios *t)
+{
+    return (t->c_iflag & IXON) && t->c_cc[VSTOP] == 023 && t->c_cc[VSTART] == 021;
+}
+
 void ldisc_set_termios(struct ldisc *l, const struct ldisc_termios *t)
 {
     bool was_canon = l->t.c_lflag & ICANON;
+    bool old_flow = std_flow(&l->t), new_flow = std_flow(t);
+    if (old_flow != new_flow)
+        l->pktstatus = (uint8_t)((l->pktstatus & ~(TIOCPKT_DOSTOP | TIOCPKT_NOSTOP)) |
+                                 (new_flow ? TIOCPKT_DOSTOP : TIOCPKT_NOSTOP));
+    if ((l->t.c_lflag | t->c_lflag) & EXTPROC)
+        l->pktstatus |= TIOCPKT_IOCTL;
+    if ((l->t.c_iflag & IXON) && !(t->c_iflag & IXON))
+        ldisc_start(l); /* no one could start it again */
     l->t = *t;
     bool canon = t->c_lflag & ICANON;
     if (was_canon == canon)

@@ -38,6 +38,17 @@ struct ldisc {
     uint32_t out_head, out_tail;
     uint32_t column; /* of the output, for echoing erased tabs */
     bool lnext;      /* the next input byte is literal (VLNEXT) */
+    /* Flow control (IXON): output stopped by VSTOP (Linux's stop_tty).
+     * What the replica wrote before stays readable by the master, up to
+     * out_stop; echoes queued later are held until VSTART (or, with IXANY,
+     * any byte) starts it again. The pty blocks replica writers meanwhile. */
+    bool stopped;
+    uint32_t out_stop;
+    /* Packet-mode (TIOCPKT) events not yet read by the master: the
+     * TIOCPKT_* bits of flushes, stops and starts, flow-control mode
+     * changes. Always recorded; the pty clears them when packet mode is
+     * turned on and reports them only in packet mode. */
+    uint8_t pktstatus;
 };
 
 #define LDISC_F_DELIM 1 /* ends a canonical line (read and returned) */
@@ -46,9 +57,10 @@ struct ldisc {
 /* A fresh discipline with Linux's default termios for a pty. */
 void ldisc_init(struct ldisc *l);
 
-/* Input from the master: processes up to n bytes (ISTRIP, IGNCR, ICRNL,
- * INLCR, ISIG, canonical editing, echo). Stops early when the input queue
- * has no room (the caller waits for the reader); returns the bytes taken.
+/* Input from the master: processes up to n bytes (ISTRIP, IXON/IXANY flow
+ * control, IGNCR, ICRNL, INLCR, ISIG, canonical editing, echo). Stops early
+ * when the input queue has no room (the caller waits for the reader; VSTART
+ * and VSTOP are still taken); returns the bytes taken.
  * *sigs gets the SIGBIT()s of the signals ISIG generated (for the
  * foreground process group). */
 size_t ldisc_receive(struct ldisc *l, const uint8_t *buf, size_t n, uint64_t *sigs);
@@ -69,12 +81,21 @@ size_t ldisc_in_room(const struct ldisc *l);
  * and queues for the master; stops when the output queue is full; returns
  * the bytes of buf taken. */
 size_t ldisc_write(struct ldisc *l, const uint8_t *buf, size_t n);
+/* Bytes in the output queue (held ones included). */
 size_t ldisc_out_avail(const struct ldisc *l);
 size_t ldisc_out_room(const struct ldisc *l);
-/* Master read. */
+/* Bytes the master may read now (not those held by a stop). */
+size_t ldisc_out_readable(const struct ldisc *l);
+/* Master read (of the readable bytes). */
 size_t ldisc_out_read(struct ldisc *l, uint8_t *buf, size_t len);
 
-/* TCSETS*: installs t (switching ICANON moves queued input as Linux). */
+/* TCSETS*: installs t (switching ICANON moves queued input as Linux;
+ * clearing IXON restarts stopped output; a change of flow-control mode is
+ * a TIOCPKT_DOSTOP/NOSTOP event). */
 void ldisc_set_termios(struct ldisc *l, const struct ldisc_termios *t);
+/* Flushes (no packet-mode event: the caller records the one Linux makes). */
 void ldisc_flush_in(struct ldisc *l);
 void ldisc_flush_out(struct ldisc *l);
+/* Output flow control (Linux's stop_tty/start_tty, TIOCPKT_STOP/START). */
+void ldisc_stop(struct ldisc *l);
+void ldisc_start(struct ldisc *l);

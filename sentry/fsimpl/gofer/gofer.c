@@ -191,6 +191,25 @@ static ssize_t gf_write(struct file *f, const void *buf, size_t len, int64_t off
     return r < 0 ? -errno : r;
 }
 
+/* O_APPEND: at the host file's size, read under the inode lock held for the
+ * write, so the sandbox's appenders do not overlap (the host fd is shared
+ * and not O_APPEND). */
+static ssize_t gf_append(struct file *f, const void *buf, size_t len, int64_t *off)
+{
+    struct gofer_file *g = f->priv;
+    pthread_mutex_lock(&f->inode->lock);
+    struct stat st;
+    ssize_t r = fstat(g->fd, &st) < 0 ? -errno : 0;
+    if (r == 0) {
+        *off = st.st_size;
+        r = pwrite(g->fd, buf, len, st.st_size);
+        if (r < 0)
+            r = -errno;
+    }
+    pthread_mutex_unlock(&f->inode->lock);
+    return r;
+}
+
 static int gf_fsync(struct file *f)
 {
     struct gofer_file *g = f->priv;
@@ -210,6 +229,7 @@ static void gf_release(struct file *f)
 static const struct file_ops g_reg_ops = {
     .read = gf_read,
     .write = gf_write,
+    .append = gf_append,
     .llseek = vfs_generic_llseek,
     .fsync = gf_fsync,
     .mmap = gf_mmap,

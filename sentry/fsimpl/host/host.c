@@ -2,7 +2,16 @@
  *
  * The host fd keeps its own offset; read/write use it directly so shell
  * redirections behave as on Linux. ioctl forwards the tty requests a
- * program needs to the host terminal (TCGETS, TCSETS*, TIOCGWINSZ...). */
+ * program needs to the host terminal (TCGETS, TCSETS*, TIOCGWINSZ...); job
+ * control (the terminal's session and foreground group, the processes'
+ * controlling terminal) is the kernel's (sentry/kernel/tty.h). Not done: a
+ * session leader's exit hangs the session up (SIGHUP to the foreground
+ * group, the terminal lost) but not the host terminal itself (Linux's
+ * vhangup of a real tty: its open files would read EOF); a write with
+ * TOSTOP from a background process gets no SIGTTOU.
+ *
+ * Locking: g_tty_lock (a leaf) guards the list of host terminals, their
+ * references and their open files; kernel.lock is never taken under it. */
 #include "sentry/fsimpl/host/host.h"
 
 #include <pthread.h>
@@ -11,6 +20,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
@@ -28,43 +38,117 @@ struct kernel_termios {
 };
 _Static_assert(sizeof(struct kernel_termios) == 36, "termios layout");
 
+struct host_tty;
+
 struct hostfile {
     int fd;
     bool tty;
-    dev_t rdev; /* the terminal, for its job-control state */
+    struct host_tty *ht;       /* the terminal (ttys only): a reference */
+    struct hostfile *tty_next; /* on ht->files (g_tty_lock) */
 };
 
-/* Job control state of a host terminal seen by the sandbox: its session and
- * foreground process group (sentry ids). All stdio files on one terminal
- * share it. Lock: g_tty_lock (leaf). */
-struct tty_state {
+/* A host terminal seen by the sandbox, found by device number: the kernel's
+ * job-control state of it and the open files on it (a new one for
+ * /dev/tty duplicates one of their fds). It goes with its last reference
+ * (its files, the processes whose controlling terminal it is), so a
+ * terminal the sandbox no longer uses is not kept open. */
+struct host_tty {
+    struct tty tty;
     dev_t rdev;
-    int sid;
-    int fg_pgid;
+    int refs;
+    struct hostfile *files;
+    struct host_tty *next;
 };
 static pthread_mutex_t g_tty_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct tty_state g_ttys[4];
-static int g_nttys;
+static struct host_tty *g_ttys; /* oldest first */
 
-static struct tty_state *tty_of(dev_t rdev)
+static const struct tty_ops g_host_tty_ops;
+
+/* Links h to the terminal rdev (made if new) with a reference. */
+static struct host_tty *host_tty_attach(dev_t rdev, struct hostfile *h)
 {
-    for (int i = 0; i < g_nttys; i++)
-        if (g_ttys[i].rdev == rdev)
-            return &g_ttys[i];
-    if (g_nttys == (int)(sizeof(g_ttys) / sizeof(g_ttys[0])))
-        return NULL;
-    struct tty_state *t = &g_ttys[g_nttys++];
-    t->rdev = rdev;
-    t->sid = 1; /* the container's init session until someone else takes it */
-    t->fg_pgid = 1;
-    return t;
+    pthread_mutex_lock(&g_tty_lock);
+    struct host_tty **pp = &g_ttys;
+    while (*pp && (*pp)->rdev != rdev)
+        pp = &(*pp)->next;
+    struct host_tty *ht = *pp;
+    if (!ht) {
+        ht = calloc(1, sizeof(*ht));
+        if (ht) {
+            tty_init(&ht->tty, &g_host_tty_ops, rdev);
+            ht->rdev = rdev;
+            *pp = ht;
+        }
+    }
+    if (ht) {
+        ht->refs++;
+        h->tty_next = ht->files;
+        ht->files = h;
+    }
+    pthread_mutex_unlock(&g_tty_lock);
+    return ht;
+}
+
+static struct host_tty *ht_of(struct tty *tty)
+{
+    return (struct host_tty *)((char *)tty - offsetof(struct host_tty, tty));
+}
+
+static void ht_get(struct tty *tty)
+{
+    pthread_mutex_lock(&g_tty_lock);
+    ht_of(tty)->refs++;
+    pthread_mutex_unlock(&g_tty_lock);
+}
+
+/* Also under kernel.lock (a controlling terminal dropped): g_tty_lock is a
+ * leaf. */
+static void ht_put(struct tty *tty)
+{
+    struct host_tty *ht = ht_of(tty);
+    pthread_mutex_lock(&g_tty_lock);
+    bool last = --ht->refs == 0;
+    if (last)
+        for (struct host_tty **pp = &g_ttys; *pp; pp = &(*pp)->next)
+            if (*pp == ht) {
+                *pp = ht->next;
+                break;
+            }
+    pthread_mutex_unlock(&g_tty_lock);
+    if (last)
+        free(ht);
+}
+
+/* Unlinks h from its terminal and drops its reference. */
+static void host_tty_detach(struct hostfile *h)
+{
+    struct host_tty *ht = h->ht;
+    if (!ht)
+        return;
+    pthread_mutex_lock(&g_tty_lock);
+    for (struct hostfile **pp = &ht->files; *pp; pp = &(*pp)->tty_next)
+        if (*pp == h) {
+            *pp = h->tty_next;
+            break;
+        }
+    pthread_mutex_unlock(&g_tty_lock);
+    h->ht = NULL;
+    ht_put(&ht->tty);
 }
 
 int hostfile_tty_foreground(void)
 {
     pthread_mutex_lock(&g_tty_lock);
-    int pg = g_nttys ? g_ttys[0].fg_pgid : 0;
+    struct host_tty *ht = g_ttys;
+    if (ht)
+        ht->refs++;
     pthread_mutex_unlock(&g_tty_lock);
+    if (!ht)
+        return 0;
+    pthread_mutex_lock(&g_kernel->lock);
+    int pg = ht->tty.fg_pgid;
+    pthread_mutex_unlock(&g_kernel->lock);
+    ht_put(&ht->tty);
     return pg;
 }
 
@@ -80,13 +164,9 @@ static int host_fd_of(struct file *f)
  * when it ignores or blocks it). */
 static long tty_check_read(struct hostfile *h, struct task *t)
 {
-    if (!h->tty || !t)
+    if (!h->ht || !t)
         return 0;
-    pthread_mutex_lock(&g_tty_lock);
-    struct tty_state *ts = tty_of(h->rdev);
-    int fg = ts ? ts->fg_pgid : 0, sid = ts ? ts->sid : 0;
-    pthread_mutex_unlock(&g_tty_lock);
-    return tty_job_check(t, sid, fg, SIGTTIN, false);
+    return tty_job_check(t, &h->ht->tty, SIGTTIN, false);
 }
 
 /* Unless f is non-blocking, waits until the host fd is ready for events
@@ -197,6 +277,11 @@ static long host_ioctl(struct file *f, struct mm *mm, unsigned cmd, uint64_t arg
     case TCSETS:
     case TCSETSW:
     case TCSETSF: {
+        if (h->ht) { /* a background process changing it: SIGTTOU first */
+            long c = tty_job_check(task_current(), &h->ht->tty, SIGTTOU, true);
+            if (c < 0)
+                return c;
+        }
         struct kernel_termios t;
         int r = mm_copy_in(mm, arg, &t, sizeof(t));
         if (r < 0)
@@ -216,52 +301,13 @@ static long host_ioctl(struct file *f, struct mm *mm, unsigned cmd, uint64_t arg
             return r;
         return ioctl(h->fd, TIOCSWINSZ, &w) < 0 ? -errno : 0;
     }
-    case TIOCGPGRP:
-    case TIOCGSID: {
-        pthread_mutex_lock(&g_tty_lock);
-        struct tty_state *ts = tty_of(h->rdev);
-        int v = !ts ? 0 : cmd == TIOCGPGRP ? ts->fg_pgid : ts->sid;
-        pthread_mutex_unlock(&g_tty_lock);
-        return mm_copy_out(mm, arg, &v, sizeof(v));
+    default: {
+        if (!h->ht)
+            return -ENOTTY;
+        long r = tty_jobctrl_ioctl(&h->ht->tty, task_current(), mm, cmd, arg, false,
+                                   (f->flags & O_ACCMODE) != O_WRONLY);
+        return r == -TTY_ENOIOCTLCMD ? -ENOTTY : r;
     }
-    case TIOCSPGRP: {
-        int pg;
-        int r = mm_copy_in(mm, arg, &pg, sizeof(pg));
-        if (r < 0)
-            return r;
-        if (pg < 0)
-            return -EINVAL;
-        int sid = tty_ids_of(task_current()).sid;
-        bool exists = tty_pgrp_in_session(pg, sid);
-        pthread_mutex_lock(&g_tty_lock);
-        struct tty_state *ts = tty_of(h->rdev);
-        if (!ts || ts->sid != sid)
-            r = -ENOTTY;
-        else if (!exists)
-            r = -EPERM;
-        else
-            ts->fg_pgid = pg;
-        pthread_mutex_unlock(&g_tty_lock);
-        return r;
-    }
-    case TIOCSCTTY: {
-        /* A session leader takes the terminal as its controlling tty. */
-        struct task *t = task_current();
-        if (!t || t->tg->sid != t->tg->tgid)
-            return -EPERM;
-        pthread_mutex_lock(&g_tty_lock);
-        struct tty_state *ts = tty_of(h->rdev);
-        if (ts) {
-            ts->sid = t->tg->sid;
-            ts->fg_pgid = t->tg->pgid;
-        }
-        pthread_mutex_unlock(&g_tty_lock);
-        return 0;
-    }
-    case TIOCNOTTY:
-        return 0;
-    default:
-        return -ENOTTY;
     }
 }
 
@@ -290,6 +336,7 @@ static void host_release(struct file *f)
 {
     struct hostfile *h = f->priv;
     if (h) {
+        host_tty_detach(h);
         close(h->fd);
         free(h);
     }
@@ -319,7 +366,65 @@ static const struct file_ops g_host_stream_ops = {
     .stream = true,
 };
 
+/* A host terminal opened through /dev/tty: fstat shows /dev/tty's node (its
+ * inode), as Linux's. */
+static const struct file_ops g_host_ctty_ops = {
+    .read = host_read,
+    .write = host_write,
+    .ioctl = host_ioctl,
+    .fsync = host_fsync,
+    .poll = host_poll,
+    .release = host_release,
+    .stream = true,
+};
+
 static const struct inode_ops g_host_inode_ops = {0};
+
+/* /dev/tty on a host terminal: a new file on a duplicate of one of its
+ * open host fds (-EIO when the sandbox has none left). */
+static int ht_open(struct tty *tty, struct file *f, int flags)
+{
+    (void)flags;
+    struct host_tty *ht = ht_of(tty);
+    struct hostfile *h = calloc(1, sizeof(*h));
+    if (!h)
+        return -ENOMEM;
+    h->tty = true;
+    int err = -EIO;
+    pthread_mutex_lock(&g_tty_lock);
+    h->fd = ht->files ? fcntl(ht->files->fd, F_DUPFD_CLOEXEC, 3) : -1;
+    if (h->fd >= 0) {
+        h->ht = ht;
+        ht->refs++;
+        h->tty_next = ht->files;
+        ht->files = h;
+    } else if (ht->files) {
+        err = -errno;
+    }
+    pthread_mutex_unlock(&g_tty_lock);
+    if (h->fd < 0) {
+        free(h);
+        return err;
+    }
+    f->ops = &g_host_ctty_ops;
+    f->priv = h;
+    return 0;
+}
+
+static const struct tty_ops g_host_tty_ops = {
+    .get = ht_get,
+    .put = ht_put,
+    .open = ht_open,
+};
+
+void hostfile_spawn_ctty(struct file *f, struct thread_group *tg)
+{
+    if (!f || (f->ops != &g_host_ops && f->ops != &g_host_stream_ops))
+        return;
+    struct hostfile *h = f->priv;
+    if (h->ht)
+        tty_spawn_acquire(&h->ht->tty, tg);
+}
 
 int hostfile_new(int fd, int flags, struct file **out)
 {
@@ -331,15 +436,18 @@ int hostfile_new(int fd, int flags, struct file **out)
         return -ENOMEM;
     h->fd = fd;
     h->tty = isatty(fd);
-    h->rdev = st.st_rdev;
+    if (h->tty)
+        h->ht = host_tty_attach(st.st_rdev, h); /* NULL (out of memory): no job control */
     struct inode *ino = vfs_inode_new(&g_host_fs, &g_host_inode_ops, st.st_ino, st.st_mode, NULL);
     if (!ino) {
+        host_tty_detach(h);
         free(h);
         return -ENOMEM;
     }
     struct file *f = vfs_file_new(ino, NULL, flags);
     inode_put(ino);
     if (!f) {
+        host_tty_detach(h);
         free(h);
         return -ENOMEM;
     }

@@ -12,8 +12,9 @@
  * within a priority. Receivers wait on q->wq for POLLIN, senders for
  * POLLOUT; pollers register there too.
  *
- * Locking: g_ns.lock protects the entry list (taken under the root dentry's
- * lock by lookup/create/unlink, as the VFS calls them). q->lock protects a
+ * Locking: g_ns.lock protects the entry list, the queue count and the
+ * per-user RLIMIT_MSGQUEUE charges (taken under the root dentry's lock by
+ * lookup/create/unlink, as the VFS calls them; never held by queue_put). q->lock protects a
  * queue's messages, counts, notification and times; order q->lock ->
  * waitq lock. No application memory is touched and no signal is sent
  * under q->lock: the notification signal is sent after unlocking, under
@@ -29,12 +30,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sentry/kernel/creds.h"
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/waitq.h"
 
 #ifndef SI_MESGQ
 #define SI_MESGQ (-3)
 #endif
+#define MQ_CAP_SYS_RESOURCE 24
 /* Linux's st_size of a queue file (FILENT_SIZE). */
 #define MQ_FILE_SIZE 80
 
@@ -62,6 +65,17 @@ struct mqueue {
     /* Attributes. */
     uint32_t mode, uid, gid;
     struct timespec atime, mtime, ctime;
+    /* RLIMIT_MSGQUEUE accounting: the bytes charged to charged_uid (0
+     * bytes: not counted, nor in g_ns.nqueues). Set at creation. */
+    uint32_t charged_uid;
+    uint64_t charged_bytes;
+};
+
+/* Bytes of RLIMIT_MSGQUEUE charged per user (g_ns.lock). */
+struct mq_user {
+    uint32_t uid;
+    uint64_t bytes;
+    struct mq_user *next;
 };
 
 struct mq_entry {
@@ -81,6 +95,8 @@ static struct {
     struct mq_entry *entries;
     uint64_t next_ino;
     struct timespec root_time;
+    int nqueues;           /* queues that exist (fs.mqueue.queues_max) */
+    struct mq_user *users; /* RLIMIT_MSGQUEUE charges */
 } g_ns = {.once = PTHREAD_ONCE_INIT, .lock = PTHREAD_MUTEX_INITIALIZER};
 
 /* What mqueue_open asks of the create op (NULL: open(2) O_CREAT in a
@@ -126,10 +142,70 @@ static void queue_get(struct mqueue *q)
     __atomic_add_fetch(&q->refs, 1, __ATOMIC_RELAXED);
 }
 
+/* ---- accounting ------------------------------------------------------------ */
+
+/* x86-64 sizes Linux charges per message and per priority node. */
+#define MQ_MSG_MSG_SIZE 48   /* sizeof(struct msg_msg) */
+#define MQ_TREE_NODE_SIZE 48 /* sizeof(struct posix_msg_tree_node) */
+
+/* The bytes a queue pins (ipc/mqueue.c, mqueue_get_inode). The limits
+ * (at most HARD_MSGMAX x HARD_MSGSIZEMAX) keep it far from overflowing. */
+static uint64_t queue_bytes(long maxmsg, long msgsize)
+{
+    uint64_t m = (uint64_t)maxmsg;
+    uint64_t nodes = m < MQUEUE_PRIO_MAX ? m : MQUEUE_PRIO_MAX;
+    return m * MQ_MSG_MSG_SIZE + nodes * MQ_TREE_NODE_SIZE + m * (uint64_t)msgsize;
+}
+
+static struct mq_user **user_slot_locked(uint32_t uid)
+{
+    struct mq_user **pp = &g_ns.users;
+    while (*pp && (*pp)->uid != uid)
+        pp = &(*pp)->next;
+    return pp;
+}
+
+/* Charges bytes to uid: -EMFILE past limit (RLIMIT_MSGQUEUE's soft
+ * value), -ENOMEM. g_ns.lock held. */
+static int charge_locked(uint32_t uid, uint64_t bytes, uint64_t limit)
+{
+    struct mq_user **pp = user_slot_locked(uid);
+    uint64_t cur = *pp ? (*pp)->bytes : 0;
+    if (cur + bytes < cur || cur + bytes > limit)
+        return -EMFILE;
+    if (!*pp) {
+        *pp = calloc(1, sizeof(**pp));
+        if (!*pp)
+            return -ENOMEM;
+        (*pp)->uid = uid;
+    }
+    (*pp)->bytes += bytes;
+    return 0;
+}
+
+static void uncharge_locked(uint32_t uid, uint64_t bytes)
+{
+    struct mq_user **pp = user_slot_locked(uid);
+    struct mq_user *u = *pp;
+    if (!u)
+        return;
+    u->bytes -= bytes < u->bytes ? bytes : u->bytes;
+    if (!u->bytes) {
+        *pp = u->next;
+        free(u);
+    }
+}
+
 static void queue_put(struct mqueue *q)
 {
     if (!q || __atomic_sub_fetch(&q->refs, 1, __ATOMIC_ACQ_REL) != 0)
         return;
+    if (q->charged_bytes) {
+        pthread_mutex_lock(&g_ns.lock);
+        uncharge_locked(q->charged_uid, q->charged_bytes);
+        g_ns.nqueues--;
+        pthread_mutex_unlock(&g_ns.lock);
+    }
     while (q->head) {
         struct mq_msg *m = q->head;
         q->head = m->next;
@@ -191,16 +267,8 @@ static int root_getattr(struct inode *ino, struct vfs_attr *a)
 
 static int root_iterate(struct file *f, int64_t *pos, vfs_dirent_fn fn, void *arg)
 {
-    if (*pos == 0) {
-        if (!fn(arg, ".", f->inode->ino, DT_DIR, 1))
-            return 0;
-        *pos = 1;
-    }
-    if (*pos == 1) {
-        if (!fn(arg, "..", f->inode->ino, DT_DIR, 2))
-            return 0;
-        *pos = 2;
-    }
+    if (!vfs_emit_dots(pos, fn, arg, f->inode->ino, f->inode->ino))
+        return 0;
     pthread_mutex_lock(&g_ns.lock);
     int64_t i = 0;
     for (struct mq_entry *e = g_ns.entries; e; e = e->next, i++) {
@@ -248,37 +316,64 @@ static int root_create(struct inode *dir, const char *name, uint32_t mode,
 {
     if (strlen(name) > NAME_MAX)
         return -ENAMETOOLONG;
-    long maxmsg, msgsize;
-    int r = check_attr(tl_create, &maxmsg, &msgsize);
-    if (r < 0)
-        return r;
-    struct mqueue *q = queue_new(maxmsg, msgsize, mode, owner->uid, owner->gid);
+    /* The creator: its real uid is charged, against its RLIMIT_MSGQUEUE. */
+    struct task *t = task_current();
+    bool privileged =
+        tl_create ? tl_create->privileged : t && creds_capable(&t->creds, MQ_CAP_SYS_RESOURCE);
+    uint32_t ruid = t ? t->creds.ruid : 0;
+    uint64_t limit = t ? task_rlimit_cur(t, RLIMIT_MSGQUEUE) : UINT64_MAX;
     struct mq_entry *e = calloc(1, sizeof(*e));
     char *dup = strdup(name);
-    if (!q || !e || !dup) {
-        queue_put(q);
+    if (!e || !dup) {
         free(e);
         free(dup);
         return -ENOMEM;
     }
     e->name = dup;
-    e->q = q; /* the entry's reference */
-    pthread_mutex_lock(&g_ns.lock);
+    /* Linux's order: the number of queues, the attributes, the charge. */
+    long maxmsg = 0, msgsize = 0;
+    uint64_t bytes = 0;
+    struct mqueue *q = NULL;
     struct inode *ino = NULL;
+    pthread_mutex_lock(&g_ns.lock);
+    int r = 0;
     if (entry_find_locked(name))
         r = -EEXIST;
-    else {
-        q->ino = g_ns.next_ino++;
-        ino = queue_inode(q);
-        r = ino ? 0 : -ENOMEM;
+    else if (g_ns.nqueues >= MQUEUE_QUEUES_MAX && !privileged)
+        r = -ENOSPC;
+    if (r == 0)
+        r = check_attr(tl_create, &maxmsg, &msgsize);
+    if (r == 0) {
+        r = charge_locked(ruid, queue_bytes(maxmsg, msgsize), limit);
+        if (r == 0)
+            bytes = queue_bytes(maxmsg, msgsize); /* charged */
+    }
+    if (r == 0) {
+        q = queue_new(maxmsg, msgsize, mode, owner->uid, owner->gid);
+        if (q) {
+            q->charged_uid = ruid;
+            q->charged_bytes = bytes;
+            g_ns.nqueues++;
+            q->ino = g_ns.next_ino++;
+            ino = queue_inode(q);
+        }
+        if (!ino)
+            r = -ENOMEM;
     }
     if (r < 0) {
         pthread_mutex_unlock(&g_ns.lock);
         free(e->name);
         free(e);
-        queue_put(q);
+        if (q) /* gives the charge back (g_ns.lock dropped) */
+            queue_put(q);
+        else if (bytes) {
+            pthread_mutex_lock(&g_ns.lock);
+            uncharge_locked(ruid, bytes);
+            pthread_mutex_unlock(&g_ns.lock);
+        }
         return r;
     }
+    e->q = q; /* the entry's reference */
     /* Keep creation order for getdents. */
     struct mq_entry **pp = &g_ns.entries;
     while (*pp)

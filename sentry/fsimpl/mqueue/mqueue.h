@@ -17,9 +17,12 @@
 
 struct task;
 
-/* Linux's limits: MQ_PRIO_MAX, the defaults of a new queue, the most an
- * unprivileged creator may ask for (fs.mqueue.msg_max / msgsize_max) and
- * with CAP_SYS_RESOURCE (HARD_MSGMAX, HARD_MSGSIZEMAX). */
+/* Linux's limits: MQ_PRIO_MAX, the defaults of a new queue
+ * (fs.mqueue.msg_default / msgsize_default), the most an unprivileged
+ * creator may ask for (fs.mqueue.msg_max / msgsize_max) and with
+ * CAP_SYS_RESOURCE (HARD_MSGMAX, HARD_MSGSIZEMAX), and how many queues
+ * may exist unless the creator has CAP_SYS_RESOURCE (fs.mqueue.queues_max).
+ * Fixed: /proc/sys/fs/mqueue/ shows them read-only. */
 #define MQUEUE_PRIO_MAX 32768
 #define MQUEUE_MSG_DEFAULT 10
 #define MQUEUE_MSGSIZE_DEFAULT 8192
@@ -27,6 +30,7 @@ struct task;
 #define MQUEUE_MSGSIZE_MAX 8192
 #define MQUEUE_HARD_MSGMAX 65536
 #define MQUEUE_HARD_MSGSIZEMAX (16 << 20)
+#define MQUEUE_QUEUES_MAX 256
 
 /* The sandbox's instance (created on first use): new references. */
 int mqueue_fs_get(struct vfs_fs **fs, struct dentry **root);
@@ -35,7 +39,14 @@ int mqueue_fs_get(struct vfs_fs **fs, struct dentry **root);
  * (root and start are ignored). flags: O_ACCMODE, O_CREAT, O_EXCL,
  * O_NONBLOCK; mode: permission bits with the umask applied; attr: the
  * new queue's limits (NULL: defaults), checked against the hard limits when
- * privileged (CAP_SYS_RESOURCE) else against the unprivileged ones. */
+ * privileged (CAP_SYS_RESOURCE) else against the unprivileged ones.
+ * Creating a queue (here or by open(2) O_CREAT in a mounted mqueue
+ * directory) fails with -ENOSPC when MQUEUE_QUEUES_MAX exist (unless
+ * privileged), and with -EMFILE when the bytes it pins would take the
+ * calling task's real user past its RLIMIT_MSGQUEUE (Linux's accounting:
+ * maxmsg * (sizeof(struct msg_msg) + msgsize) + min(maxmsg, MQ_PRIO_MAX) *
+ * sizeof(struct posix_msg_tree_node); given back when the queue is gone:
+ * unlinked and closed). */
 int mqueue_open(const struct vfs_walk_ctx *ctx, const char *name, int flags, uint32_t mode,
                 const struct mq_attr *attr, bool privileged, struct file **out);
 /* mq_unlink: removes name (the queue lives on while open). */

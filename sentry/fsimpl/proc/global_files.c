@@ -16,6 +16,8 @@
 #include <sys/sysinfo.h>
 #include <unistd.h>
 
+#include "sentry/fsimpl/cgroupfs/cgroupfs.h"
+#include "sentry/fsimpl/mqueue/mqueue.h"
 #include "sentry/fsimpl/proc/internal.h"
 
 #define TABLE_ROOT 1
@@ -24,6 +26,7 @@
 #define TABLE_SYS_VM 9
 #define TABLE_SYS_FS 10
 #define TABLE_SYS_RANDOM 11
+#define TABLE_SYS_FS_MQUEUE 12
 #define TABLE_NET 31
 
 static char *g_cpuinfo;
@@ -302,8 +305,14 @@ static int gen_filesystems(const struct proc_node *n, struct file *f, FILE *out)
 {
     /* The filesystem types the sentry implements. */
     fputs("nodev\tsysfs\nnodev\ttmpfs\nnodev\tproc\nnodev\tdevtmpfs\nnodev\tdevpts\n"
-          "nodev\tmqueue\nnodev\t9p\n",
+          "nodev\tmqueue\nnodev\tcgroup\nnodev\t9p\n",
           out);
+    return 0;
+}
+
+static int gen_cgroups(const struct proc_node *n, struct file *f, FILE *out)
+{
+    cgroupfs_proc_cgroups(out);
     return 0;
 }
 
@@ -362,6 +371,7 @@ int proc_gen_mounts(struct file *f, const struct vfs_path *root, bool info, FILE
             return -ENOMEM;
         }
         if (strncmp(path, "(unreachable)", 13) != 0) {
+            char fsopts[64];
             const char *type = m->fs->type->name;
             const char *source = strcmp(type, "9p") == 0 ? "none" : type;
             if (info) {
@@ -371,12 +381,17 @@ int proc_gen_mounts(struct file *f, const struct vfs_path *root, bool info, FILE
                 put_escaped(out, path);
                 fputc(' ', out);
                 put_options(out, m->flags);
-                fprintf(out, " - %s %s %s\n", type, source, m->flags & MNT_RDONLY ? "ro" : "rw");
+                fprintf(out, " - %s %s %s", type, source, m->flags & MNT_RDONLY ? "ro" : "rw");
+                if (cgroupfs_mount_options(m->fs, fsopts, sizeof(fsopts)))
+                    fprintf(out, ",%s", fsopts);
+                fputc('\n', out);
             } else {
                 fprintf(out, "%s ", source);
                 put_escaped(out, path);
                 fprintf(out, " %s ", type);
                 put_options(out, m->flags);
+                if (cgroupfs_mount_options(m->fs, fsopts, sizeof(fsopts)))
+                    fprintf(out, ",%s", fsopts); /* the controllers */
                 fputs(" 0 0\n", out);
             }
         }
@@ -436,6 +451,20 @@ CONST_FILE(gen_mmap_min_addr, "65536\n")
 CONST_FILE(gen_pipe_max_size, "1048576\n")
 CONST_FILE(gen_nr_open, "1048576\n")
 CONST_FILE(gen_file_max, "9223372036854775807\n")
+
+/* fs.mqueue: the limits sentry/fsimpl/mqueue enforces (fixed, read-only). */
+#define NUMBER_FILE(fn, value)                                                                     \
+    static int fn(const struct proc_node *n, struct file *f, FILE *out)                            \
+    {                                                                                              \
+        fprintf(out, "%ld\n", (long)(value));                                                      \
+        return 0;                                                                                  \
+    }
+
+NUMBER_FILE(gen_mq_msg_default, MQUEUE_MSG_DEFAULT)
+NUMBER_FILE(gen_mq_msg_max, MQUEUE_MSG_MAX)
+NUMBER_FILE(gen_mq_msgsize_default, MQUEUE_MSGSIZE_DEFAULT)
+NUMBER_FILE(gen_mq_msgsize_max, MQUEUE_MSGSIZE_MAX)
+NUMBER_FILE(gen_mq_queues_max, MQUEUE_QUEUES_MAX)
 
 static int gen_hostname(const struct proc_node *n, struct file *f, FILE *out)
 {
@@ -534,8 +563,18 @@ static const struct proc_ent g_vm_ents[] = {
 };
 static const struct proc_dir g_vm_dir = TABLE(TABLE_SYS_VM, g_vm_ents);
 
+static const struct proc_ent g_mqueue_ents[] = {
+    FILE_ENT("msg_default", gen_mq_msg_default),
+    FILE_ENT("msg_max", gen_mq_msg_max),
+    FILE_ENT("msgsize_default", gen_mq_msgsize_default),
+    FILE_ENT("msgsize_max", gen_mq_msgsize_max),
+    FILE_ENT("queues_max", gen_mq_queues_max),
+};
+static const struct proc_dir g_mqueue_dir = TABLE(TABLE_SYS_FS_MQUEUE, g_mqueue_ents);
+
 static const struct proc_ent g_fs_ents[] = {
     FILE_ENT("file-max", gen_file_max),
+    DIR_ENT("mqueue", &g_mqueue_dir),
     FILE_ENT("nr_open", gen_nr_open),
     FILE_ENT("pipe-max-size", gen_pipe_max_size),
 };
@@ -554,6 +593,7 @@ static const struct proc_ent g_net_ents[] = {
 static const struct proc_dir g_net_dir = TABLE(TABLE_NET, g_net_ents);
 
 static const struct proc_ent g_root_ents[] = {
+    FILE_ENT("cgroups", gen_cgroups),
     FILE_ENT("cpuinfo", gen_cpuinfo),
     FILE_ENT("filesystems", gen_filesystems),
     FILE_ENT("loadavg", gen_loadavg),

@@ -101,6 +101,8 @@ bool proc_node_alive(const struct proc_node *n);
 struct proc_task {
     int tgid, tid;
     int ppid, pgid, sid;
+    unsigned tty_nr; /* controlling terminal (stat), 0: none */
+    int tpgid;       /* its foreground group, -1 without a terminal */
     char comm[16];
     char state; /* R S T Z X */
     int nr_threads;

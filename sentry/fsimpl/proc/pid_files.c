@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "sentry/fsimpl/cgroupfs/cgroupfs.h"
 #include "sentry/fsimpl/proc/internal.h"
 #include "sentry/kernel/seccomp.h"
 
@@ -85,8 +86,8 @@ static int gen_stat(const struct proc_node *n, struct file *f, FILE *out)
     mem_usage_of(pt.mm, &u);
     uint64_t rsslim = pt.rlimits[RLIMIT_RSS].rlim_cur;
     unsigned long long code = pt.mm ? 1 : 0; /* Linux's value when not permitted */
-    fprintf(out, "%d (%s) %c %d %d %d %d %d %u %lu %lu %lu %lu ", n->thread ? pt.tid : pt.tgid,
-            pt.comm, pt.state, pt.ppid, pt.pgid, pt.sid, 0 /* tty_nr */, -1 /* tpgid */,
+    fprintf(out, "%d (%s) %c %d %d %d %u %d %u %lu %lu %lu %lu ", n->thread ? pt.tid : pt.tgid,
+            pt.comm, pt.state, pt.ppid, pt.pgid, pt.sid, pt.tty_nr, pt.tpgid,
             0x400000u /* PF_RANDOMIZE */, 0ul, 0ul, 0ul, 0ul);
     fprintf(out, "%llu %llu %llu %llu %d %d %d %d %llu %llu %llu %llu ",
             (unsigned long long)ticks(pt.utime_ns), (unsigned long long)ticks(pt.stime_ns),
@@ -365,7 +366,10 @@ static int gen_maps(const struct proc_node *n, struct file *f, FILE *out)
     if (r < 0)
         return r;
     if (pt.mm) {
-        char *text = mm_maps_text(pt.mm);
+        struct vfs_path reader;
+        proc_reader_root(&reader);
+        char *text = mm_maps_text(pt.mm, &reader);
+        path_put(&reader);
         if (!text) {
             proc_task_release(&pt);
             return -ENOMEM;
@@ -444,9 +448,10 @@ static int gen_limits(const struct proc_node *n, struct file *f, FILE *out)
     return 0;
 }
 
+/* Every task is in the root cgroup of every hierarchy (cgroupfs). */
 static int gen_cgroup(const struct proc_node *n, struct file *f, FILE *out)
 {
-    fputs("0::/\n", out);
+    cgroupfs_proc_cgroup(out);
     return 0;
 }
 

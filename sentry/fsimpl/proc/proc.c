@@ -210,22 +210,6 @@ static ssize_t seq_write(struct file *f, const void *buf, size_t len, int64_t of
     return r < 0 ? r : (ssize_t)len;
 }
 
-static int64_t seq_llseek(struct file *f, int64_t off, int whence)
-{
-    int64_t base;
-    if (whence == SEEK_SET)
-        base = 0;
-    else if (whence == SEEK_CUR)
-        base = f->pos;
-    else
-        return -EINVAL; /* seq files have no end to seek from */
-    if (off > 0 && base > INT64_MAX - off)
-        return -EOVERFLOW;
-    if (base + off < 0)
-        return -EINVAL;
-    return base + off;
-}
-
 static void seq_release(struct file *f)
 {
     struct proc_file *pf = f->priv;
@@ -238,7 +222,7 @@ static void seq_release(struct file *f)
 static const struct file_ops g_seq_fops = {
     .read = seq_read,
     .write = seq_write,
-    .llseek = seq_llseek,
+    .llseek = vfs_seq_llseek,
     .release = seq_release,
 };
 
@@ -334,16 +318,8 @@ static int dir_iterate(struct file *f, int64_t *pos, vfs_dirent_fn fn, void *arg
     if (!proc_node_alive(d))
         return -ENOENT;
     const struct proc_dir *t = d->ent->dir;
-    if (*pos == 0) {
-        if (!fn(arg, ".", proc_node_ino(d), DT_DIR, 1))
-            return 0;
-        *pos = 1;
-    }
-    if (*pos == 1) {
-        if (!fn(arg, "..", d->parent_ino, DT_DIR, 2))
-            return 0;
-        *pos = 2;
-    }
+    if (!vfs_emit_dots(pos, fn, arg, proc_node_ino(d), d->parent_ino))
+        return 0;
     for (size_t i = 0; i < t->n_ents; i++) {
         int64_t p = 2 + (int64_t)i;
         if (p < *pos || !ent_visible(d, &t->ents[i]))

@@ -25,6 +25,7 @@
 #include <sys/sysmacros.h>
 
 #include "sentry/fsimpl/proc/internal.h"
+#include "sentry/kernel/tty.h"
 
 /* Thread group tgid (live or zombie), or NULL. kernel.lock held. */
 static struct thread_group *find_tg_locked(int tgid)
@@ -102,6 +103,7 @@ int proc_task_get(int tgid, int tid, unsigned want, struct proc_task *out)
     out->ppid = tg->parent ? tg->parent->tgid : 0;
     out->pgid = tg->pgid;
     out->sid = tg->sid;
+    tty_proc_locked(tg, &out->tty_nr, &out->tpgid);
     memcpy(out->comm, t->comm, sizeof(out->comm));
     out->comm[sizeof(out->comm) - 1] = '\0';
     out->nr_threads = tg->nr_threads;

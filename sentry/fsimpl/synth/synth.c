@@ -88,17 +88,8 @@ static int dir_iterate(struct file *f, int64_t *pos, vfs_dirent_fn fn, void *arg
 {
     struct synth_node *d = f->inode->priv;
     int64_t i = 0;
-    if (*pos == 0) {
-        if (!fn(arg, ".", d->ino, DT_DIR, 1))
-            return 0;
-        *pos = 1;
-    }
-    if (*pos == 1) {
-        uint64_t pino = d->parent ? d->parent->ino : d->ino;
-        if (!fn(arg, "..", pino, DT_DIR, 2))
-            return 0;
-        *pos = 2;
-    }
+    if (!vfs_emit_dots(pos, fn, arg, d->ino, d->parent ? d->parent->ino : d->ino))
+        return 0;
     for (struct synth_node *c = d->children; c; c = c->next, i++) {
         if (i + 2 < *pos)
             continue;

@@ -25,6 +25,7 @@
 #include <time.h>
 
 #include "sentry/kernel/kernel.h"
+#include "sentry/vfs/xattr.h"
 
 #define TMPFS_MAX_FILE_SIZE (1ll << 48) /* what the page tree covers */
 #define BOGO_DIRENT_SIZE 20             /* a directory's st_size per entry, as Linux */
@@ -173,6 +174,8 @@ struct tmpfs_node {
     uint64_t nframes;
     /* Symlinks (immutable). */
     char *target;
+    /* Extended attributes (inode->lock). */
+    struct vfs_xattr_store xattrs;
 };
 
 static const struct vfs_fs_type g_tmpfs_type = {.name = "tmpfs"};
@@ -532,9 +535,9 @@ static ssize_t reg_read(struct file *f, void *buf, size_t len, int64_t off)
     return (ssize_t)done;
 }
 
-static ssize_t reg_write(struct file *f, const void *buf, size_t len, int64_t off)
+/* Writes len bytes at off (inode lock held). */
+static ssize_t write_locked(struct inode *ino, const void *buf, size_t len, int64_t off)
 {
-    struct inode *ino = f->inode;
     struct tmpfs_node *n = node_of(ino);
     struct tmpfs *t = tfs_of(ino);
     struct memfile *mf = memfile_of();
@@ -548,17 +551,6 @@ static ssize_t reg_write(struct file *f, const void *buf, size_t len, int64_t of
         len = (size_t)(TMPFS_MAX_FILE_SIZE - off);
     if (!mf)
         return -ENOMEM;
-    pthread_mutex_lock(&ino->lock);
-    if (f->flags & O_APPEND) {
-        /* Atomic with other appenders: the end is read under the lock. */
-        off = n->size;
-        if (off >= TMPFS_MAX_FILE_SIZE) {
-            pthread_mutex_unlock(&ino->lock);
-            return -EFBIG;
-        }
-        if ((uint64_t)(TMPFS_MAX_FILE_SIZE - off) < len)
-            len = (size_t)(TMPFS_MAX_FILE_SIZE - off);
-    }
     size_t done = 0;
     int err = 0;
     while (done < len) {
@@ -593,8 +585,26 @@ static ssize_t reg_write(struct file *f, const void *buf, size_t len, int64_t of
             n->size = off + (int64_t)done;
         n->mtime = n->ctime = now();
     }
-    pthread_mutex_unlock(&ino->lock);
     return done ? (ssize_t)done : err;
+}
+
+static ssize_t reg_write(struct file *f, const void *buf, size_t len, int64_t off)
+{
+    pthread_mutex_lock(&f->inode->lock);
+    ssize_t r = write_locked(f->inode, buf, len, off);
+    pthread_mutex_unlock(&f->inode->lock);
+    return r;
+}
+
+/* O_APPEND: the end is read under the inode lock that the write holds, so
+ * appenders never overlap and the caller learns where its bytes went. */
+static ssize_t reg_append(struct file *f, const void *buf, size_t len, int64_t *off)
+{
+    pthread_mutex_lock(&f->inode->lock);
+    *off = node_of(f->inode)->size;
+    ssize_t r = write_locked(f->inode, buf, len, *off);
+    pthread_mutex_unlock(&f->inode->lock);
+    return r;
 }
 
 static int reg_fsync(struct file *f)
@@ -637,6 +647,7 @@ static int64_t reg_llseek(struct file *f, int64_t off, int whence)
 static const struct file_ops g_reg_ops = {
     .read = reg_read,
     .write = reg_write,
+    .append = reg_append,
     .llseek = reg_llseek,
     .fsync = reg_fsync,
     .mmap = reg_mmap,
@@ -654,17 +665,8 @@ static int dir_iterate(struct file *f, int64_t *pos, vfs_dirent_fn fn, void *arg
         pthread_mutex_unlock(&t->lock);
         return -ENOENT; /* a removed directory, as Linux's IS_DEADDIR */
     }
-    if (*pos == 0) {
-        if (!fn(arg, ".", ino->ino, DT_DIR, 1))
-            goto out;
-        *pos = 1;
-    }
-    if (*pos == 1) {
-        uint64_t pino = d->parent ? d->parent->ino : ino->ino;
-        if (!fn(arg, "..", pino, DT_DIR, 2))
-            goto out;
-        *pos = 2;
-    }
+    if (!vfs_emit_dots(pos, fn, arg, ino->ino, d->parent ? d->parent->ino : ino->ino))
+        goto out;
     for (struct tmpfs_dirent *e = d->head; e; e = e->next) {
         if ((int64_t)e->cookie < *pos)
             continue;
@@ -707,7 +709,7 @@ static int t_open(struct inode *ino, struct file *f, int flags)
         if (!ops)
             return -ENXIO; /* no such device */
         f->ops = ops;
-        return 0;
+        return ops->open ? ops->open(f, flags) : 0;
     }
     default:
         return -ENXIO; /* block devices (none), sockets; FIFOs are not openable yet */
@@ -1023,11 +1025,48 @@ static void t_release(struct inode *ino)
     t->inodes--;
     pthread_mutex_unlock(&t->lock);
     free(n->target);
+    vfs_xattr_store_free(&n->xattrs);
     free(n);
     ino->priv = NULL;
 }
 
+/* ---- extended attributes (inode->lock) ---------------------------------- */
+
+static ssize_t t_xattr_get(struct inode *ino, const char *name, void *buf, size_t size)
+{
+    pthread_mutex_lock(&ino->lock);
+    ssize_t r = vfs_xattr_store_get(&node_of(ino)->xattrs, name, buf, size);
+    pthread_mutex_unlock(&ino->lock);
+    return r;
+}
+
+static int t_xattr_set(struct inode *ino, const char *name, const void *value, size_t size,
+                       int flags)
+{
+    pthread_mutex_lock(&ino->lock);
+    int r = vfs_xattr_store_set(&node_of(ino)->xattrs, name, value, size, flags);
+    if (r == 0)
+        node_of(ino)->ctime = now();
+    pthread_mutex_unlock(&ino->lock);
+    return r;
+}
+
+static ssize_t t_xattr_list(struct inode *ino, char *buf, size_t size, bool trusted)
+{
+    pthread_mutex_lock(&ino->lock);
+    ssize_t r = vfs_xattr_store_list(&node_of(ino)->xattrs, buf, size, trusted);
+    pthread_mutex_unlock(&ino->lock);
+    return r;
+}
+
+static const struct vfs_xattr_ops g_tmpfs_xattr_ops = {
+    .get = t_xattr_get,
+    .set = t_xattr_set,
+    .list = t_xattr_list,
+};
+
 static const struct inode_ops g_tmpfs_inode_ops = {
+    .xattr = &g_tmpfs_xattr_ops,
     .lookup = t_lookup,
     .getattr = t_getattr,
     .readlink = t_readlink,

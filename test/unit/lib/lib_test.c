@@ -2,6 +2,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "lib/cleanup.h"
@@ -96,4 +97,53 @@ TEST(log_level_filters)
     CHECK(read(fds[0], buf, sizeof(buf) - 1) > 0);
     CHECK(strstr(buf, "hidden") == NULL);
     CHECK_CONTAINS(buf, "warning: shown");
+}
+
+/* Runs this test binary (as suite "lib") with args; returns its wait status
+ * and its stdout and stderr together in out. */
+static int run_self(char *const args[], char *out, size_t size)
+{
+    int fds[2];
+    CHECK_INT(pipe(fds), ==, 0);
+    pid_t pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        dup2(fds[1], 1);
+        dup2(fds[1], 2);
+        close(fds[0]);
+        close(fds[1]);
+        execv("/proc/self/exe", args);
+        _exit(127);
+    }
+    close(fds[1]);
+    size_t len = 0;
+    ssize_t r;
+    while (len < size - 1 && (r = read(fds[0], out + len, size - 1 - len)) > 0)
+        len += (size_t)r;
+    out[len] = '\0';
+    close(fds[0]);
+    int st;
+    CHECK_INT(waitpid(pid, &st, 0), ==, pid);
+    return st;
+}
+
+/* The harness refuses a test name it does not have (a typo must not pass
+ * by running nothing), and runs the ones it has. */
+TEST(harness_unknown_name)
+{
+    char out[4096];
+    int st = run_self((char *[]){"lib", "no_such_test", NULL}, out, sizeof(out));
+    CHECK(WIFEXITED(st));
+    CHECK_INT(WEXITSTATUS(st), ==, 2);
+    CHECK_CONTAINS(out, "no test named 'no_such_test'");
+    CHECK(strstr(out, "PASS") == NULL);
+    /* One unknown name among known ones: nothing runs. */
+    st = run_self((char *[]){"lib", "error_chain", "no_such_test", NULL}, out, sizeof(out));
+    CHECK(WIFEXITED(st));
+    CHECK_INT(WEXITSTATUS(st), ==, 2);
+    CHECK(strstr(out, "PASS") == NULL);
+    st = run_self((char *[]){"lib", "error_chain", NULL}, out, sizeof(out));
+    CHECK(WIFEXITED(st));
+    CHECK_INT(WEXITSTATUS(st), ==, 0);
+    CHECK_CONTAINS(out, "PASS lib/error_chain");
 }

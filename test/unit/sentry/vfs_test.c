@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "sentry/fsimpl/dev/dev.h"
 #include "sentry/fsimpl/synth/synth.h"
@@ -17,6 +18,7 @@ struct tree {
  *     escape -> ../../.., dev/ (devfs mounted) } */
 static void build(struct tree *t)
 {
+    memset(t, 0, sizeof(*t)); /* uid 0, no groups, caps from the uid */
     struct synth_fs *s;
     CHECK_INT(synth_fs_new("test", &s), ==, 0);
     struct synth_node *a = synth_add_dir(s, NULL, "a", 0755);
