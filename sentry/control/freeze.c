@@ -65,7 +65,9 @@ void control_freeze_point(struct task *t)
      * and poll() leaves the eventfd readable. */
     while (control_frozen() && !must_die(t)) {
         struct pollfd pfd = {.fd = t->wake_fd, .events = POLLIN};
+        int acct = task_acct(t, TASK_ACCT_BLOCKED);
         int r = poll(&pfd, 1, -1);
+        task_acct(t, acct);
         if (r > 0 && (pfd.revents & POLLIN)) {
             uint64_t v;
             ssize_t n = read(t->wake_fd, &v, sizeof(v));

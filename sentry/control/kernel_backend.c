@@ -141,16 +141,13 @@ static void ps_visit(struct kernel *k, struct thread_group *tg, struct ps_list *
     e->start_time_ns = ns_between(&k->boot_monotonic, &tg->start_time);
     if (e->start_time_ns < 0)
         e->start_time_ns = 0;
-    uint64_t cpu = tg->children_utime_ns + tg->children_stime_ns;
+    uint64_t u, st;
+    tg_cputime_locked(tg, &u, &st);
+    e->cpu_time_ns = u + st + tg->children_utime_ns + tg->children_stime_ns;
     bool all_blocked = tg->tasks != NULL;
-    for (struct task *o = tg->tasks; o; o = o->tg_next) {
-        cpu += o->utime_ns + o->stime_ns;
+    for (struct task *o = tg->tasks; o; o = o->tg_next)
         if (!__atomic_load_n(&o->blocked, __ATOMIC_ACQUIRE))
             all_blocked = false;
-    }
-    if (tg->leader && tg->leader->state == TASK_ZOMBIE)
-        cpu += tg->leader->utime_ns + tg->leader->stime_ns; /* gone, not on tg->tasks */
-    e->cpu_time_ns = cpu;
     if (tg->state == TG_ZOMBIE || !tg->tasks) {
         e->state = 'Z';
         return;
@@ -362,8 +359,10 @@ static int kb_event(void *arg, struct control_usage *out)
     for (struct task *t = k->tasks; t; t = t->next) {
         if (is_group_head(t))
             out->pids++;
-        out->cpu_time_ns += t->utime_ns + t->stime_ns;
+        out->cpu_time_ns += __atomic_load_n(&t->utime_ns, __ATOMIC_RELAXED) +
+                            __atomic_load_n(&t->stime_ns, __ATOMIC_RELAXED);
     }
+    out->cpu_time_ns += k->exited_utime_ns + k->exited_stime_ns;
     pthread_mutex_unlock(&k->lock);
     if (k->mf) {
         pthread_mutex_lock(&k->mf->lock);

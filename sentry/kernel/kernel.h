@@ -123,9 +123,10 @@ struct thread_group {
     struct waitq child_wait; /* wait4 waiters of this (parent) group */
     struct waitq exit_wait;  /* pidfd pollers: woken when the group dies */
     /* Accounting and /proc. */
-    struct timespec start_time; /* CLOCK_MONOTONIC */
-    uint64_t children_utime_ns, children_stime_ns;
-    char *exe;    /* path of the executable (/proc/pid/exe) */
+    struct timespec start_time;                    /* CLOCK_MONOTONIC */
+    uint64_t children_utime_ns, children_stime_ns; /* waited-for children (kernel.lock) */
+    uint64_t exited_utime_ns, exited_stime_ns;     /* its threads that are gone (kernel.lock) */
+    char *exe;                                     /* path of the executable (/proc/pid/exe) */
     bool is_init; /* the container's first process: pid-1 signal semantics */
     /* ---- timers and signalfd (timer.c, sys_timer.c, sys_signalfd.c) ----
      * sigqueue_wq: woken whenever a signal is queued to the group or to one
@@ -176,7 +177,11 @@ struct task {
     enum task_state state;
     struct task *vfork_parent; /* set while a vfork child runs */
     bool vfork_done;
+    /* CPU time (task_acct_*): written by the task with atomic adds, read
+     * by anyone with atomic loads. acct_* are the task's own. */
     uint64_t utime_ns, stime_ns;
+    int acct_state;
+    uint64_t acct_mark_ns;
     /* seccomp (seccomp.h): SECCOMP_MODE_* and the filter chain; written
      * under kernel.lock, read by the task itself without a lock. */
     int seccomp_mode;
@@ -202,6 +207,9 @@ struct kernel {
     struct thread_group *init;     /* the container's pid 1 */
     struct thread_group *detached; /* processes started from outside (exec), by sibling */
     int init_status;               /* wait status of init when it ended */
+    /* CPU time of every thread that has exited (kernel.lock): with the
+     * live threads', the sandbox's total (/proc/stat, cpuacct). */
+    uint64_t exited_utime_ns, exited_stime_ns;
     bool init_done;
     /* Syscall numbers already reported as unimplemented (log once). */
     _Atomic uint64_t enosys_logged[8];
@@ -250,6 +258,18 @@ void task_walk_ctx_release(struct vfs_walk_ctx *ctx);
  * capabilities) from t, which must be the calling task (the groups array
  * is borrowed). task_walk_ctx fills it in. */
 void task_cred_ctx(struct task *t, struct vfs_walk_ctx *ctx);
+
+/* CPU time accounting, as gVisor's task states: the time a task spends in
+ * the application (inside ctx_switch) is user time, the time its sentry
+ * thread spends serving it (syscalls, faults, signals) is system time, and
+ * time blocked (task_block, stops, freezes) is neither; CLOCK_MONOTONIC
+ * stamps at each change. t is the calling task. */
+enum { TASK_ACCT_SYS, TASK_ACCT_APP, TASK_ACCT_BLOCKED };
+/* Switches t's state; returns the previous one. */
+int task_acct(struct task *t, int state);
+/* A thread group's user and system time: its live threads, its exited
+ * ones, and the leader's if it is gone but kept (kernel.lock held). */
+void tg_cputime_locked(struct thread_group *tg, uint64_t *user_ns, uint64_t *sys_ns);
 
 /* Limits. */
 uint64_t task_rlimit_cur(struct task *t, int resource);

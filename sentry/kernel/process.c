@@ -144,6 +144,14 @@ void process_thread_gone(struct task *t)
         }
     bool last = --tg->nr_threads == 0;
     t->state = TASK_ZOMBIE;
+    uint64_t ut = __atomic_load_n(&t->utime_ns, __ATOMIC_RELAXED);
+    uint64_t st = __atomic_load_n(&t->stime_ns, __ATOMIC_RELAXED);
+    k->exited_utime_ns += ut;
+    k->exited_stime_ns += st;
+    if (t != tg->leader) { /* the leader's struct (and times) stay until the reap */
+        tg->exited_utime_ns += ut;
+        tg->exited_stime_ns += st;
+    }
     if (!last) {
         /* Decided under kernel.lock: de_thread may make another thread the
          * leader (and free this one) as soon as the lock is dropped. */
@@ -412,8 +420,21 @@ long process_wait(struct task *t, int which, int id, int options, struct wait_re
                 out->status = c->exit_status;
                 fill_exit_info(c, &out->code, &out->child_status);
                 out->child_uid = c->leader ? c->leader->creds.ruid : 0;
-                if (!(options & WNOWAIT))
+                /* The child's times with its own waited-for children's
+                 * (wait4's rusage), which the waiter inherits. */
+                uint64_t u, st;
+                tg_cputime_locked(c, &u, &st);
+                u += c->children_utime_ns;
+                st += c->children_stime_ns;
+                out->ru.ru_utime = (struct timeval){(time_t)(u / 1000000000),
+                                                    (suseconds_t)(u % 1000000000 / 1000)};
+                out->ru.ru_stime = (struct timeval){(time_t)(st / 1000000000),
+                                                    (suseconds_t)(st % 1000000000 / 1000)};
+                if (!(options & WNOWAIT)) {
+                    t->tg->children_utime_ns += u;
+                    t->tg->children_stime_ns += st;
                     reap_locked(c);
+                }
                 pthread_mutex_unlock(&k->lock);
                 return out->pid;
             }

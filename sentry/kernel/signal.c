@@ -372,7 +372,9 @@ static void do_group_stop(struct task *t)
            !(tg->shared_pending.set & SIGBIT(SIGKILL))) {
         pthread_mutex_unlock(&tg->siglock);
         struct pollfd pf = {t->wake_fd, POLLIN, 0};
+        int acct = task_acct(t, TASK_ACCT_BLOCKED);
         poll(&pf, 1, -1);
+        task_acct(t, acct);
         uint64_t v;
         ssize_t r = read(t->wake_fd, &v, sizeof(v));
         (void)r;

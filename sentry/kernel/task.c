@@ -18,6 +18,7 @@
 #include "lib/log.h"
 #include "sentry/control/freeze.h"
 #include "sentry/kernel/creds.h"
+#include "sentry/kernel/epoll.h"
 #include "sentry/kernel/futex.h"
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/process.h"
@@ -218,6 +219,7 @@ void tg_put_locked(struct thread_group *tg)
 void tg_free(struct thread_group *tg)
 {
     sigpending_clear(&tg->shared_pending);
+    epoll_waitq_free(&tg->sigqueue_wq); /* epoll items of signalfds polled by the group */
     if (tg->sighand && __atomic_sub_fetch(&tg->sighand->refs, 1, __ATOMIC_ACQ_REL) == 0)
         free(tg->sighand);
     free(tg->exe);
@@ -408,12 +410,51 @@ static void exit_common(struct task *t, int wait_status, bool group)
     process_thread_gone(t); /* may free t (and the group) */
 }
 
-/* The syscall number of a stopped-at syscall, for restart checks. */
+static uint64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+int task_acct(struct task *t, int state)
+{
+    uint64_t now = mono_ns();
+    uint64_t d = now - t->acct_mark_ns;
+    int prev = t->acct_state;
+    if (prev == TASK_ACCT_APP)
+        __atomic_add_fetch(&t->utime_ns, d, __ATOMIC_RELAXED);
+    else if (prev == TASK_ACCT_SYS)
+        __atomic_add_fetch(&t->stime_ns, d, __ATOMIC_RELAXED);
+    t->acct_state = state;
+    t->acct_mark_ns = now;
+    return prev;
+}
+
+void tg_cputime_locked(struct thread_group *tg, uint64_t *user_ns, uint64_t *sys_ns)
+{
+    uint64_t u = tg->exited_utime_ns, s = tg->exited_stime_ns;
+    bool leader_live = false;
+    for (struct task *o = tg->tasks; o; o = o->tg_next) {
+        u += __atomic_load_n(&o->utime_ns, __ATOMIC_RELAXED);
+        s += __atomic_load_n(&o->stime_ns, __ATOMIC_RELAXED);
+        leader_live |= o == tg->leader;
+    }
+    if (tg->leader && !leader_live) {
+        u += __atomic_load_n(&tg->leader->utime_ns, __ATOMIC_RELAXED);
+        s += __atomic_load_n(&tg->leader->stime_ns, __ATOMIC_RELAXED);
+    }
+    *user_ns = u;
+    *sys_ns = s;
+}
+
 static void *task_main(void *arg)
 {
     struct task *t = arg;
     struct kernel *k = g_kernel;
     tls_task = t;
+    t->acct_state = TASK_ACCT_SYS;
+    t->acct_mark_ns = mono_ns();
     struct platform_ctx *ctx;
     int r = k->pops->new_ctx(k->platform, &ctx);
     if (r < 0) {
@@ -429,7 +470,9 @@ static void *task_main(void *arg)
     for (;;) {
         struct platform_switch_info info;
         t->state = TASK_RUNNING;
+        task_acct(t, TASK_ACCT_APP);
         r = k->pops->ctx_switch(t->ctx, t->mm->as, &t->regs, &info);
+        task_acct(t, TASK_ACCT_SYS);
         if (r < 0) {
             log_error("task %d: platform switch failed: %s", t->tid, strerror(-r));
             task_exit(t, SIGKILL, true);

@@ -44,7 +44,7 @@
 #define ITIMER_ID(which) (-1 - (which))
 
 struct ktimer {
-    struct thread_group *tg; /* owner (not referenced: see timer_tg_exit) */
+    struct thread_group *tg; /* owner (not referenced: see timer_tg_exit); NULL: a callback timer */
     int tgid;                /* owner's tgid, to recognise a reused address */
     int id;
     int clock;  /* POSIX: the application's clock id */
@@ -61,6 +61,8 @@ struct ktimer {
     int overrun_last;             /* of the last signal that left the queue */
     struct ktimer *prev, *next;   /* g_timers.all */
     struct ktimer *aprev, *anext; /* g_timers.armed */
+    void (*cb)(void *arg);        /* a callback timer's function (tg NULL) */
+    void *cb_arg;
 };
 
 static struct {
@@ -330,6 +332,11 @@ static bool fire_posix(struct ktimer *k, int64_t periods)
 static void fire(struct ktimer *k, int64_t now)
 {
     armed_remove(k);
+    if (k->cb) {
+        k->expires = 0;
+        k->cb(k->cb_arg);
+        return;
+    }
     struct thread_group *tg = k->tg;
     if (kernel_find_tg_locked(k->tgid) != tg || tg->state != TG_ALIVE) {
         /* The group died without timer_tg_exit (or is dying). */
@@ -706,6 +713,44 @@ int timer_posix_delete(struct task *t, int id)
     pthread_mutex_unlock(&g_timers.lock);
     pthread_mutex_unlock(&kn->lock);
     return k ? 0 : -EINVAL;
+}
+
+/* ---- callback timers ------------------------------------------------------- */
+
+struct ktimer *timer_cb_create(void (*fn)(void *arg), void *arg)
+{
+    pthread_once(&g_timers_once, timers_init);
+    struct ktimer *k = calloc(1, sizeof(*k));
+    if (!k)
+        return NULL;
+    k->id = INT_MIN;
+    k->notify = SIGEV_SIGNAL;
+    k->cb = fn;
+    k->cb_arg = arg;
+    pthread_mutex_lock(&g_timers.lock);
+    k->next = g_timers.all;
+    if (g_timers.all)
+        g_timers.all->prev = k;
+    g_timers.all = k;
+    pthread_mutex_unlock(&g_timers.lock);
+    return k;
+}
+
+int timer_cb_arm(struct ktimer *k, int64_t expires)
+{
+    pthread_mutex_lock(&g_timers.lock);
+    int r = arm(k, expires, 0);
+    pthread_mutex_unlock(&g_timers.lock);
+    return r;
+}
+
+void timer_cb_delete(struct ktimer *k)
+{
+    if (!k)
+        return;
+    pthread_mutex_lock(&g_timers.lock);
+    timer_free(k);
+    pthread_mutex_unlock(&g_timers.lock);
 }
 
 /* ---- hooks ----------------------------------------------------------------- */

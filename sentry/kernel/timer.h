@@ -33,7 +33,8 @@
  * sentry does not measure the application's CPU time (PARTIAL).
  *
  * Lock order: kernel.lock -> timer lock (timer.c's, global) ->
- * thread_group.siglock. The timer lock is never held while taking
+ * thread_group.siglock; a callback timer's function runs under the timer
+ * lock (timerfd: -> waitq.lock). The timer lock is never held while taking
  * kernel.lock. */
 #pragma once
 
@@ -82,6 +83,20 @@ int timer_posix_gettime(struct task *t, int id, struct itimerspec *cur);
 /* The overrun count of the timer's last delivered signal. */
 int timer_posix_getoverrun(struct task *t, int id);
 int timer_posix_delete(struct task *t, int id);
+
+/* ---- callback timers (timerfd) ------------------------------------------- */
+
+/* A one-shot timer that belongs to no thread group: when it expires, the
+ * timer thread calls fn(arg) with the timer lock held (and kernel.lock).
+ * fn must not block nor take a lock that is held while calling the
+ * functions below (a timerfd's own lock is: fn only wakes a wait queue). */
+struct ktimer;
+struct ktimer *timer_cb_create(void (*fn)(void *arg), void *arg);
+/* Arms k to expire at expires (CLOCK_MONOTONIC ns; in the past: at once),
+ * or disarms it (expires 0). -EAGAIN if the timer thread cannot start. */
+int timer_cb_arm(struct ktimer *k, int64_t expires);
+/* Deletes k; fn is not running and will not run once this returns. */
+void timer_cb_delete(struct ktimer *k);
 
 /* ---- hooks for the kernel ------------------------------------------------ */
 

@@ -28,6 +28,12 @@ void waitq_add(struct waitq *q, struct waiter *w)
 void waitq_remove(struct waitq *q, struct waiter *w)
 {
     pthread_mutex_lock(&q->lock);
+    waitq_remove_locked(q, w);
+    pthread_mutex_unlock(&q->lock);
+}
+
+void waitq_remove_locked(struct waitq *q, struct waiter *w)
+{
     if (w->prev)
         w->prev->next = w->next;
     else if (q->head == w)
@@ -35,7 +41,6 @@ void waitq_remove(struct waitq *q, struct waiter *w)
     if (w->next)
         w->next->prev = w->prev;
     w->prev = w->next = NULL;
-    pthread_mutex_unlock(&q->lock);
 }
 
 int waitq_wake(struct waitq *q, uint32_t mask, int max)
@@ -46,7 +51,14 @@ int waitq_wake(struct waitq *q, uint32_t mask, int max)
     struct waiter *w = q->head;
     while (w && w->next)
         w = w->next;
-    for (; w && (max <= 0 || n < max); w = w->prev) {
+    for (struct waiter *prev; w; w = prev) {
+        prev = w->prev; /* a callback may unlink w */
+        if (w->func) {
+            w->func(w, mask);
+            continue;
+        }
+        if (max > 0 && n >= max)
+            continue;
         if (mask && w->events && !(w->events & mask))
             continue;
         if (w->woken && max > 0)
@@ -122,7 +134,9 @@ int task_block_host(struct task *t, struct pollfd *fds, int n, const struct time
         if (deadline && deadline_passed(deadline))
             return -ETIMEDOUT;
         __atomic_store_n(&t->blocked, true, __ATOMIC_RELEASE);
+        int acct = task_acct(t, TASK_ACCT_BLOCKED); /* waiting is no CPU time */
         int r = poll(pf, (nfds_t)(1 + n), timeout_ms(deadline));
+        task_acct(t, acct);
         __atomic_store_n(&t->blocked, false, __ATOMIC_RELEASE);
         if (r < 0 && errno == EINTR)
             continue;

@@ -10,7 +10,8 @@
  * signal is pending; the caller returns -ERESTARTSYS (or -EINTR, or
  * -ERESTART_RESTARTBLOCK) as Linux does for that system call.
  *
- * Locking: waitq->lock is a leaf (taken alone, briefly). */
+ * Locking: waitq->lock is a leaf (taken alone, briefly), except that the
+ * callback waiters (epoll) run under it and take their epoll's lock. */
 #pragma once
 
 #include <poll.h>
@@ -26,6 +27,12 @@ struct waiter {
     uint32_t events; /* wake only for these (POLL* bits); 0: any */
     uint64_t key;    /* owner's data (e.g. futex bitset) */
     bool woken;
+    /* Non-NULL: a callback waiter (Linux's wait_queue_entry func, for
+     * epoll): every wake calls func(w, mask) instead of waking t, under the
+     * queue's lock, whatever events and max say (it filters for itself and
+     * is not counted). It must not block, nor take a lock that is held
+     * around a wake of this queue; it may unlink w (waitq_remove_locked). */
+    void (*func)(struct waiter *w, uint32_t mask);
     struct waiter *prev, *next;
 };
 
@@ -38,8 +45,11 @@ void waitq_init(struct waitq *q);
 /* w->t must be set; w->events 0 means any event. */
 void waitq_add(struct waitq *q, struct waiter *w);
 void waitq_remove(struct waitq *q, struct waiter *w);
-/* Wakes up to max waiters (max <= 0: all) whose events intersect mask
- * (mask 0: all). Returns the number woken. */
+/* The same with q->lock already held (a callback waiter removing itself). */
+void waitq_remove_locked(struct waitq *q, struct waiter *w);
+/* Wakes up to max task waiters (max <= 0: all) whose events intersect mask
+ * (mask 0: all), and calls every callback waiter. Returns the number of
+ * tasks woken. */
 int waitq_wake(struct waitq *q, uint32_t mask, int max);
 bool waitq_empty(struct waitq *q);
 

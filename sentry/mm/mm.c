@@ -1,6 +1,8 @@
-/* Address spaces: VMAs, demand paging, copy-on-write, copy_in/copy_out.
+/* Address spaces: VMAs, demand paging, copy-on-write, copy_in/copy_out,
+ * shared file mappings (struct mm_mappable).
  *
- * Lock order: mm->lock -> memfile.lock (leaf). */
+ * Lock order: mm->lock -> (file locks) -> memfile.lock (leaf);
+ * mm->lock -> mappable.maps_lock (leaf). */
 #include "sentry/mm/mm.h"
 
 #include <errno.h>
@@ -78,8 +80,99 @@ void mm_get(struct mm *mm)
     __atomic_add_fetch(&mm->users, 1, __ATOMIC_RELAXED);
 }
 
+/* A reference unless the mm is already being torn down (users 0). */
+static bool mm_tryget(struct mm *mm)
+{
+    int cur = __atomic_load_n(&mm->users, __ATOMIC_RELAXED);
+    do {
+        if (cur == 0)
+            return false;
+    } while (!__atomic_compare_exchange_n(&mm->users, &cur, cur + 1, true, __ATOMIC_ACQ_REL,
+                                          __ATOMIC_RELAXED));
+    return true;
+}
+
+/* ---- shared file mappings: which address spaces map a mappable ---------- */
+
+struct mm_mappable_user {
+    struct mm *mm;  /* no reference: the mm removes itself when its VMAs go */
+    uint64_t nvmas; /* VMAs of mm mapping it */
+    struct mm_mappable_user *next;
+};
+
+void mm_mappable_init(struct mm_mappable *m, const struct mm_mappable_ops *ops)
+{
+    m->ops = ops;
+    m->users = NULL;
+    m->nmaps = 0;
+    pthread_mutex_init(&m->maps_lock, NULL);
+}
+
+void mm_mappable_destroy(struct mm_mappable *m)
+{
+    for (struct mm_mappable_user *u = m->users, *n; u; u = n) {
+        n = u->next;
+        free(u);
+    }
+    m->users = NULL;
+    pthread_mutex_destroy(&m->maps_lock);
+}
+
+bool mm_mappable_mapped(struct mm_mappable *m)
+{
+    pthread_mutex_lock(&m->maps_lock);
+    bool r = m->nmaps != 0;
+    pthread_mutex_unlock(&m->maps_lock);
+    return r;
+}
+
+/* One more VMA of mm maps m (mm->lock held, or mm not yet visible). */
+static int mappable_add(struct mm_mappable *m, struct mm *mm)
+{
+    pthread_mutex_lock(&m->maps_lock);
+    struct mm_mappable_user *u = m->users;
+    while (u && u->mm != mm)
+        u = u->next;
+    if (!u) {
+        u = calloc(1, sizeof(*u));
+        if (!u) {
+            pthread_mutex_unlock(&m->maps_lock);
+            return -ENOMEM;
+        }
+        u->mm = mm;
+        u->next = m->users;
+        m->users = u;
+    }
+    u->nvmas++;
+    m->nmaps++;
+    pthread_mutex_unlock(&m->maps_lock);
+    return 0;
+}
+
+/* A VMA of mm mapping m goes; the last one anywhere tells the filesystem. */
+static void mappable_remove(struct mm_mappable *m, struct mm *mm)
+{
+    pthread_mutex_lock(&m->maps_lock);
+    struct mm_mappable_user **pp = &m->users;
+    while (*pp && (*pp)->mm != mm)
+        pp = &(*pp)->next;
+    if (!*pp)
+        abort(); /* unbalanced: a sentry bug */
+    if (--(*pp)->nvmas == 0) {
+        struct mm_mappable_user *u = *pp;
+        *pp = u->next;
+        free(u);
+    }
+    bool last = --m->nmaps == 0;
+    pthread_mutex_unlock(&m->maps_lock);
+    if (last && m->ops->unmapped)
+        m->ops->unmapped(m);
+}
+
 static void vma_free(struct mm *mm, struct vma *v)
 {
+    if (v->mappable)
+        mappable_remove(v->mappable, mm);
     if (v->file)
         v->file->ops->put(v->file);
     if (v->shm)
@@ -161,6 +254,10 @@ static int vma_split(struct mm *mm, struct vma *v, uint64_t addr)
     struct vma *n = malloc(sizeof(*n));
     if (!n)
         return -ENOMEM;
+    if (v->mappable && mappable_add(v->mappable, mm) < 0) {
+        free(n);
+        return -ENOMEM;
+    }
     *n = *v;
     n->start = addr;
     if (n->file) {
@@ -266,6 +363,25 @@ static int populate(struct mm *mm, struct vma *v, uint64_t vaddr, bool write, bo
         memcpy(memfile_ptr(mm->mf, (uint64_t)nf), memfile_ptr(mm->mf, old), MM_PAGE_SIZE);
         pt_set(&mm->pt, vaddr, (uint64_t)nf | PT_PRESENT);
         memfile_put(mm->mf, old);
+        *changed = true;
+        return 0;
+    }
+    if (v->mappable) {
+        /* A shared file mapping maps the file's own frame (past the end of
+         * the file, or with no room for it: SIGBUS). */
+        uint64_t pg = (v->file_off + (vaddr - v->start)) / MM_PAGE_SIZE;
+        uint64_t f;
+        int r = v->mappable->ops->translate(v->mappable, pg, (v->prot & PROT_WRITE) != 0, &f);
+        if (r == -ENOSPC)
+            r = -EIO;
+        if (r < 0)
+            return r;
+        r = pt_set(&mm->pt, vaddr, f | PT_PRESENT);
+        if (r < 0) {
+            memfile_put(mm->mf, f);
+            return r;
+        }
+        mm->rss_pages++;
         *changed = true;
         return 0;
     }
@@ -581,6 +697,12 @@ int mm_mmap(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags, str
         return -EOVERFLOW;
     if (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC))
         return -EINVAL;
+    struct mm_mappable *m = NULL;
+    if (file && type != MAP_PRIVATE) {
+        m = file->ops->mappable ? file->ops->mappable(file) : NULL;
+        if (!m)
+            return -ENODEV; /* the file has no pages to share */
+    }
     pthread_mutex_lock(&mm->lock);
     int r = 0;
     uint64_t start;
@@ -626,6 +748,14 @@ int mm_mmap(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags, str
     v->flags = type == MAP_PRIVATE ? 0 : VMA_SHARED;
     if (flags & MAP_GROWSDOWN)
         v->flags |= VMA_GROWSDOWN;
+    if (m) {
+        if (mappable_add(m, mm) < 0) {
+            free(v);
+            r = -ENOMEM;
+            goto out;
+        }
+        v->mappable = m;
+    }
     if (file) {
         v->file = file;
         v->file_off = off;
@@ -689,8 +819,13 @@ int mm_mprotect(struct mm *mm, uint64_t addr, uint64_t len, int prot)
     r = vma_isolate(mm, addr, end);
     if (r < 0)
         goto out;
-    for (struct vma *v = vma_find(mm, addr); v && v->start < end; v = v->next)
+    for (struct vma *v = vma_find(mm, addr); v && v->start < end; v = v->next) {
+        /* A shared file page gaining write must be translated again, so the
+         * file learns the mapping may dirty it (gofer write-back). */
+        if (v->mappable && (prot & PROT_WRITE) && !(v->prot & PROT_WRITE))
+            pt_range(&mm->pt, v->start, v->end, drop_entry, mm);
         v->prot = prot;
+    }
     /* Drop the platform's view; faults remap with the new protection. */
     platform_unmap(mm, addr, end);
 out:
@@ -762,6 +897,53 @@ static void move_entry(uint64_t vaddr, uint64_t *e, void *arg)
     *e = 0;
 }
 
+/* mremap with old_len 0: a second mapping of the same pages of a shared
+ * mapping (v, which should contain old_addr) at new_addr or anywhere. */
+static int dup_shared_locked(struct mm *mm, struct vma *v, uint64_t old_addr, uint64_t nlen,
+                             int flags, uint64_t new_addr, uint64_t *out)
+{
+    if (!v || v->start > old_addr || !(v->flags & VMA_SHARED))
+        return -EINVAL;
+    if (!(flags & MREMAP_MAYMOVE))
+        return -ENOMEM;
+    uint64_t off = old_addr - v->start;
+    if (v->shm && (v->shm_off + off + nlen) / MM_PAGE_SIZE > v->shm->npages)
+        return -EINVAL; /* past the shared object (SIGBUS territory in Linux) */
+    struct vma *n = malloc(sizeof(*n));
+    if (!n)
+        return -ENOMEM;
+    if (v->mappable && mappable_add(v->mappable, mm) < 0) {
+        free(n);
+        return -ENOMEM;
+    }
+    *n = *v;
+    n->prev = n->next = NULL;
+    n->flags &= ~(VMA_STACK | VMA_HEAP | VMA_GROWSDOWN);
+    n->file_off += off;
+    n->shm_off += off;
+    if (n->file)
+        n->file->ops->get(n->file);
+    if (n->shm)
+        shm_get(n->shm);
+    int r = 0;
+    if (flags & MREMAP_FIXED) {
+        r = unmap_locked(mm, new_addr, new_addr + nlen);
+    } else {
+        new_addr = find_gap(mm, nlen);
+        if (!new_addr)
+            r = -ENOMEM;
+    }
+    if (r < 0) {
+        vma_free(mm, n);
+        return r;
+    }
+    n->start = new_addr;
+    n->end = new_addr + nlen;
+    vma_insert(mm, n);
+    *out = new_addr;
+    return 0;
+}
+
 int mm_mremap(struct mm *mm, uint64_t old_addr, uint64_t old_len, uint64_t new_len, int flags,
               uint64_t new_addr, uint64_t *out)
 {
@@ -777,8 +959,6 @@ int mm_mremap(struct mm *mm, uint64_t old_addr, uint64_t old_len, uint64_t new_l
     uint64_t nlen = MM_PAGE_ROUND_UP(new_len);
     if (nlen == 0 || nlen < new_len)
         return -EINVAL;
-    if (old_len == 0)
-        return -EINVAL; /* duplicating shared mappings is not supported */
     pthread_mutex_lock(&mm->lock);
     int r = 0;
     struct vma *v = vma_find(mm, old_addr);
@@ -796,6 +976,10 @@ int mm_mremap(struct mm *mm, uint64_t old_addr, uint64_t old_len, uint64_t new_l
             r = -EINVAL;
             goto out;
         }
+    }
+    if (old_len == 0) {
+        r = dup_shared_locked(mm, v, old_addr, nlen, flags, new_addr, out);
+        goto out;
     }
     if (!(flags & MREMAP_FIXED)) {
         if (nlen <= old_len) {
@@ -924,6 +1108,88 @@ int mm_madvise(struct mm *mm, uint64_t addr, uint64_t len, int advice)
     return r;
 }
 
+int mm_msync(struct mm *mm, uint64_t addr, uint64_t len, int flags)
+{
+    if (addr & (MM_PAGE_SIZE - 1))
+        return -EINVAL;
+    if (flags & ~(MS_ASYNC | MS_SYNC | MS_INVALIDATE))
+        return -EINVAL;
+    if ((flags & MS_ASYNC) && (flags & MS_SYNC))
+        return -EINVAL;
+    uint64_t alen = MM_PAGE_ROUND_UP(len);
+    uint64_t end = addr + alen;
+    if (end < addr)
+        return -ENOMEM;
+    if (alen == 0)
+        return 0;
+    pthread_mutex_lock(&mm->lock);
+    int unmapped = 0, err = 0;
+    uint64_t at = addr;
+    for (struct vma *v = vma_find(mm, addr); v && v->start < end && at < end; v = v->next) {
+        if (v->start > at)
+            unmapped = -ENOMEM; /* a hole: Linux syncs the rest and says ENOMEM */
+        uint64_t lo = v->start > addr ? v->start : addr, hi = v->end < end ? v->end : end;
+        at = v->end;
+        /* MS_INVALIDATE: a shared mapping already shows the file's pages;
+         * nothing is mlocked (EBUSY in Linux). MS_ASYNC writes back too
+         * (the gofer has no flusher to leave it to). */
+        if (!v->mappable || !v->mappable->ops->writeback)
+            continue;
+        uint64_t first = (v->file_off + (lo - v->start)) / MM_PAGE_SIZE;
+        uint64_t last = (v->file_off + (hi - v->start)) / MM_PAGE_SIZE;
+        int r = v->mappable->ops->writeback(v->mappable, first, last, (flags & MS_SYNC) != 0);
+        if (r < 0 && !err)
+            err = r;
+    }
+    if (at < end)
+        unmapped = -ENOMEM;
+    pthread_mutex_unlock(&mm->lock);
+    return unmapped ? unmapped : err;
+}
+
+void mm_mappable_invalidate(struct mm_mappable *m, uint64_t first, uint64_t last)
+{
+    if (first >= last)
+        return;
+    /* Take references on the mms under maps_lock, then visit each under
+     * its own lock (maps_lock nests inside mm->lock, never around it). A
+     * mapping made after the snapshot translates pages after the caller's
+     * change, so it needs no visit. */
+    pthread_mutex_lock(&m->maps_lock);
+    size_t n = 0;
+    for (struct mm_mappable_user *u = m->users; u; u = u->next)
+        n++;
+    struct mm **mms = calloc(n ? n : 1, sizeof(*mms));
+    size_t k = 0;
+    if (mms)
+        for (struct mm_mappable_user *u = m->users; u; u = u->next)
+            if (mm_tryget(u->mm))
+                mms[k++] = u->mm;
+    pthread_mutex_unlock(&m->maps_lock);
+    if (!mms)
+        abort(); /* stale pages left mapped would break the file's contents */
+    for (size_t i = 0; i < k; i++) {
+        struct mm *mm = mms[i];
+        pthread_mutex_lock(&mm->lock);
+        for (struct vma *v = mm->vmas; v; v = v->next) {
+            if (v->mappable != m)
+                continue;
+            uint64_t vfirst = v->file_off / MM_PAGE_SIZE;
+            uint64_t vlast = vfirst + (v->end - v->start) / MM_PAGE_SIZE;
+            uint64_t lo = first > vfirst ? first : vfirst, hi = last < vlast ? last : vlast;
+            if (lo >= hi)
+                continue;
+            uint64_t s = v->start + (lo - vfirst) * MM_PAGE_SIZE;
+            uint64_t e = v->start + (hi - vfirst) * MM_PAGE_SIZE;
+            pt_range(&mm->pt, s, e, drop_entry, mm);
+            platform_unmap(mm, s, e);
+        }
+        pthread_mutex_unlock(&mm->lock);
+        mm_put(mm);
+    }
+    free(mms);
+}
+
 struct maps_entry {
     uint64_t start, end, file_off;
     int prot;
@@ -1043,8 +1309,16 @@ int mm_fork(struct mm *mm, struct mm **out)
             n->file->ops->get(n->file);
         if (n->shm)
             shm_get(n->shm);
+        /* Shared file mappings stay shared: the child maps the same frames
+         * and is counted among the file's mappers. */
+        if (n->mappable && mappable_add(n->mappable, c) < 0) {
+            n->mappable = NULL;
+            r = -ENOMEM;
+        }
         vma_link_after(c, prev, n);
         prev = n;
+        if (r < 0)
+            break;
         /* Share every present page; private ones become copy-on-write. */
         struct fork_arg fa = {c, 0};
         pt_range(&mm->pt, v->start, v->end, fork_entry, &fa);

@@ -53,10 +53,63 @@ struct mm_file_ops {
     /* Current size in bytes (pages wholly past it fault with SIGBUS); NULL
      * or negative: unknown (no limit). */
     int64_t (*size)(struct mm_file *f);
+    /* The object MAP_SHARED mappings of the file map (its own pages), or
+     * NULL: the file has none (writable shared mappings are ENODEV). May be
+     * NULL. */
+    struct mm_mappable *(*mappable)(struct mm_file *f);
 };
 struct mm_file {
     const struct mm_file_ops *ops;
 };
+
+/* A file's pages as MAP_SHARED mappings see them (Linux's address_space,
+ * gVisor's memmap.Mappable): the filesystem owns the frames (tmpfs: the
+ * file's data; gofer: a page cache of the host file) and mm maps them, so
+ * stores through a mapping, read(2)/write(2) and other mappings all see the
+ * same memory. The filesystem embeds one per inode and initializes it with
+ * mm_mappable_init; mm keeps, under maps_lock, which address spaces map it
+ * (a count per mm), so that the filesystem can take pages away from every
+ * mapping (mm_mappable_invalidate: truncation).
+ *
+ * Locking (docs/locking.md): translate runs under mm->lock and takes the
+ * filesystem's inode lock (mm.lock -> inode.lock -> memfile.lock);
+ * maps_lock is a leaf taken under mm->lock when VMAs come and go;
+ * mm_mappable_invalidate must be called with no inode lock and no mm->lock
+ * held (it takes maps_lock, drops it, then each mm->lock). */
+struct mm_mappable;
+struct mm_mappable_ops {
+    /* The frame backing page pgoff of the file, for a mapping that may
+     * write it (writable) or not; takes a reference on the frame for the
+     * caller. Allocates (or fills) missing pages. -EIO: the page is wholly
+     * past the end of the file (SIGBUS); -ENOSPC: no room (SIGBUS);
+     * -ENOMEM. Called with mm->lock held. */
+    int (*translate)(struct mm_mappable *m, uint64_t pgoff, bool writable, uint64_t *frame);
+    /* Writes pages [first, last) that mappings may have dirtied back to
+     * the file's backing store (msync; with sync, fsync too). NULL: the
+     * frames are the file (tmpfs). Called with mm->lock held. */
+    int (*writeback)(struct mm_mappable *m, uint64_t first, uint64_t last, bool sync);
+    /* The last mapping went away (munmap, exit): the filesystem may write
+     * back and drop what it kept for mappings. May be NULL. Called with
+     * the unmapping mm's lock held, or from mm teardown (no lock). */
+    void (*unmapped)(struct mm_mappable *m);
+};
+struct mm_mappable_user;
+struct mm_mappable {
+    const struct mm_mappable_ops *ops;
+    pthread_mutex_t maps_lock;
+    struct mm_mappable_user *users; /* address spaces mapping it (maps_lock) */
+    uint64_t nmaps;                 /* VMAs mapping it, over every mm (maps_lock) */
+};
+
+void mm_mappable_init(struct mm_mappable *m, const struct mm_mappable_ops *ops);
+/* Frees the registry (no mapping may remain: VMAs hold file references). */
+void mm_mappable_destroy(struct mm_mappable *m);
+/* Whether any VMA maps it now. */
+bool mm_mappable_mapped(struct mm_mappable *m);
+/* Unmaps file pages [first, last) (page indexes; last UINT64_MAX: to the
+ * end) from every address space mapping m: later accesses translate again
+ * (and fault with SIGBUS past the end of the file). */
+void mm_mappable_invalidate(struct mm_mappable *m, uint64_t first, uint64_t last);
 
 /* Memory shared by several VMAs (MAP_SHARED|MAP_ANONYMOUS, System V shm):
  * one frame per page offset, allocated on first touch. */
@@ -68,14 +121,15 @@ struct mm_shared;
 #define VMA_HEAP 0x8u      /* [heap] for /proc */
 
 struct vma {
-    uint64_t start, end;   /* [start, end), page-aligned */
-    int prot;              /* PROT_READ|PROT_WRITE|PROT_EXEC */
-    int max_prot;          /* what mprotect may grant (file opened read-only + shared) */
-    unsigned flags;        /* VMA_* */
-    struct mm_file *file;  /* file-backed: a reference */
-    uint64_t file_off;     /* file offset of start */
-    struct mm_shared *shm; /* shared anonymous: a reference */
-    uint64_t shm_off;      /* offset of start in shm */
+    uint64_t start, end;          /* [start, end), page-aligned */
+    int prot;                     /* PROT_READ|PROT_WRITE|PROT_EXEC */
+    int max_prot;                 /* what mprotect may grant (file opened read-only + shared) */
+    unsigned flags;               /* VMA_* */
+    struct mm_file *file;         /* file-backed: a reference */
+    uint64_t file_off;            /* file offset of start */
+    struct mm_mappable *mappable; /* MAP_SHARED file mapping: file's pages (counted in it) */
+    struct mm_shared *shm;        /* shared anonymous: a reference */
+    uint64_t shm_off;             /* offset of start in shm */
     struct vma *prev, *next;
 };
 
@@ -113,6 +167,9 @@ uint64_t mm_brk(struct mm *mm, uint64_t addr);
 int mm_mremap(struct mm *mm, uint64_t old_addr, uint64_t old_len, uint64_t new_len, int flags,
               uint64_t new_addr, uint64_t *out);
 int mm_madvise(struct mm *mm, uint64_t addr, uint64_t len, int advice);
+/* msync(2): flags MS_*; -EINVAL, -ENOMEM (part of the range unmapped; the
+ * mapped parts are still synced), -EBUSY, or the file's write-back error. */
+int mm_msync(struct mm *mm, uint64_t addr, uint64_t len, int flags);
 /* Sets the initial break (after the loader mapped the image). */
 void mm_set_brk_start(struct mm *mm, uint64_t brk_start);
 

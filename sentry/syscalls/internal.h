@@ -45,3 +45,12 @@ uint32_t sc_umask(struct task *t);
 
 /* Bounce buffers for moving file data through the sentry. */
 #define SC_IO_CHUNK (1u << 20)
+
+/* (sys_poll.c) The temporary signal mask of ppoll, pselect6 and
+ * epoll_pwait(2): installs the mask at addr (size must be 8) for the call;
+ * *set says whether one was. sc_sigmask_end restores it, except when the
+ * call was interrupted by a signal (Linux's restore_saved_sigmask_unless):
+ * then the call's mask stays until the signal is delivered (the handler
+ * frame records the saved one). */
+int sc_sigmask_begin(struct task *t, uint64_t addr, uint64_t size, bool *set);
+void sc_sigmask_end(struct task *t, bool set, bool interrupted);

@@ -49,13 +49,18 @@ long sys_mmap(struct task *t, const struct syscall_args *args)
         /* /dev/zero and friends: anonymous memory. */
         r = mm_mmap(t->mm, addr, len, prot, flags | MAP_ANONYMOUS, NULL, 0, 0, &out);
     } else if (r == 0) {
-        if (type != MAP_PRIVATE && (prot & PROT_WRITE)) {
-            r = -ENODEV; /* shared writable file mappings: not supported */
+        if (type != MAP_PRIVATE && acc != O_RDWR)
+            max_prot &= ~PROT_WRITE; /* mprotect(PROT_WRITE) later: EACCES */
+        bool shareable = f->ops->mappable && f->ops->mappable(f);
+        if (type == MAP_PRIVATE || shareable) {
+            /* Shared: the file's own pages (tmpfs data, the gofer's page
+             * cache), coherent with read/write and other mappings. */
+            r = mm_mmap(t->mm, addr, len, prot, flags, &f->mmf, off, max_prot, &out);
+        } else if (prot & PROT_WRITE) {
+            r = -ENODEV; /* a file without pages to share */
         } else {
-            if (type != MAP_PRIVATE && acc != O_RDWR)
-                max_prot &= ~PROT_WRITE;
-            /* A read-only shared mapping sees the file as it was when read:
-             * the sentry maps private copies (no write-back to do). */
+            /* Read-only shared mapping of such a file: it sees the file as
+             * it was when read (private copies, no write-back to do). */
             r = mm_mmap(t->mm, addr, len, prot, (flags & ~MAP_TYPE) | MAP_PRIVATE, &f->mmf, off,
                         max_prot, &out);
         }
@@ -116,15 +121,7 @@ static int check_mapped(struct mm *mm, uint64_t addr, uint64_t len)
 
 long sys_msync(struct task *t, const struct syscall_args *args)
 {
-    uint64_t addr = ARG_U64(0);
-    int flags = ARG_INT(2);
-    if (addr & (MM_PAGE_SIZE - 1))
-        return -EINVAL;
-    if (flags & ~(MS_ASYNC | MS_SYNC | MS_INVALIDATE))
-        return -EINVAL;
-    if ((flags & MS_ASYNC) && (flags & MS_SYNC))
-        return -EINVAL;
-    return check_mapped(t->mm, addr, ARG_U64(1));
+    return mm_msync(t->mm, ARG_U64(0), ARG_U64(1), ARG_INT(2));
 }
 
 long sys_mincore(struct task *t, const struct syscall_args *args)

@@ -268,9 +268,7 @@ static long timeout_finish(struct task *t, const struct poll_timeout *to, uint64
 
 #define UNBLOCKABLE (SIGBIT(SIGKILL) | SIGBIT(SIGSTOP))
 
-/* Installs the mask at addr (sigsetsize bytes) for the call; *set says
- * whether one was installed. */
-static int sigmask_begin(struct task *t, uint64_t addr, uint64_t size, bool *set)
+int sc_sigmask_begin(struct task *t, uint64_t addr, uint64_t size, bool *set)
 {
     *set = false;
     if (!addr)
@@ -289,15 +287,12 @@ static int sigmask_begin(struct task *t, uint64_t addr, uint64_t size, bool *set
     return 0;
 }
 
-/* Linux's restore_saved_sigmask_unless(ret == -ERESTARTNOHAND): when a
- * signal interrupted the call, the call's mask stays until the signal is
- * delivered (its handler frame records the saved mask). */
-static void sigmask_end(struct task *t, bool set, long ret)
+void sc_sigmask_end(struct task *t, bool set, bool interrupted)
 {
     if (!set)
         return;
     pthread_mutex_lock(&t->tg->siglock);
-    if (ret == -ERESTARTNOHAND)
+    if (interrupted)
         t->restore_sigmask = true;
     else
         t->sigmask = t->saved_sigmask;
@@ -396,11 +391,11 @@ long sys_ppoll(struct task *t, const struct syscall_args *args)
     if (r < 0)
         return r;
     bool masked;
-    r = sigmask_begin(t, ARG_U64(3), ARG_U64(4), &masked);
+    r = sc_sigmask_begin(t, ARG_U64(3), ARG_U64(4), &masked);
     if (r < 0)
         return r;
     long ret = do_poll(t, ARG_U64(0), ARG_U64(1), &to);
-    sigmask_end(t, masked, ret);
+    sc_sigmask_end(t, masked, ret == -ERESTARTNOHAND);
     return timeout_finish(t, &to, tsp, TIME_TIMESPEC, ret);
 }
 
@@ -548,10 +543,10 @@ long sys_pselect6(struct task *t, const struct syscall_args *args)
     if (r < 0)
         return r;
     bool masked;
-    r = sigmask_begin(t, pack[0], pack[1], &masked);
+    r = sc_sigmask_begin(t, pack[0], pack[1], &masked);
     if (r < 0)
         return r;
     long ret = do_select(t, ARG_INT(0), ARG_U64(1), ARG_U64(2), ARG_U64(3), &to);
-    sigmask_end(t, masked, ret);
+    sc_sigmask_end(t, masked, ret == -ERESTARTNOHAND);
     return timeout_finish(t, &to, tsp, TIME_TIMESPEC, ret);
 }

@@ -380,6 +380,20 @@ long sys_tgkill(struct task *t, const struct syscall_args *args)
     return process_tgkill(t, ARG_INT(0), ARG_INT(1), ARG_INT(2), &si);
 }
 
+/* The caller's process times, or those of its waited-for children. */
+static void cputimes(struct task *t, bool children, uint64_t *u, uint64_t *st)
+{
+    task_acct(t, TASK_ACCT_SYS);
+    pthread_mutex_lock(&g_kernel->lock);
+    if (children) {
+        *u = t->tg->children_utime_ns;
+        *st = t->tg->children_stime_ns;
+    } else {
+        tg_cputime_locked(t->tg, u, st);
+    }
+    pthread_mutex_unlock(&g_kernel->lock);
+}
+
 long sys_getrusage(struct task *t, const struct syscall_args *args)
 {
     int who = ARG_INT(0);
@@ -392,6 +406,17 @@ long sys_getrusage(struct task *t, const struct syscall_args *args)
         mm_usage(t->mm, &vm, &rss);
         ru.ru_maxrss = (long)(rss / 1024);
     }
+    uint64_t u, st;
+    if (who == RUSAGE_THREAD) {
+        task_acct(t, TASK_ACCT_SYS); /* bring its own counters up to now */
+        u = __atomic_load_n(&t->utime_ns, __ATOMIC_RELAXED);
+        st = __atomic_load_n(&t->stime_ns, __ATOMIC_RELAXED);
+    } else {
+        cputimes(t, who == RUSAGE_CHILDREN, &u, &st);
+    }
+    ru.ru_utime = (struct timeval){(time_t)(u / 1000000000), (suseconds_t)(u % 1000000000 / 1000)};
+    ru.ru_stime =
+        (struct timeval){(time_t)(st / 1000000000), (suseconds_t)(st % 1000000000 / 1000)};
     return mm_copy_out(t->mm, ARG_U64(1), &ru, sizeof(ru));
 }
 
@@ -403,7 +428,12 @@ long sys_times(struct task *t, const struct syscall_args *args)
                         (now.tv_nsec - g_kernel->boot_monotonic.tv_nsec) / 10000000);
     if (ARG_U64(0)) {
         struct tms tm;
-        memset(&tm, 0, sizeof(tm));
+        uint64_t u, st, cu, cst;
+        cputimes(t, false, &u, &st);
+        cputimes(t, true, &cu, &cst);
+        const uint64_t tick = 10000000; /* USER_HZ 100 */
+        tm = (struct tms){(clock_t)(u / tick), (clock_t)(st / tick), (clock_t)(cu / tick),
+                          (clock_t)(cst / tick)};
         int r = mm_copy_out(t->mm, ARG_U64(0), &tm, sizeof(tm));
         if (r < 0)
             return r;

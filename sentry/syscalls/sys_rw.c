@@ -140,13 +140,26 @@ static ssize_t io_at_pos(struct task *t, struct file *f, uint64_t addr, size_t l
     return r;
 }
 
+typedef ssize_t (*iov_fn)(struct file *, struct mm *, const struct iovec *, unsigned long, size_t);
+
+/* The file's read_iov or write_iov op (sockets), or NULL. */
+static iov_fn iov_op(struct file *f, bool write)
+{
+    if ((f->flags & O_PATH) || (f->flags & O_ACCMODE) == (write ? O_RDONLY : O_WRONLY))
+        return NULL; /* refused below with the usual errors */
+    return write ? f->ops->write_iov : f->ops->read_iov;
+}
+
 static long rw(struct task *t, int fd, uint64_t addr, size_t len, int64_t off, bool write)
 {
     struct file *f = sc_file(t, fd);
     if (!f)
         return -EBADF;
     long r;
-    if (off != NO_OFFSET && !f->ops->llseek)
+    if (off == NO_OFFSET && iov_op(f, write)) {
+        struct iovec v = {(void *)addr, len > MAX_RW_COUNT ? MAX_RW_COUNT : len};
+        r = iov_op(f, write)(f, t->mm, &v, 1, v.iov_len);
+    } else if (off != NO_OFFSET && !f->ops->llseek)
         r = -ESPIPE;
     else if (off == NO_OFFSET)
         r = io_at_pos(t, f, addr, len, write);
@@ -208,6 +221,17 @@ static long rwv(struct task *t, int fd, uint64_t iov_addr, uint64_t cnt, int64_t
             goto out;
         }
         total += iov[i].iov_len;
+    }
+    if (off == NO_OFFSET && iov_op(f, write)) {
+        /* Linux caps the whole vector at MAX_RW_COUNT. */
+        uint64_t left = MAX_RW_COUNT;
+        for (uint64_t i = 0; i < cnt; i++) {
+            if (iov[i].iov_len > left)
+                iov[i].iov_len = left;
+            left -= iov[i].iov_len;
+        }
+        r = iov_op(f, write)(f, t->mm, iov, cnt, total < MAX_RW_COUNT ? total : MAX_RW_COUNT);
+        goto out;
     }
     /* Stream files (pipes, sockets) see a vector as one write, so PIPE_BUF
      * atomicity and packet boundaries hold across the iovecs, as in Linux;

@@ -243,6 +243,25 @@ SYS(ftruncate);
 /* sys_pipe.c */
 SYS(pipe);
 SYS(pipe2);
+/* sys_socket.c */
+SYS(socket);
+SYS(socketpair);
+SYS(bind);
+SYS(listen);
+SYS(accept);
+SYS(accept4);
+SYS(connect);
+SYS(getsockname);
+SYS(getpeername);
+SYS(shutdown);
+SYS(sendto);
+SYS(recvfrom);
+SYS(sendmsg);
+SYS(recvmsg);
+SYS(sendmmsg);
+SYS(recvmmsg);
+SYS(getsockopt);
+SYS(setsockopt);
 /* sys_poll.c */
 SYS(poll);
 SYS(ppoll);
@@ -260,6 +279,20 @@ SYS(timer_delete);
 /* sys_signalfd.c */
 SYS(signalfd);
 SYS(signalfd4);
+/* sys_eventfd.c */
+SYS(eventfd);
+SYS(eventfd2);
+/* sys_timerfd.c */
+SYS(timerfd_create);
+SYS(timerfd_settime);
+SYS(timerfd_gettime);
+/* sys_epoll.c */
+SYS(epoll_create);
+SYS(epoll_create1);
+SYS(epoll_ctl);
+SYS(epoll_wait);
+SYS(epoll_pwait);
+SYS(epoll_pwait2);
 /* sys_mq.c */
 SYS(mq_open);
 SYS(mq_unlink);

@@ -101,7 +101,8 @@ const struct syscall_entry g_syscall_table[SYSCALL_NR_MAX] = {
     P(ioctl, "FIONBIO FIOCLEX FIONCLEX on any file, FIONREAD on pipes; on terminals TCGETS "
              "TCSETS* TIOCGWINSZ TIOCSWINSZ TIOCSCTTY TIOCNOTTY TIOCGPGRP TIOCSPGRP TIOCGSID; "
              "on devpts ptys also TIOCGPTN TIOCSPTLCK TIOCGPTLCK TIOCGPTPEER TIOCPKT TIOCGPKT "
-             "TIOCSIG FIONREAD TIOCOUTQ TCFLSH TCSBRK TCSBRKP (no TIOCSTI, TCXONC)"),
+             "TIOCSIG FIONREAD TIOCOUTQ TCFLSH TCSBRK TCSBRKP (no TIOCSTI, TCXONC); on "
+             "sockets SIOCINQ (FIONREAD) SIOCOUTQ"),
     /* pipes and readiness */
     S(pipe),
     P(pipe2, "O_NOTIFICATION_PIPE is ENOPKG (no watch queues)"),
@@ -109,17 +110,48 @@ const struct syscall_entry g_syscall_table[SYSCALL_NR_MAX] = {
     S(ppoll),
     S(select),
     S(pselect6),
+    /* sockets (sys_socket.c, sentry/socket): AF_UNIX only */
+    P(socket, "AF_UNIX only (SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET); every other family "
+              "(AF_INET, AF_INET6, AF_NETLINK, AF_PACKET...) is EAFNOSUPPORT: the sandbox has "
+              "no network stack"),
+    P(socketpair, "AF_UNIX only, as socket"),
+    P(bind, "AF_UNIX: filesystem names (an S_IFSOCK node made through the VFS: tmpfs, or the "
+            "gofer's mknod; a node bound by a host process is not reachable), abstract names, "
+            "autobind"),
+    S(listen),
+    S(accept),
+    S(accept4),
+    S(connect),
+    S(getsockname),
+    S(getpeername),
+    S(shutdown),
+    P(sendto, "MSG_OOB is EOPNOTSUPP (no out-of-band data on stream sockets)"),
+    S(recvfrom),
+    P(sendmsg, "SCM_RIGHTS and SCM_CREDENTIALS; no SCM_PIDFD/SCM_SECURITY; MSG_OOB as sendto; "
+               "passed sockets are not garbage-collected (a socket queued on itself leaks)"),
+    P(recvmsg, "SCM_RIGHTS and SCM_CREDENTIALS (SO_PASSCRED); no SO_PASSPIDFD/SO_PASSSEC, "
+               "SO_TIMESTAMP* or SO_PEEK_OFF; MSG_ERRQUEUE reads the normal queue"),
+    P(sendmmsg, "as sendmsg"),
+    P(recvmmsg, "as recvmsg; an error after the first message is not kept for SO_ERROR"),
+    P(getsockopt, "SOL_SOCKET: SO_TYPE SO_PROTOCOL SO_DOMAIN SO_ERROR SO_ACCEPTCONN SO_PEERCRED "
+                  "SO_PASSCRED SO_SNDBUF SO_RCVBUF SO_RCVTIMEO SO_SNDTIMEO SO_RCVLOWAT SO_SNDLOWAT "
+                  "SO_REUSEADDR SO_KEEPALIVE SO_BROADCAST SO_DONTROUTE SO_OOBINLINE SO_PRIORITY "
+                  "SO_LINGER; others ENOPROTOOPT; other levels EOPNOTSUPP (as AF_UNIX)"),
+    P(setsockopt, "the options of getsockopt that can be set (and SO_SNDBUFFORCE, "
+                  "SO_RCVBUFFORCE); wmem_max/rmem_max are Linux's defaults (212992)"),
     /* memory */
-    P(mmap, "writable MAP_SHARED file mappings are ENODEV; a read-only MAP_SHARED file "
-            "mapping is a private snapshot; MAP_HUGETLB is EINVAL"),
+    P(mmap, "MAP_SHARED file mappings map the file's pages (tmpfs data, the gofer's page "
+            "cache, written back on msync/fsync/last unmap); files without pages to share "
+            "(procfs...): writable MAP_SHARED is ENODEV, read-only a private snapshot; "
+            "MAP_HUGETLB is EINVAL"),
     S(munmap),
     S(mprotect),
     S(brk),
-    P(mremap, "MREMAP_DONTUNMAP and old_size 0 (a copy of a shared mapping) are EINVAL"),
+    P(mremap, "MREMAP_DONTUNMAP is EINVAL"),
     P(madvise, "DONTNEED and FREE drop pages; NORMAL RANDOM SEQUENTIAL WILLNEED DONTFORK "
                "DOFORK (UN)MERGEABLE (NO)HUGEPAGE DONTDUMP DODUMP COLD PAGEOUT are accepted "
                "and ignored (a DONTFORK range is still inherited); others are EINVAL"),
-    P(msync, "private and anonymous memory only: nothing to write back"),
+    S(msync),
     P(mincore, "reports every mapped page resident"),
     P(mlock, "accepted: sandbox memory is never swapped by the sentry"),
     P(munlock, "accepted: see mlock"),
@@ -160,10 +192,10 @@ const struct syscall_entry g_syscall_table[SYSCALL_NR_MAX] = {
     S(capset),
 
     /* time */
-    P(clock_gettime, "CLOCK_PROCESS_CPUTIME_ID and CLOCK_THREAD_CPUTIME_ID are the serving "
-                     "sentry thread's CPU time; the clock ids of clock_getcpuclockid and "
-                     "pthread_getcpuclockid are EINVAL"),
-    P(clock_getres, "the clock ids of clock_getcpuclockid and pthread_getcpuclockid are EINVAL"),
+    P(clock_gettime, "CPU-time clocks (own, clock_getcpuclockid, pthread_getcpuclockid) count "
+                     "application plus sentry time by state, as gVisor does, not host CPU "
+                     "time; dynamic posix-clock fds are EINVAL"),
+    P(clock_getres, "as clock_gettime"),
     S(gettimeofday),
     S(time),
     S(nanosleep),
@@ -213,6 +245,26 @@ const struct syscall_entry g_syscall_table[SYSCALL_NR_MAX] = {
     /* signalfd (sys_signalfd.c) */
     S(signalfd),
     S(signalfd4),
+    /* eventfd (sys_eventfd.c, sentry/fsimpl/anon/eventfd.c) */
+    P(eventfd, "a zero-length read or write of the eventfd returns 0 (Linux: EINVAL)"),
+    P(eventfd2, "as eventfd"),
+    /* timerfd (sys_timerfd.c, sentry/fsimpl/anon/timerfd.c) */
+    P(timerfd_create, "timers run on CLOCK_MONOTONIC: an absolute CLOCK_REALTIME expiration is "
+                      "converted when set (later steps of the host's clock are not followed); a "
+                      "zero-length read returns 0 (Linux: EINVAL); no TFD_IOC_SET_TICKS"),
+    P(timerfd_settime, "TFD_TIMER_CANCEL_ON_SET is accepted but never cancels (the sandbox cannot "
+                       "set the clock; steps of the host's clock are not noticed)"),
+    S(timerfd_gettime),
+    /* epoll (sys_epoll.c, sentry/kernel/epoll.c) */
+    S(epoll_create),
+    S(epoll_create1),
+    P(epoll_ctl, "EPOLLEXCLUSIVE wakes every waiter (allowed: \"one or more\"); EPOLLWAKEUP "
+                 "is kept with CAP_BLOCK_SUSPEND but nothing suspends; no max_user_watches "
+                 "limit or wakeup-path count (ENOSPC, EINVAL)"),
+    P(epoll_wait, "items of host files (stdio) are polled on each wait: edge-triggered ones "
+                  "report a condition a previous poll did not see"),
+    P(epoll_pwait, "as epoll_wait"),
+    P(epoll_pwait2, "as epoll_wait"),
     /* processes */
     P(clone, "namespace flags are EINVAL"),
     P(clone3, "namespace flags and set_tid are EINVAL; CLONE_INTO_CGROUP is EBADF (no cgroup v2 "
@@ -221,8 +273,8 @@ const struct syscall_entry g_syscall_table[SYSCALL_NR_MAX] = {
     S(vfork),
     S(execve),
     S(execveat),
-    P(wait4, "the rusage result is all zero"),
-    P(waitid, "the rusage result is all zero"),
+    P(wait4, "rusage: only ru_utime and ru_stime (the child's, with its waited-for children)"),
+    P(waitid, "rusage: only ru_utime and ru_stime"),
     S(pidfd_open),
     P(pidfd_send_signal, "flags must be 0"),
     S(setpgid),
@@ -230,8 +282,9 @@ const struct syscall_entry g_syscall_table[SYSCALL_NR_MAX] = {
     S(getpgid),
     S(getsid),
     S(getpgrp),
-    P(getrusage, "only ru_maxrss is filled"),
-    P(times, "CPU times are not accounted: all zero"),
+    P(getrusage, "ru_utime, ru_stime (application vs sentry time, as gVisor accounts them) and "
+                 "ru_maxrss; the other fields are zero"),
+    S(times),
     P(futex, "PI futexes work functionally, without priority inheritance"),
     S(restart_syscall),
     /* POSIX message queues (sys_mq.c, sentry/fsimpl/mqueue) */
@@ -247,6 +300,8 @@ const struct syscall_entry g_syscall_table[SYSCALL_NR_MAX] = {
     /* Refused on purpose. */
     N(__NR_rseq, "restartable sequences are not supported; glibc falls back"),
     N(__NR_uselib, "obsolete"),
+    N(__NR_epoll_ctl_old, "never implemented on x86-64 (ENOSYS in Linux too)"),
+    N(__NR_epoll_wait_old, "never implemented on x86-64 (ENOSYS in Linux too)"),
     N(__NR_create_module, "obsolete"),
     N(__NR_get_kernel_syms, "obsolete"),
     N(__NR_query_module, "obsolete"),

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "sentry/kernel/epoll.h"
 #include "sentry/kernel/filelock.h"
 
 #define MAX_SYMLINKS 40
@@ -197,7 +198,14 @@ static int64_t mmf_size(struct mm_file *mf)
     return a.size;
 }
 
+static struct mm_mappable *mmf_mappable(struct mm_file *mf)
+{
+    struct file *f = mmf_file(mf);
+    return f->ops->mappable ? f->ops->mappable(f) : NULL;
+}
+
 static const struct mm_file_ops g_file_mm_ops = {
+    .mappable = mmf_mappable,
     .read = mmf_read,
     .size = mmf_size,
     .get = mmf_get,
@@ -233,6 +241,7 @@ void file_put(struct file *f)
     if (!f || !ref_dec(&f->refs))
         return;
     filelock_file_release(f); /* its flock and OFD locks */
+    epoll_file_release(f);    /* the epoll items watching it */
     if (f->ops && f->ops->release)
         f->ops->release(f);
     path_put(&f->path);
@@ -1205,8 +1214,9 @@ struct create_req {
     enum create_kind kind;
     uint32_t mode;
     uint64_t rdev;
-    const char *target;  /* CREATE_SYMLINK */
-    struct vfs_path src; /* CREATE_LINK */
+    const char *target;   /* CREATE_SYMLINK */
+    struct vfs_path src;  /* CREATE_LINK */
+    struct vfs_path *out; /* non-NULL: gets the new name's path (references) */
 };
 
 static int may_link(const struct vfs_walk_ctx *ctx, struct inode *ino);
@@ -1286,8 +1296,13 @@ static int create_at(const struct vfs_walk_ctx *ctx, const char *name, struct cr
         break;
     }
     }
-    if (r == 0 && !cache_add_locked(d, last, ino))
+    struct dentry *made = NULL;
+    if (r == 0 && !(made = cache_add_locked(d, last, ino)))
         r = -ENOMEM;
+    if (r == 0 && req->out) {
+        *req->out = (struct vfs_path){dir.mnt, made};
+        path_get(req->out);
+    }
 out:
     pthread_mutex_unlock(&d->lock);
     path_put(&dir);
@@ -1325,6 +1340,19 @@ int vfs_mknodat(const struct vfs_walk_ctx *ctx, const char *name, uint32_t mode,
     if ((mode & S_IFMT) == 0)
         mode |= S_IFREG;
     struct create_req req = {.kind = CREATE_NODE, .mode = mode & (S_IFMT | 07777), .rdev = rdev};
+    return create_at(ctx, name, &req);
+}
+
+int vfs_mknodat_path(const struct vfs_walk_ctx *ctx, const char *name, uint32_t mode, uint64_t rdev,
+                     struct vfs_path *out)
+{
+    int r = vfs_mknod_type(mode);
+    if (r < 0)
+        return r;
+    if ((mode & S_IFMT) == 0)
+        mode |= S_IFREG;
+    struct create_req req = {
+        .kind = CREATE_NODE, .mode = mode & (S_IFMT | 07777), .rdev = rdev, .out = out};
     return create_at(ctx, name, &req);
 }
 

@@ -26,8 +26,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 
 #include "sentry/mm/mm.h"
 
@@ -37,6 +39,7 @@ struct mount;
 struct file;
 struct vfs_fs;
 struct waitq;
+struct epitem;
 
 /* Attributes, in Linux terms (filled by getattr). */
 struct vfs_attr {
@@ -131,7 +134,7 @@ struct inode_ops {
 typedef bool (*vfs_dirent_fn)(void *arg, const char *name, uint64_t ino, uint8_t type,
                               int64_t next_off);
 
-/* Readiness registration (poll, ppoll, select, pselect6; epoll later), as
+/* Readiness registration (poll, ppoll, select, pselect6, epoll), as
  * Linux's poll_table. A poller passes one to file_ops.poll on its first pass;
  * the file calls vfs_poll_wait() for each wait queue it will wake when its
  * readiness may change, or vfs_poll_wait_host() when its readiness is that of
@@ -180,6 +183,10 @@ struct file_ops {
     int (*fsync)(struct file *f);
     /* mmap: returns 0 if the file can be mapped (through f->mmf). */
     int (*mmap)(struct file *f);
+    /* The pages MAP_SHARED mappings of the file map (sentry/mm/mm.h: the
+     * inode's struct mm_mappable), or NULL: none (a read-only shared
+     * mapping is then a private copy, a writable one ENODEV). */
+    struct mm_mappable *(*mappable)(struct file *f);
     void (*release)(struct file *f);
     /* Character device drivers (vfs_chrdev_register) only: called when a
      * node of the device is opened, with f->ops already this table; it may
@@ -195,12 +202,24 @@ struct file_ops {
      * became true>, 0). Called with no VFS lock held; must not block.
      * NULL: VFS_DEFAULT_POLLMASK, never waits (regular files, dirs, devices). */
     uint32_t (*poll)(struct file *f, uint32_t events, struct vfs_poll_table *pt);
+    /* Lines of /proc/<pid>/fdinfo/<fd> after the common ones (optional). */
+    void (*show_fdinfo)(struct file *f, FILE *out);
     /* O_APPEND writes of seekable files (optional): writes at the end of
      * the file, found under the filesystem's own lock in the same critical
      * section as the write (appenders never overlap, and the end is read
      * once); *off gets where the bytes went. NULL: the VFS writes through
      * write at the size getattr reports. */
     ssize_t (*append)(struct file *f, const void *buf, size_t len, int64_t *off);
+    /* read/readv and write/writev of stream files that move data straight
+     * between themselves and application memory, one call per vector
+     * (sockets: one message, as Linux's read_iter/write_iter). iov holds
+     * application addresses (validated: cnt <= IOV_MAX, total is their sum,
+     * at most MAX_RW_COUNT); a write of 0 bytes comes here too. Returns
+     * bytes or -errno. NULL: the VFS moves data through read/write. */
+    ssize_t (*read_iov)(struct file *f, struct mm *mm, const struct iovec *iov, unsigned long cnt,
+                        size_t total);
+    ssize_t (*write_iov)(struct file *f, struct mm *mm, const struct iovec *iov, unsigned long cnt,
+                         size_t total);
     /* true: read/write do not use f->pos (pipes, ttys, char devices); they
      * get off -1. pread/pwrite are allowed iff llseek is set. */
     bool stream;
@@ -285,6 +304,9 @@ struct file {
     pthread_mutex_t pos_lock;
     void *priv;
     struct mm_file mmf; /* for mmap: reads through ops->read */
+    /* The epoll items watching this description (sentry/kernel/epoll.c,
+     * under its global lock); removed by file_put before release. */
+    struct epitem *epoll_items;
 };
 
 /* ---- objects ------------------------------------------------------------ */
@@ -415,6 +437,10 @@ int vfs_mkdirat(const struct vfs_walk_ctx *ctx, const char *name, uint32_t mode)
 /* mode: S_IFREG (or 0) creates an empty regular file; S_IFIFO, S_IFSOCK;
  * S_IFCHR and S_IFBLK need CAP_MKNOD. */
 int vfs_mknodat(const struct vfs_walk_ctx *ctx, const char *name, uint32_t mode, uint64_t rdev);
+/* The same, *out getting the new node's path (references): bind(2) of an
+ * AF_UNIX socket keeps the node it made. */
+int vfs_mknodat_path(const struct vfs_walk_ctx *ctx, const char *name, uint32_t mode, uint64_t rdev,
+                     struct vfs_path *out);
 /* mknod's check of the file type in mode, which mknod(2) makes before it
  * resolves the path (Linux's may_mknod): 0 for 0 (regular), S_IFREG,
  * S_IFCHR, S_IFBLK, S_IFIFO, S_IFSOCK; -EPERM for S_IFDIR; else -EINVAL. */

@@ -19,13 +19,17 @@
 #define _GNU_SOURCE
 #endif
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 /* The part being run (set by RUN), shown in failure messages. */
@@ -209,4 +213,45 @@ __attribute__((unused)) static void check_content(const char *path, const char *
     if (n != strlen(s) || memcmp(buf, s, n) != 0)
         check_fail_(__FILE__, __LINE__, "%s holds \"%.*s\", not \"%s\"", path, (int)n, buf, s);
     free(buf);
+}
+
+/* Sleeps ms milliseconds, through signal interruptions. */
+__attribute__((unused)) static void check_sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+        ;
+}
+
+/* CLOCK_MONOTONIC in nanoseconds. */
+__attribute__((unused)) static long long check_mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* Waits for child, which must have exited with status 0. */
+__attribute__((unused)) static void check_reap(pid_t child)
+{
+    int st;
+    pid_t r = waitpid(child, &st, 0);
+    if (r != child)
+        check_fail_(__FILE__, __LINE__, "waitpid %d: %s", (int)child, strerror(errno));
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        check_fail_(__FILE__, __LINE__, "child status 0x%x", st);
+}
+
+/* The text of path (NUL-terminated) in buf; false if it cannot be read. */
+__attribute__((unused)) static bool check_read_text(const char *path, char *buf, size_t size)
+{
+    int fd = open(path, O_RDONLY);
+    if (fd < 0)
+        return false;
+    ssize_t n = read(fd, buf, size - 1);
+    close(fd);
+    if (n < 0)
+        return false;
+    buf[n] = 0;
+    return true;
 }

@@ -42,12 +42,6 @@ static int in_child(int (*fn)(void *), void *arg)
     return WIFEXITED(status) ? WEXITSTATUS(status) : 100 + WTERMSIG(status);
 }
 
-static void sleep_ms(int ms)
-{
-    struct timespec ts = {0, ms * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
 /* ---- flock ------------------------------------------------------------------------ */
 
 static void flock_basics(void)
@@ -89,7 +83,7 @@ static int hold_then_release(void *arg)
     int *pipe_w = arg;
     if (write(*pipe_w, "x", 1) != 1)
         return 3;
-    sleep_ms(100);
+    check_sleep_ms(100);
     return 0; /* exit closes the fd: the lock goes */
 }
 
@@ -242,7 +236,7 @@ static void posix_wait_and_deadlock(void)
     close(p[1]);
     char c;
     CHECK_EQ(read(p[0], &c, 1), 1);
-    sleep_ms(100); /* the child is waiting for [0, 1) */
+    check_sleep_ms(100); /* the child is waiting for [0, 1) */
     /* ... so waiting for its [1, 2) would deadlock. */
     CHECK_ERR(setlk(fd, F_SETLKW, F_WRLCK, 1, 1), EDEADLK);
     CHECK_ERR(setlk(fd, F_SETLK, F_WRLCK, 1, 1), EAGAIN);

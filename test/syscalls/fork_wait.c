@@ -14,13 +14,6 @@
 #include <sys/wait.h>
 #include <time.h>
 
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) == -1 && errno == EINTR) {
-    }
-}
-
 /* A child that waits to be killed. */
 static pid_t idle_child(void)
 {
@@ -196,7 +189,7 @@ static void process_groups(void)
     pid_t a = CHECK_OK(fork());
     if (a == 0) {
         setpgid(0, 0);
-        sleep_ms(20);
+        check_sleep_ms(20);
         _exit(3);
     }
     setpgid(a, a); /* either of us may win the race: both set the same */
@@ -229,7 +222,7 @@ static void sigchld_ignored(void)
     CHECK_ERR(waitpid(pid, &status, 0), ECHILD);
     /* Gone (Linux may free the pid just after wait gives up). */
     for (int i = 0; i < 1000 && kill(pid, 0) == 0; i++)
-        sleep_ms(1);
+        check_sleep_ms(1);
     CHECK_ERR(kill(pid, 0), ESRCH);
     /* SA_NOCLDWAIT does the same with a handler. */
     sa.sa_handler = SIG_DFL;
@@ -260,7 +253,7 @@ static void subreaper(void)
         if (b == 0) {
             /* Wait until reparented (at most 2 s). */
             for (int i = 0; i < 2000 && getppid() != me; i++)
-                sleep_ms(1);
+                check_sleep_ms(1);
             _exit(getppid() == me ? 0 : 1);
         }
         if (write(p[1], &b, sizeof(b)) != sizeof(b))

@@ -28,13 +28,6 @@ static long long mono_ns(void)
     return ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) == -1 && errno == EINTR) {
-    }
-}
-
 /* ---- waiters ------------------------------------------------------------- */
 
 struct waiter_arg {
@@ -67,8 +60,8 @@ static void start_waiters(pthread_t *th, struct waiter_arg *args, int n, uint32_
         CHECK_EQ(pthread_create(&th[i], NULL, waiter, &args[i]), 0);
     }
     while (atomic_load(&g_started) < n)
-        sleep_ms(1);
-    sleep_ms(50); /* into the kernel */
+        check_sleep_ms(1);
+    check_sleep_ms(50); /* into the kernel */
 }
 
 static void join_all(pthread_t *th, struct waiter_arg *args, int n)
@@ -206,7 +199,7 @@ static void shared_across_fork(void)
     pid_t pid = CHECK_OK(fork());
     if (pid == 0) {
         /* Wake the parent once it waits. */
-        sleep_ms(30);
+        check_sleep_ms(30);
         __atomic_store_n(&shm[0], 1, __ATOMIC_SEQ_CST);
         long n = futex(&shm[0], FUTEX_WAKE, 1, NULL, NULL, 0);
         /* Then wait for the parent's answer on the second word. */
@@ -218,7 +211,7 @@ static void shared_across_fork(void)
         long r = futex(&shm[0], FUTEX_WAIT, 0, NULL, NULL, 0);
         CHECK(r == 0 || errno == EAGAIN);
     }
-    sleep_ms(30);
+    check_sleep_ms(30);
     __atomic_store_n(&shm[1], 1, __ATOMIC_SEQ_CST);
     CHECK_EQ(CHECK_OK(futex(&shm[1], FUTEX_WAKE, 1, NULL, NULL, 0)), 1);
     int status;
@@ -271,8 +264,8 @@ static void pi(void)
     g_pi_tid = 0;
     CHECK_EQ(pthread_create(&th, NULL, pi_locker, NULL), 0);
     while (!g_pi_tid)
-        sleep_ms(1);
-    sleep_ms(50);
+        check_sleep_ms(1);
+    check_sleep_ms(50);
     CHECK(g_pi & FUTEX_WAITERS);
     CHECK_OK(futex(&g_pi, FUTEX_UNLOCK_PI_PRIVATE, 0, NULL, NULL, 0));
     CHECK_EQ(pthread_join(th, NULL), 0);
@@ -337,7 +330,7 @@ static void robust(void)
         char c = 1;
         if (write(p[1], &c, 1) != 1)
             _exit(2);
-        sleep_ms(50);
+        check_sleep_ms(50);
         _exit(0); /* dies holding it */
     }
     char c;
@@ -429,7 +422,7 @@ static void robust_pi(void)
         CHECK_EQ(read(locked[0], &c, 1), 1);
         struct timed_lock tl = {sm, 45, -1};
         CHECK_EQ(pthread_create(&th, NULL, timed_lock_main, &tl), 0);
-        sleep_ms(5); /* the waiter blocks */
+        check_sleep_ms(5); /* the waiter blocks */
         CHECK_EQ(write(go[1], &c, 1), 1);
         CHECK_EQ(pthread_join(th, NULL), 0);
         result = tl.result;

@@ -15,13 +15,6 @@
 #include <sys/wait.h>
 #include <time.h>
 
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) == -1 && errno == EINTR) {
-    }
-}
-
 static volatile int g_got;
 
 static void on_sig(int sig)
@@ -123,7 +116,7 @@ static void kill_all(void)
         for (;;)
             pause();
     }
-    sleep_ms(5);
+    check_sleep_ms(5);
     /* kill(-1) reaches every process but init (and the caller, init). */
     CHECK_OK(kill(-1, SIGTERM));
     int status;
@@ -141,7 +134,7 @@ static void orphans(void)
         pid_t b = fork();
         if (b == 0) {
             for (int i = 0; i < 2000 && getppid() != 1; i++)
-                sleep_ms(1);
+                check_sleep_ms(1);
             _exit(getppid() == 1 ? 5 : 6);
         }
         if (write(p[1], &b, sizeof(b)) != sizeof(b))

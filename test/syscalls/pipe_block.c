@@ -16,36 +16,13 @@
 
 static char g_buf[1 << 17];
 
-static long long now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-static void sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-        ;
-}
-
-/* Waits for child and checks that it exited with status 0. */
-static void reap(pid_t child)
-{
-    int st;
-    CHECK_EQ(CHECK_OK(waitpid(child, &st, 0)), child);
-    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
-        FAIL("child status 0x%x", st);
-}
-
 /* Forks a child that sleeps ms, then writes len bytes of g_buf to fd and
  * exits (closing what it holds). */
 static pid_t writer_after(int fd, int ms, size_t len)
 {
     pid_t c = CHECK_OK(fork());
     if (c == 0) {
-        sleep_ms(ms);
+        check_sleep_ms(ms);
         _exit(write(fd, g_buf, len) == (ssize_t)len ? 0 : 1);
     }
     return c;
@@ -57,14 +34,14 @@ static void reader_woken(void)
     CHECK_OK(pipe(p));
     pid_t c = writer_after(p[1], 50, 5);
     CHECK_OK(close(p[1]));
-    long long t0 = now_ns();
+    long long t0 = check_mono_ns();
     char b[16];
     CHECK_EQ(CHECK_OK(read(p[0], b, sizeof(b))), 5);
-    CHECK_GE(now_ns() - t0, 30000000LL);
+    CHECK_GE(check_mono_ns() - t0, 30000000LL);
     /* The child was the last writer: EOF once it is gone. */
     CHECK_EQ(CHECK_OK(read(p[0], b, sizeof(b))), 0);
     CHECK_OK(close(p[0]));
-    reap(c);
+    check_reap(c);
 }
 
 static void writer_woken(void)
@@ -74,7 +51,7 @@ static void writer_woken(void)
     pid_t c = CHECK_OK(fork());
     if (c == 0) {
         CHECK_OK(close(p[1]));
-        sleep_ms(50);
+        check_sleep_ms(50);
         long total = 0;
         ssize_t r;
         while ((r = read(p[0], g_buf, sizeof(g_buf))) > 0)
@@ -85,7 +62,7 @@ static void writer_woken(void)
     /* More than the pipe holds: blocks until the child reads. */
     CHECK_EQ(CHECK_OK(write(p[1], g_buf, 100000)), 100000);
     CHECK_OK(close(p[1]));
-    reap(c);
+    check_reap(c);
 }
 
 /* Writers of PIPE_BUF or less never interleave. */
@@ -128,7 +105,7 @@ static void atomic_writers(void)
     CHECK_EQ(have, 0);
     for (int k = 0; k < WRITERS; k++) {
         CHECK_EQ(seen[k], RECORDS);
-        reap(kids[k]);
+        check_reap(kids[k]);
     }
     CHECK_OK(close(p[0]));
 }
@@ -139,24 +116,24 @@ static void poll_woken(void)
     CHECK_OK(pipe(p));
     pid_t c = writer_after(p[1], 50, 1);
     struct pollfd f = {.fd = p[0], .events = POLLIN};
-    long long t0 = now_ns();
+    long long t0 = check_mono_ns();
     CHECK_EQ(CHECK_OK(poll(&f, 1, -1)), 1);
-    CHECK_GE(now_ns() - t0, 30000000LL);
+    CHECK_GE(check_mono_ns() - t0, 30000000LL);
     CHECK_EQ(f.revents, POLLIN);
     CHECK_EQ(CHECK_OK(read(p[0], g_buf, 10)), 1);
-    reap(c);
+    check_reap(c);
 
     /* The last writer exits: POLLHUP wakes the poller. */
     c = CHECK_OK(fork());
     if (c == 0) {
-        sleep_ms(50);
+        check_sleep_ms(50);
         _exit(0);
     }
     CHECK_OK(close(p[1]));
     f.revents = 0;
     CHECK_EQ(CHECK_OK(poll(&f, 1, 10000)), 1);
     CHECK_EQ(f.revents, POLLHUP);
-    reap(c);
+    check_reap(c);
     CHECK_OK(close(p[0]));
 
     /* select, on the writer of a full pipe that a child drains. */
@@ -165,7 +142,7 @@ static void poll_woken(void)
         ;
     c = CHECK_OK(fork());
     if (c == 0) {
-        sleep_ms(50);
+        check_sleep_ms(50);
         _exit(read(p[0], g_buf, 4096) == 4096 ? 0 : 1);
     }
     fd_set w;
@@ -175,7 +152,7 @@ static void poll_woken(void)
     CHECK_EQ(CHECK_OK(select(p[1] + 1, NULL, &w, NULL, &tv)), 1);
     CHECK(FD_ISSET(p[1], &w));
     CHECK_LT(tv.tv_sec, 10);
-    reap(c);
+    check_reap(c);
     CHECK_OK(close(p[0]));
     CHECK_OK(close(p[1]));
 }
@@ -195,7 +172,7 @@ static pid_t nagger(int fd, bool data)
     pid_t c = CHECK_OK(fork());
     if (c == 0) {
         for (int i = 0;; i++) {
-            sleep_ms(20);
+            check_sleep_ms(20);
             kill(parent, SIGUSR1);
             if (data && i == 4 && write(fd, "x", 1) != 1)
                 _exit(1);
@@ -281,20 +258,20 @@ static void restart_after_stop(void)
     CHECK_OK(pipe(p));
     pid_t c = CHECK_OK(fork());
     if (c == 0) {
-        long long t0 = now_ns();
+        long long t0 = check_mono_ns();
         struct pollfd f = {.fd = p[0], .events = POLLIN};
         int r = poll(&f, 1, 400);
-        long long ms = (now_ns() - t0) / 1000000;
+        long long ms = (check_mono_ns() - t0) / 1000000;
         _exit(r != 0 ? 1 : ms < 400 ? 2 : ms > 650 ? 3 : 0);
     }
-    sleep_ms(50);
+    check_sleep_ms(50);
     CHECK_OK(kill(c, SIGSTOP));
     int st;
     CHECK_EQ(CHECK_OK(waitpid(c, &st, WUNTRACED)), c);
     CHECK(WIFSTOPPED(st));
-    sleep_ms(300);
+    check_sleep_ms(300);
     CHECK_OK(kill(c, SIGCONT));
-    reap(c);
+    check_reap(c);
     CHECK_OK(close(p[0]));
     CHECK_OK(close(p[1]));
 }

@@ -83,13 +83,6 @@ static void unblock(int sig)
     CHECK_OK(sigprocmask(SIG_UNBLOCK, &s, NULL));
 }
 
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) == -1 && errno == EINTR) {
-    }
-}
-
 static void siginfo_sources(void)
 {
     catch (SIGUSR1, 0, NULL);
@@ -222,7 +215,7 @@ static void sigsuspend_waits(void)
     pid_t parent = getpid();
     pid_t pid = CHECK_OK(fork());
     if (pid == 0) {
-        sleep_ms(20);
+        check_sleep_ms(20);
         kill(parent, SIGUSR1);
         _exit(0);
     }
@@ -265,7 +258,7 @@ static void sigtimedwait_cases(void)
     pid_t parent = getpid();
     pid_t pid = CHECK_OK(fork());
     if (pid == 0) {
-        sleep_ms(20);
+        check_sleep_ms(20);
         kill(parent, SIGUSR1);
         _exit(0);
     }
@@ -296,7 +289,7 @@ static void restart_vs_eintr(void)
     catch (SIGALRM, SA_RESTART, NULL);
     pid_t pid = CHECK_OK(fork());
     if (pid == 0) {
-        sleep_ms(100);
+        check_sleep_ms(100);
         if (write(p[1], "hello", 5) != 5)
             _exit(1);
         _exit(0);
@@ -410,10 +403,10 @@ static int killed_by(int sig)
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
         for (int i = 0; i < 20; i++)
-            sleep_ms(10);
+            check_sleep_ms(10);
         _exit(0);
     }
-    sleep_ms(5);
+    check_sleep_ms(5);
     CHECK_OK(kill(pid, sig));
     int status;
     CHECK_EQ(CHECK_OK(waitpid(pid, &status, 0)), pid);
@@ -465,7 +458,7 @@ static void uncatchable(void)
         for (;;)
             pause();
     }
-    sleep_ms(5);
+    check_sleep_ms(5);
     CHECK_OK(kill(pid, SIGKILL));
     int status;
     CHECK_OK(waitpid(pid, &status, 0));

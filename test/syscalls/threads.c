@@ -19,13 +19,6 @@
 
 static const char *g_self;
 
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) == -1 && errno == EINTR) {
-    }
-}
-
 static int wait_child(pid_t pid)
 {
     int status;
@@ -70,7 +63,7 @@ static void create_join(void)
     /* The thread is gone (join returns when its tid is cleared, which is
      * just before the kernel is done with it): tgkill finds nothing. */
     for (int i = 0; i < 1000 && syscall(SYS_tgkill, getpid(), g_tid_seen, 0) == 0; i++)
-        sleep_ms(1);
+        check_sleep_ms(1);
     CHECK_ERR(syscall(SYS_tgkill, getpid(), g_tid_seen, 0), ESRCH);
 }
 
@@ -121,7 +114,7 @@ static void child_cleartid(void)
     /* CHILD_SETTID writes it in the child's memory (ours) before the child
      * returns to user space. */
     for (int i = 0; i < 2000 && __atomic_load_n(&g_ctid, __ATOMIC_SEQ_CST) == 0; i++)
-        sleep_ms(1);
+        check_sleep_ms(1);
     CHECK_EQ(__atomic_load_n(&g_ctid, __ATOMIC_SEQ_CST), (uint32_t)tid);
     atomic_store(&g_go, 1);
     /* Its exit zeroes ctid and wakes us. */
@@ -135,7 +128,7 @@ static void child_cleartid(void)
     CHECK_EQ(g_ctid, 0);
     /* Then the thread is gone. */
     for (int i = 0; i < 1000 && syscall(SYS_tgkill, getpid(), tid, 0) == 0; i++)
-        sleep_ms(1);
+        check_sleep_ms(1);
     CHECK_ERR(syscall(SYS_tgkill, getpid(), tid, 0), ESRCH);
     CHECK_OK(munmap(stack, size));
 }
@@ -144,13 +137,13 @@ static void child_cleartid(void)
 
 static void *exit_group_42(void *arg)
 {
-    sleep_ms(10);
+    check_sleep_ms(10);
     exit(42); /* exit_group */
 }
 
 static void *exit_later_7(void *arg)
 {
-    sleep_ms(30);
+    check_sleep_ms(30);
     /* The main thread is gone, the process is still here. */
     _exit(getpid() == (pid_t)(long)arg ? 7 : 8);
 }
@@ -179,7 +172,7 @@ static void exits(void)
     if (pid == 0) {
         pthread_t th;
         pthread_create(&th, NULL, exit_later_7, (void *)(long)getpid());
-        sleep_ms(5);
+        check_sleep_ms(5);
         pthread_kill(th, SIGTERM);
         for (;;)
             pause();
@@ -209,7 +202,7 @@ static void *worker(void *arg)
     }
     g_worker_tid = gettid();
     while (!atomic_load(&g_stop))
-        sleep_ms(1);
+        check_sleep_ms(1);
     return NULL;
 }
 
@@ -221,12 +214,12 @@ static void thread_signals(void)
     pthread_t th;
     CHECK_EQ(pthread_create(&th, NULL, worker, NULL), 0);
     while (!g_worker_tid)
-        sleep_ms(1);
+        check_sleep_ms(1);
     /* tgkill: that thread runs the handler. */
     g_handler_tid = 0;
     CHECK_OK(syscall(SYS_tgkill, getpid(), g_worker_tid, SIGUSR1));
     for (int i = 0; i < 2000 && !g_handler_tid; i++)
-        sleep_ms(1);
+        check_sleep_ms(1);
     CHECK_EQ(g_handler_tid, g_worker_tid);
     /* pthread_kill to ourselves: we run it. */
     g_handler_tid = 0;
@@ -246,11 +239,11 @@ static void thread_signals(void)
     g_worker_tid = 0;
     CHECK_EQ(pthread_create(&th, NULL, worker, (void *)1), 0);
     while (!g_worker_tid)
-        sleep_ms(1);
+        check_sleep_ms(1);
     g_handler_tid = 0;
     CHECK_OK(kill(getpid(), SIGUSR1));
     for (int i = 0; i < 2000 && !g_handler_tid; i++)
-        sleep_ms(1);
+        check_sleep_ms(1);
     CHECK_EQ(g_handler_tid, g_worker_tid);
     atomic_store(&g_stop, 1);
     CHECK_EQ(pthread_join(th, NULL), 0);
@@ -316,7 +309,7 @@ static void sigev_thread_timer(void)
     atomic_store(&g_fired, 0);
     CHECK_OK(timer_settime(tm, 0, &v, NULL));
     for (int i = 0; i < 2000 && atomic_load(&g_fired) < 3; i++)
-        sleep_ms(1);
+        check_sleep_ms(1);
     CHECK_GE(atomic_load(&g_fired), 3);
     CHECK_OK(timer_delete(tm));
 }

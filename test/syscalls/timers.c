@@ -65,13 +65,6 @@ static struct timespec ms_ts(long ms)
     return ts;
 }
 
-static void sleep_ms(long ms)
-{
-    struct timespec ts = ms_ts(ms);
-    while (nanosleep(&ts, &ts) == -1 && errno == EINTR) {
-    }
-}
-
 static void block(int sig)
 {
     sigset_t s;
@@ -218,7 +211,7 @@ static void itimer_real_periodic(void)
     /* Blocked, the expirations coalesce into one pending SIGALRM. */
     block(SIGALRM);
     g_count = 0;
-    sleep_ms(60);
+    check_sleep_ms(60);
     CHECK_EQ(g_count, 0);
     sigset_t pend;
     CHECK_OK(sigpending(&pend));
@@ -231,7 +224,7 @@ static void itimer_real_periodic(void)
     unblock(SIGALRM);
     CHECK_EQ(g_count, 1);
     /* Disarmed: nothing more, and the interval is forgotten. */
-    sleep_ms(30);
+    check_sleep_ms(30);
     CHECK_EQ(g_count, 1);
     CHECK_OK(getitimer(ITIMER_REAL, &it));
     CHECK_EQ(it.it_value.tv_usec, 0);
@@ -416,7 +409,7 @@ static void posix_none(void)
     CHECK_OK(ktimer_settime(id, 0, &v, NULL));
     CHECK_OK(ktimer_gettime(id, &cur));
     CHECK(ts_ns(&cur.it_value) > 0 && ts_ns(&cur.it_value) <= 30000000);
-    sleep_ms(40);
+    check_sleep_ms(40);
     /* Expired: 0, and no signal came (nothing is pending). */
     CHECK_OK(ktimer_gettime(id, &cur));
     CHECK_EQ(ts_ns(&cur.it_value), 0);
@@ -427,7 +420,7 @@ static void posix_none(void)
     /* Periodic: always some time left, at most an interval. */
     struct itimerspec p = {.it_value = ms_ts(2), .it_interval = ms_ts(7)};
     CHECK_OK(ktimer_settime(id, 0, &p, NULL));
-    sleep_ms(20);
+    check_sleep_ms(20);
     CHECK_OK(ktimer_gettime(id, &cur));
     CHECK(ts_ns(&cur.it_value) > 0 && ts_ns(&cur.it_value) <= 7000000);
     CHECK_EQ(ts_ns(&cur.it_interval), 7000000);
@@ -455,7 +448,7 @@ static void posix_thread_id(void)
     pthread_t th;
     CHECK_EQ(pthread_create(&th, NULL, thread_waits, (void *)(long)sig), 0);
     while (!g_thread_tid)
-        sleep_ms(1);
+        check_sleep_ms(1);
     struct sigevent ev = {0};
     ev.sigev_notify = SIGEV_THREAD_ID;
     ev.sigev_signo = sig;
@@ -487,7 +480,7 @@ static void posix_overrun(void)
     CHECK_OK(ktimer_create(CLOCK_MONOTONIC, &ev, &id));
     struct itimerspec p = {.it_value = ms_ts(1), .it_interval = ms_ts(1)};
     CHECK_OK(ktimer_settime(id, 0, &p, NULL));
-    sleep_ms(60);
+    check_sleep_ms(60);
     /* One signal queued, however many expirations. */
     siginfo_t si;
     CHECK_EQ(wait_sig(sig, 1000, &si), sig);
@@ -725,7 +718,7 @@ static void signalfd_errors(void)
 
 static void *send_later(void *arg)
 {
-    sleep_ms(30);
+    check_sleep_ms(30);
     kill(getpid(), (int)(long)arg);
     return NULL;
 }

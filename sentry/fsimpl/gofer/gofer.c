@@ -6,7 +6,22 @@
  * after that, reads, writes and fstat are plain host syscalls on those fds,
  * with no RPC. Directories and symlinks go through RPCs.
  *
- * Locking: inode->lock protects the cached fds and attributes. */
+ * MAP_SHARED mappings map a per-inode page cache (struct gofer_cache):
+ * MemoryFile frames filled from the host fd when a mapping faults, written
+ * back (the pages a writable mapping may have dirtied) by msync, fsync and
+ * when the last mapping goes, when the cache is dropped. While the cache
+ * has pages, read(2) overlays the cached pages on what the host returns and
+ * write(2) writes through to both the host and the cached pages, so the
+ * file and its mappings stay coherent. Changes made on the host by others
+ * are not seen by pages already cached.
+ *
+ * Locking: inode->lock protects the cached fds and attributes and the page
+ * cache. mm translates a mapping's page under mm->lock and takes
+ * inode->lock (mm.lock -> inode.lock -> memfile.lock); truncation drops
+ * cached pages under inode->lock and unmaps them from every address space
+ * after dropping it (mm_mappable_invalidate). Writes hold inode->lock around
+ * the host pwrite and the cache update (a fault cannot fill a page from the
+ * host between the two). */
 #include "sentry/fsimpl/gofer/gofer.h"
 
 #include <dirent.h>
@@ -16,6 +31,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "lib/log.h"
+#include "sentry/kernel/kernel.h"
 
 /* The gofer's tree can span several host filesystems (host mounts below
  * its root). Each host device gets its own sentry device number, so (dev,
@@ -49,7 +67,24 @@ static uint64_t map_dev(struct vfs_fs *fs, uint64_t host_dev)
     return d ? d : fs->dev;
 }
 
+/* Page cache of a host file for shared mappings (inode->lock). */
+#define GOFER_CACHE_BUCKETS 256
+struct gofer_page {
+    uint64_t pg;    /* page index in the file */
+    uint64_t frame; /* MemoryFile offset (one reference) */
+    bool dirty;     /* a writable mapping has had it: written back until dropped */
+    struct gofer_page *next;
+};
+struct gofer_cache {
+    struct gofer_page *buckets[GOFER_CACHE_BUCKETS];
+    uint64_t npages;
+};
+
 struct gofer_inode {
+    struct mm_mappable map;    /* shared mappings: the cache's frames */
+    struct inode *inode;       /* no reference */
+    struct gofer_cache *cache; /* NULL until a shared mapping faults; inode->lock */
+    bool cached;               /* cache != NULL (atomic: read's lock-free check) */
     uint64_t fid;
     struct vfs_attr attr; /* cached; dev is the host's */
     int rd_fd;            /* host fd opened O_RDONLY, or -1 */
@@ -85,6 +120,7 @@ static void attr_from_gofer(const struct gofer_attr *g, struct vfs_attr *a)
 }
 
 static const struct inode_ops g_gofer_inode_ops;
+static const struct mm_mappable_ops g_gofer_map_ops;
 
 static struct inode *inode_from(struct vfs_fs *fs, uint64_t fid, const struct gofer_attr *attr)
 {
@@ -95,8 +131,12 @@ static struct inode *inode_from(struct vfs_fs *fs, uint64_t fid, const struct go
     attr_from_gofer(attr, &gi->attr);
     gi->rd_fd = gi->rw_fd = -1;
     struct inode *ino = vfs_inode_new(fs, &g_gofer_inode_ops, attr->ino, attr->mode, gi);
-    if (!ino)
+    if (!ino) {
         free(gi);
+        return NULL;
+    }
+    gi->inode = ino;
+    mm_mappable_init(&gi->map, &g_gofer_map_ops);
     return ino;
 }
 
@@ -177,18 +217,272 @@ struct gofer_file {
     int fd; /* borrowed from the inode */
 };
 
+/* ---- page cache (inode->lock) -------------------------------------------- */
+
+static struct memfile *cache_mf(void)
+{
+    return g_kernel ? g_kernel->mf : NULL;
+}
+
+static struct gofer_page *cache_find(struct gofer_inode *gi, uint64_t pg)
+{
+    if (!gi->cache)
+        return NULL;
+    for (struct gofer_page *p = gi->cache->buckets[pg % GOFER_CACHE_BUCKETS]; p; p = p->next)
+        if (p->pg == pg)
+            return p;
+    return NULL;
+}
+
+/* The fd cache pages are read from (and written back to, when writable). */
+static int cache_fd(struct gofer_inode *gi)
+{
+    return gi->rw_fd >= 0 ? gi->rw_fd : gi->rd_fd;
+}
+
+static int64_t host_size(int fd)
+{
+    struct stat st;
+    if (fstat(fd, &st) < 0)
+        return -errno;
+    return st.st_size;
+}
+
+/* Writes the dirty cached pages in [first, last) to the host, clipped to
+ * the file's size (a store past the end of the last page is not data). */
+static int cache_writeback_locked(struct gofer_inode *gi, uint64_t first, uint64_t last)
+{
+    struct memfile *mf = cache_mf();
+    if (!gi->cache || !mf || gi->rw_fd < 0)
+        return 0; /* no writable fd: no writable mapping, nothing dirty */
+    int64_t size = host_size(gi->rw_fd);
+    if (size < 0)
+        return (int)size;
+    int err = 0;
+    for (unsigned b = 0; b < GOFER_CACHE_BUCKETS; b++) {
+        for (struct gofer_page *p = gi->cache->buckets[b]; p; p = p->next) {
+            if (!p->dirty || p->pg < first || p->pg >= last)
+                continue;
+            uint64_t at = p->pg * MF_PAGE_SIZE;
+            if (at >= (uint64_t)size)
+                continue;
+            uint64_t n = (uint64_t)size - at < MF_PAGE_SIZE ? (uint64_t)size - at : MF_PAGE_SIZE;
+            const char *src = memfile_ptr(mf, p->frame);
+            uint64_t done = 0;
+            while (done < n) {
+                ssize_t w = pwrite(gi->rw_fd, src + done, n - done, (off_t)(at + done));
+                if (w < 0 && errno == EINTR)
+                    continue;
+                if (w <= 0) {
+                    if (!err)
+                        err = w < 0 ? -errno : -EIO;
+                    break;
+                }
+                done += (uint64_t)w;
+            }
+        }
+    }
+    return err;
+}
+
+/* Drops cached pages from page first on (their frames live on while page
+ * tables still hold them: the caller unmaps them after inode->lock). */
+static void cache_drop_locked(struct gofer_inode *gi, uint64_t first)
+{
+    struct memfile *mf = cache_mf();
+    if (!gi->cache)
+        return;
+    for (unsigned b = 0; b < GOFER_CACHE_BUCKETS; b++) {
+        for (struct gofer_page **pp = &gi->cache->buckets[b]; *pp;) {
+            struct gofer_page *p = *pp;
+            if (p->pg < first) {
+                pp = &p->next;
+                continue;
+            }
+            *pp = p->next;
+            if (mf)
+                memfile_put(mf, p->frame);
+            free(p);
+            gi->cache->npages--;
+        }
+    }
+}
+
+/* Drops the whole cache (no mapping left). */
+static void cache_free_locked(struct gofer_inode *gi)
+{
+    if (!gi->cache)
+        return;
+    cache_drop_locked(gi, 0);
+    free(gi->cache);
+    gi->cache = NULL;
+    __atomic_store_n(&gi->cached, false, __ATOMIC_SEQ_CST);
+}
+
+/* A shared mapping's page: the cached frame, filled from the host on first
+ * use. Past the end of the host file: -EIO (SIGBUS). Under mm->lock. */
+static int gofer_translate(struct mm_mappable *m, uint64_t pg, bool writable, uint64_t *frame)
+{
+    struct gofer_inode *gi = (struct gofer_inode *)((char *)m - offsetof(struct gofer_inode, map));
+    struct inode *ino = gi->inode;
+    struct memfile *mf = cache_mf();
+    if (!mf)
+        return -ENOMEM;
+    pthread_mutex_lock(&ino->lock);
+    int r = 0;
+    int fd = cache_fd(gi);
+    int64_t size = fd >= 0 ? host_size(fd) : -EBADF;
+    struct gofer_page *p = NULL;
+    if (size < 0 || pg >= ((uint64_t)size + MF_PAGE_SIZE - 1) / MF_PAGE_SIZE) {
+        r = -EIO;
+        goto out;
+    }
+    if (!gi->cache) {
+        gi->cache = calloc(1, sizeof(*gi->cache));
+        if (!gi->cache) {
+            r = -ENOMEM;
+            goto out;
+        }
+        __atomic_store_n(&gi->cached, true, __ATOMIC_SEQ_CST);
+    }
+    p = cache_find(gi, pg);
+    if (!p) {
+        p = calloc(1, sizeof(*p));
+        int64_t fr = p ? memfile_alloc(mf, 1) : -ENOMEM;
+        if (fr < 0) {
+            free(p);
+            r = -ENOMEM;
+            goto out;
+        }
+        char *dst = memfile_ptr(mf, (uint64_t)fr);
+        uint64_t done = 0;
+        while (done < MF_PAGE_SIZE) {
+            ssize_t n =
+                pread(fd, dst + done, MF_PAGE_SIZE - done, (off_t)(pg * MF_PAGE_SIZE + done));
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n < 0) {
+                memfile_put(mf, (uint64_t)fr);
+                free(p);
+                r = -EIO;
+                goto out;
+            }
+            if (n == 0)
+                break; /* the end of the file: the rest stays zero */
+            done += (uint64_t)n;
+        }
+        p->pg = pg;
+        p->frame = (uint64_t)fr;
+        p->next = gi->cache->buckets[pg % GOFER_CACHE_BUCKETS];
+        gi->cache->buckets[pg % GOFER_CACHE_BUCKETS] = p;
+        gi->cache->npages++;
+    }
+    if (writable)
+        p->dirty = true;
+    memfile_get(mf, p->frame);
+    *frame = p->frame;
+out:
+    pthread_mutex_unlock(&ino->lock);
+    return r;
+}
+
+static int gofer_writeback(struct mm_mappable *m, uint64_t first, uint64_t last, bool sync)
+{
+    struct gofer_inode *gi = (struct gofer_inode *)((char *)m - offsetof(struct gofer_inode, map));
+    struct inode *ino = gi->inode;
+    pthread_mutex_lock(&ino->lock);
+    int r = cache_writeback_locked(gi, first, last);
+    if (r == 0 && sync && gi->rw_fd >= 0 && fsync(gi->rw_fd) < 0)
+        r = -errno;
+    pthread_mutex_unlock(&ino->lock);
+    return r;
+}
+
+/* The last shared mapping went: write the cache back and drop it (unless a
+ * new mapping came meanwhile; inode.lock -> maps_lock). */
+static void gofer_unmapped(struct mm_mappable *m)
+{
+    struct gofer_inode *gi = (struct gofer_inode *)((char *)m - offsetof(struct gofer_inode, map));
+    struct inode *ino = gi->inode;
+    pthread_mutex_lock(&ino->lock);
+    if (gi->cache && !mm_mappable_mapped(m)) {
+        int r = cache_writeback_locked(gi, 0, UINT64_MAX);
+        if (r < 0)
+            log_warn("gofer: writing back a mapped file: %s", strerror(-r));
+        cache_free_locked(gi);
+    }
+    pthread_mutex_unlock(&ino->lock);
+}
+
+static const struct mm_mappable_ops g_gofer_map_ops = {
+    .translate = gofer_translate,
+    .writeback = gofer_writeback,
+    .unmapped = gofer_unmapped,
+};
+
+/* Copies what was just written to the host at [off, off+len) into the
+ * cached pages it covers (inode->lock held). */
+static void cache_write_locked(struct gofer_inode *gi, const void *buf, size_t len, int64_t off)
+{
+    struct memfile *mf = cache_mf();
+    if (!gi->cache || !mf)
+        return;
+    size_t done = 0;
+    while (done < len) {
+        uint64_t pos = (uint64_t)off + done;
+        size_t in = pos % MF_PAGE_SIZE;
+        size_t chunk = MF_PAGE_SIZE - in < len - done ? MF_PAGE_SIZE - in : len - done;
+        struct gofer_page *p = cache_find(gi, pos / MF_PAGE_SIZE);
+        if (p)
+            memcpy((char *)memfile_ptr(mf, p->frame) + in, (const char *)buf + done, chunk);
+        done += chunk;
+    }
+}
+
+/* ---- regular files ------------------------------------------------------ */
+
 static ssize_t gf_read(struct file *f, void *buf, size_t len, int64_t off)
 {
     struct gofer_file *g = f->priv;
+    struct gofer_inode *gi = f->inode->priv;
+    if (!__atomic_load_n(&gi->cached, __ATOMIC_SEQ_CST)) {
+        ssize_t r = pread(g->fd, buf, len, off);
+        return r < 0 ? -errno : r;
+    }
+    /* Mapped: the host's bytes (and its end of file), with the cached
+     * pages (newer where mappings stored) laid over them. */
+    struct memfile *mf = cache_mf();
+    pthread_mutex_lock(&f->inode->lock);
     ssize_t r = pread(g->fd, buf, len, off);
-    return r < 0 ? -errno : r;
+    if (r < 0)
+        r = -errno;
+    for (ssize_t done = 0; r > 0 && done < r && gi->cache && mf;) {
+        uint64_t pos = (uint64_t)off + (uint64_t)done;
+        size_t in = pos % MF_PAGE_SIZE;
+        size_t chunk =
+            MF_PAGE_SIZE - in < (size_t)(r - done) ? MF_PAGE_SIZE - in : (size_t)(r - done);
+        struct gofer_page *p = cache_find(gi, pos / MF_PAGE_SIZE);
+        if (p)
+            memcpy((char *)buf + done, (char *)memfile_ptr(mf, p->frame) + in, chunk);
+        done += (ssize_t)chunk;
+    }
+    pthread_mutex_unlock(&f->inode->lock);
+    return r;
 }
 
 static ssize_t gf_write(struct file *f, const void *buf, size_t len, int64_t off)
 {
     struct gofer_file *g = f->priv;
+    /* Under inode->lock: a mapping's fault cannot fill a page from the host
+     * between the pwrite and the cache update. */
+    pthread_mutex_lock(&f->inode->lock);
     ssize_t r = pwrite(g->fd, buf, len, off);
-    return r < 0 ? -errno : r;
+    if (r < 0)
+        r = -errno;
+    else
+        cache_write_locked(f->inode->priv, buf, (size_t)r, off);
+    pthread_mutex_unlock(&f->inode->lock);
+    return r;
 }
 
 /* O_APPEND: at the host file's size, read under the inode lock held for the
@@ -205,6 +499,8 @@ static ssize_t gf_append(struct file *f, const void *buf, size_t len, int64_t *o
         r = pwrite(g->fd, buf, len, st.st_size);
         if (r < 0)
             r = -errno;
+        else
+            cache_write_locked(f->inode->priv, buf, (size_t)r, *off);
     }
     pthread_mutex_unlock(&f->inode->lock);
     return r;
@@ -213,12 +509,27 @@ static ssize_t gf_append(struct file *f, const void *buf, size_t len, int64_t *o
 static int gf_fsync(struct file *f)
 {
     struct gofer_file *g = f->priv;
-    return fsync(g->fd) < 0 ? -errno : 0;
+    struct gofer_inode *gi = f->inode->priv;
+    int r = 0;
+    if (__atomic_load_n(&gi->cached, __ATOMIC_SEQ_CST)) {
+        pthread_mutex_lock(&f->inode->lock);
+        r = cache_writeback_locked(gi, 0, UINT64_MAX);
+        pthread_mutex_unlock(&f->inode->lock);
+    }
+    if (fsync(g->fd) < 0 && r == 0)
+        r = -errno;
+    return r;
 }
 
 static int gf_mmap(struct file *f)
 {
     return 0;
+}
+
+static struct mm_mappable *gf_mappable(struct file *f)
+{
+    struct gofer_inode *gi = f->inode->priv;
+    return cache_mf() ? &gi->map : NULL;
 }
 
 static void gf_release(struct file *f)
@@ -233,6 +544,7 @@ static const struct file_ops g_reg_ops = {
     .llseek = vfs_generic_llseek,
     .fsync = gf_fsync,
     .mmap = gf_mmap,
+    .mappable = gf_mappable,
     .release = gf_release,
 };
 
@@ -346,6 +658,25 @@ static int g_create(struct inode *dir, const char *name, uint32_t mode,
     return 0;
 }
 
+/* After the host file's size changed to size (inode->lock held): cached
+ * pages past the end go, the tail of the last one is zeroed. Returns the
+ * first page to unmap from every mapping once inode->lock is dropped
+ * (UINT64_MAX: none). */
+static uint64_t cache_truncate_locked(struct gofer_inode *gi, int64_t size)
+{
+    if (!gi->cache || size < 0)
+        return UINT64_MAX;
+    uint64_t first = ((uint64_t)size + MF_PAGE_SIZE - 1) / MF_PAGE_SIZE;
+    struct gofer_page *p =
+        size % MF_PAGE_SIZE ? cache_find(gi, (uint64_t)size / MF_PAGE_SIZE) : NULL;
+    struct memfile *mf = cache_mf();
+    if (p && mf)
+        memset((char *)memfile_ptr(mf, p->frame) + size % MF_PAGE_SIZE, 0,
+               MF_PAGE_SIZE - (uint64_t)size % MF_PAGE_SIZE);
+    cache_drop_locked(gi, first);
+    return first;
+}
+
 static int g_truncate(struct inode *ino, int64_t size)
 {
     struct gofer_inode *gi = ino->priv;
@@ -356,7 +687,10 @@ static int g_truncate(struct inode *ino, int64_t size)
     else
         r = gofer_setattr(client_of(ino), gi->fid,
                           &(struct vfs_setattr){.mask = VFS_SA_SIZE, .size = size});
+    uint64_t unmap_from = r == 0 ? cache_truncate_locked(gi, size) : UINT64_MAX;
     pthread_mutex_unlock(&ino->lock);
+    if (unmap_from != UINT64_MAX)
+        mm_mappable_invalidate(&gi->map, unmap_from, UINT64_MAX);
     return r;
 }
 
@@ -485,6 +819,13 @@ static int g_setattr(struct inode *ino, const struct vfs_setattr *sa)
     int r = gofer_setattr(client_of(ino), gi->fid, sa);
     /* Even a partial failure may have changed something. */
     mark_stale(ino);
+    if ((sa->mask & VFS_SA_SIZE) && r == 0) {
+        pthread_mutex_lock(&ino->lock);
+        uint64_t unmap_from = cache_truncate_locked(gi, sa->size);
+        pthread_mutex_unlock(&ino->lock);
+        if (unmap_from != UINT64_MAX)
+            mm_mappable_invalidate(&gi->map, unmap_from, UINT64_MAX);
+    }
     return r;
 }
 
@@ -498,6 +839,8 @@ static void g_release(struct inode *ino)
     if (gi->rw_fd >= 0)
         close(gi->rw_fd);
     gofer_close(client_of(ino), &gi->fid, 1);
+    cache_free_locked(gi); /* none: the last mapping dropped it */
+    mm_mappable_destroy(&gi->map);
     free(gi->link);
     free(gi);
 }

@@ -181,10 +181,12 @@ static ssize_t pipe_read(struct file *f, void *buf, size_t len, int64_t off)
             if (packet)
                 s->len = 0; /* the rest of the packet is dropped */
             if (s->len == 0) {
+                /* Writers wait only on a full pipe: wake them only when
+                 * it stops being full (Linux: an edge for epoll too). */
+                freed |= full(p);
                 page_free(p, s->page);
                 *s = (struct pipe_slot){0};
                 p->tail++;
-                freed = true;
             }
             if (packet || done == len)
                 break;

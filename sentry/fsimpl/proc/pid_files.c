@@ -581,6 +581,8 @@ static int gen_fdinfo(const struct proc_node *n, struct file *pf, FILE *out)
     fprintf(out, "pos:\t%lld\nflags:\t0%o\nmnt_id:\t%d\nino:\t%llu\n",
             (long long)__atomic_load_n(&f->pos, __ATOMIC_RELAXED), (unsigned)flags,
             f->path.mnt ? proc_mount_id(f->path.mnt) : 0, (unsigned long long)a.ino);
+    if (f->ops && f->ops->show_fdinfo)
+        f->ops->show_fdinfo(f, out);
     file_put(f);
     return 0;
 }

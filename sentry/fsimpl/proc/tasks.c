@@ -24,6 +24,7 @@
 #include <string.h>
 #include <sys/sysmacros.h>
 
+#include "sentry/fsimpl/anon/anon.h"
 #include "sentry/fsimpl/proc/internal.h"
 #include "sentry/kernel/tty.h"
 
@@ -127,15 +128,11 @@ int proc_task_get(int tgid, int tid, unsigned want, struct proc_task *out)
     out->cstime_ns = tg->children_stime_ns;
     if (tg->state == TG_ZOMBIE)
         out->exit_code = tg->exit_status;
-    out->utime_ns = t->utime_ns;
-    out->stime_ns = t->stime_ns;
-    if (!tid) {
-        /* The group: every live thread, plus the leader if it is gone. */
-        for (struct task *o = tg->tasks; o; o = o->tg_next)
-            if (o != t) {
-                out->utime_ns += o->utime_ns;
-                out->stime_ns += o->stime_ns;
-            }
+    if (tid) {
+        out->utime_ns = __atomic_load_n(&t->utime_ns, __ATOMIC_RELAXED);
+        out->stime_ns = __atomic_load_n(&t->stime_ns, __ATOMIC_RELAXED);
+    } else {
+        tg_cputime_locked(tg, &out->utime_ns, &out->stime_ns); /* with exited threads */
     }
     bool running_caller = cur == t; /* it is reading this, so it runs */
 
@@ -304,9 +301,11 @@ void proc_counts(struct proc_counts *c)
         c->total++;
         if (t->state == TASK_RUNNING && !__atomic_load_n(&t->blocked, __ATOMIC_ACQUIRE))
             c->running++;
-        c->utime_ns += t->utime_ns;
-        c->stime_ns += t->stime_ns;
+        c->utime_ns += __atomic_load_n(&t->utime_ns, __ATOMIC_RELAXED);
+        c->stime_ns += __atomic_load_n(&t->stime_ns, __ATOMIC_RELAXED);
     }
+    c->utime_ns += g_kernel->exited_utime_ns;
+    c->stime_ns += g_kernel->exited_stime_ns;
     c->last_pid = g_kernel->next_tid - 1;
     pthread_mutex_unlock(&g_kernel->lock);
     if (c->running == 0 && task_current())
@@ -413,6 +412,8 @@ char *proc_file_name(struct file *f, const struct vfs_path *root)
         ;
     else if (S_ISREG(a.mode) || S_ISDIR(a.mode))
         snprintf(buf, sizeof(buf), "%s:[%llu]", type, ino);
+    else if (anon_file_name(f))
+        snprintf(buf, sizeof(buf), "anon_inode:%s", anon_file_name(f)); /* "[eventfd]" */
     else
         snprintf(buf, sizeof(buf), "anon_inode:[%s]", type);
     return strdup(buf);

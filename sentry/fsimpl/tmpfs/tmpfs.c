@@ -11,7 +11,15 @@
  * inode->lock protects a node's data and size (regular files) and its
  * attributes (mode, uid, gid, times). Order: tfs->lock -> inode->lock ->
  * MemoryFile lock. The VFS calls the directory ops with dentry locks held,
- * so dentry locks come before tfs->lock. */
+ * so dentry locks come before tfs->lock.
+ *
+ * Shared mappings (node->map, a struct mm_mappable) map the file's own
+ * frames: mm translates a page under mm->lock, which takes inode->lock
+ * (mm.lock -> inode.lock). Truncation therefore frees the pages under
+ * inode->lock, drops it, and only then unmaps them from every address space
+ * (mm_mappable_invalidate takes each mm->lock); a fault in between already
+ * sees the new size (SIGBUS), and the frames stay alive while a page table
+ * still holds them. */
 #include "sentry/fsimpl/tmpfs/tmpfs.h"
 
 #include <dirent.h>
@@ -176,10 +184,14 @@ struct tmpfs_node {
     char *target;
     /* Extended attributes (inode->lock). */
     struct vfs_xattr_store xattrs;
+    /* MAP_SHARED mappings of a regular file: its frames. */
+    struct mm_mappable map;
+    struct inode *inode; /* the node's inode (no reference) */
 };
 
 static const struct vfs_fs_type g_tmpfs_type = {.name = "tmpfs"};
 static const struct inode_ops g_tmpfs_inode_ops;
+static const struct mm_mappable_ops g_reg_map_ops;
 static struct memfile *g_tmpfs_mf;
 
 void tmpfs_set_memfile(struct memfile *mf)
@@ -266,6 +278,8 @@ static int node_new_locked(struct tmpfs *t, uint32_t mode, const struct vfs_owne
         free(n);
         return -ENOMEM;
     }
+    n->inode = ino;
+    mm_mappable_init(&n->map, &g_reg_map_ops);
     t->inodes++;
     *out = ino;
     return 0;
@@ -418,20 +432,35 @@ static void shrink_locked(struct inode *ino, int64_t size)
     }
 }
 
-static int truncate_locked(struct inode *ino, int64_t size)
+/* Sets the size (inode->lock held). A shrink sets *unmap_from to the first
+ * page past the new end, which the caller must unmap from every mapping
+ * (unmap_after_truncate) once it has dropped inode->lock; else it is
+ * UINT64_MAX. */
+static int truncate_locked(struct inode *ino, int64_t size, uint64_t *unmap_from)
 {
     struct tmpfs_node *n = node_of(ino);
+    *unmap_from = UINT64_MAX;
     if (size < 0)
         return -EINVAL;
     if (size > TMPFS_MAX_FILE_SIZE)
         return -EFBIG;
-    if (size < n->size)
+    if (size < n->size) {
         shrink_locked(ino, size);
+        *unmap_from = ((uint64_t)size + MF_PAGE_SIZE - 1) / MF_PAGE_SIZE;
+    }
     if (size != n->size) {
         n->size = size;
         n->mtime = n->ctime = now();
     }
     return 0;
+}
+
+/* Pages past a shrunk file's end leave every address space (no inode->lock
+ * held: mm takes mm->lock, which comes before it). */
+static void unmap_after_truncate(struct inode *ino, uint64_t from)
+{
+    if (from != UINT64_MAX)
+        mm_mappable_invalidate(&node_of(ino)->map, from, UINT64_MAX);
 }
 
 static int t_truncate(struct inode *ino, int64_t size)
@@ -440,9 +469,11 @@ static int t_truncate(struct inode *ino, int64_t size)
         return -EISDIR;
     if (!S_ISREG(ino->mode))
         return -EINVAL;
+    uint64_t unmap_from;
     pthread_mutex_lock(&ino->lock);
-    int r = truncate_locked(ino, size);
+    int r = truncate_locked(ino, size, &unmap_from);
     pthread_mutex_unlock(&ino->lock);
+    unmap_after_truncate(ino, unmap_from);
     return r;
 }
 
@@ -456,8 +487,9 @@ static int t_setattr(struct inode *ino, const struct vfs_setattr *sa)
     pthread_mutex_lock(&ino->lock);
     struct timespec ts = now();
     int r = 0;
+    uint64_t unmap_from = UINT64_MAX;
     if (sa->mask & VFS_SA_SIZE) {
-        r = truncate_locked(ino, sa->size);
+        r = truncate_locked(ino, sa->size, &unmap_from);
         if (r < 0) {
             pthread_mutex_unlock(&ino->lock);
             return r;
@@ -481,6 +513,7 @@ static int t_setattr(struct inode *ino, const struct vfs_setattr *sa)
         n->mtime = ts;
     n->ctime = ts;
     pthread_mutex_unlock(&ino->lock);
+    unmap_after_truncate(ino, unmap_from);
     return 0;
 }
 
@@ -617,6 +650,56 @@ static int reg_mmap(struct file *f)
     return 0;
 }
 
+static struct mm_mappable *reg_mappable(struct file *f)
+{
+    return &node_of(f->inode)->map;
+}
+
+/* A shared mapping's page: the file's frame, allocated (and charged to
+ * size=) as a write would allocate it; past the end of the file -EIO
+ * (SIGBUS), out of room -ENOSPC (SIGBUS too). Called under mm->lock. */
+static int reg_translate(struct mm_mappable *m, uint64_t pg, bool writable, uint64_t *frame)
+{
+    struct tmpfs_node *n = (struct tmpfs_node *)((char *)m - offsetof(struct tmpfs_node, map));
+    struct inode *ino = n->inode;
+    struct tmpfs *t = tfs_of(ino);
+    struct memfile *mf = memfile_of();
+    if (!mf)
+        return -ENOMEM;
+    pthread_mutex_lock(&ino->lock);
+    int r = 0;
+    uint64_t end_pg = ((uint64_t)n->size + MF_PAGE_SIZE - 1) / MF_PAGE_SIZE;
+    void **slot = NULL;
+    if (pg >= end_pg)
+        r = -EIO;
+    else if (!(slot = ptree_slot(&n->pages, pg)))
+        r = -ENOMEM;
+    else if (!*slot) {
+        if (!charge_page(t)) {
+            r = -ENOSPC;
+        } else {
+            int64_t fr = memfile_alloc(mf, 1);
+            if (fr < 0) {
+                uncharge_pages(t, 1);
+                r = -ENOSPC;
+            } else {
+                *slot = (void *)(uintptr_t)((uint64_t)fr + 1);
+                n->nframes++;
+            }
+        }
+    }
+    if (r == 0) {
+        *frame = (uint64_t)(uintptr_t)*slot - 1;
+        memfile_get(mf, *frame);
+    }
+    pthread_mutex_unlock(&ino->lock);
+    return r;
+}
+
+static const struct mm_mappable_ops g_reg_map_ops = {
+    .translate = reg_translate,
+};
+
 static int64_t reg_llseek(struct file *f, int64_t off, int whence)
 {
     if (whence != SEEK_DATA && whence != SEEK_HOLE)
@@ -651,6 +734,7 @@ static const struct file_ops g_reg_ops = {
     .llseek = reg_llseek,
     .fsync = reg_fsync,
     .mmap = reg_mmap,
+    .mappable = reg_mappable,
 };
 
 /* ---- directories ----------------------------------------------------------- */
@@ -1026,6 +1110,7 @@ static void t_release(struct inode *ino)
     pthread_mutex_unlock(&t->lock);
     free(n->target);
     vfs_xattr_store_free(&n->xattrs);
+    mm_mappable_destroy(&n->map);
     free(n);
     ino->priv = NULL;
 }

@@ -8,8 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/mman.h>
+
 #include "sentry/fsimpl/tmpfs/tmpfs.h"
 #include "sentry/mm/memfile.h"
+#include "sentry/mm/mm.h"
 #include "sentry/vfs/vfs.h"
 #include "test/unit/harness.h"
 
@@ -126,6 +129,55 @@ TEST(size_limit_and_frames)
     file_put(f);
     CHECK_INT(t.mf->used, ==, base);
     CHECK_INT(vfs_mkdirat(&t.ctx, "/c", 0755), ==, 0);
+}
+
+/* MAP_SHARED mappings map the file's frames: stores are the file's data,
+ * writes are seen through the mapping, faults allocate within size= (SIGBUS
+ * past it), truncation unmaps pages past the end, and every frame is
+ * released with the last mapping and reference. */
+TEST(shared_mapping)
+{
+    struct fs t;
+    setup(&t, "size=8k", 0);
+    uint64_t base = t.mf->used;
+    struct mm *mm;
+    CHECK_INT(mm_create(t.mf, NULL, NULL, &mm), ==, 0);
+    struct file *f;
+    CHECK_INT(create(&t.ctx, "/m", &f), ==, 0);
+    CHECK_INT(vfs_file_truncate(f, 3 * 4096), ==, 0);
+    uint64_t a;
+    CHECK_INT(mm_mmap(mm, 0, 3 * 4096, PROT_READ | PROT_WRITE, MAP_SHARED, &f->mmf, 0, 0, &a), ==,
+              0);
+    CHECK_INT(mm_copy_out(mm, a + 10, "abc", 3), ==, 0);
+    char buf[4] = {0};
+    CHECK_INT(vfs_pread(f, buf, 3, 10), ==, 3);
+    CHECK(memcmp(buf, "abc", 3) == 0);
+    CHECK_INT(vfs_pwrite(f, "xyz", 3, 4096 + 5), ==, 3);
+    CHECK_INT(mm_copy_in(mm, a + 4096 + 5, buf, 3), ==, 0);
+    CHECK(memcmp(buf, "xyz", 3) == 0);
+    /* Two pages are the size= limit: the third page's fault is SIGBUS. */
+    CHECK_INT(mm_fault(mm, a + 2 * 4096, PLATFORM_ACCESS_READ), ==, -EIO);
+    CHECK_INT(t.mf->used, ==, base + 2);
+    /* A fork shares the frames (no copy). */
+    struct mm *child;
+    CHECK_INT(mm_fork(mm, &child), ==, 0);
+    CHECK_INT(mm_copy_out(child, a + 11, "Q", 1), ==, 0);
+    CHECK_INT(mm_copy_in(mm, a + 10, buf, 3), ==, 0);
+    CHECK(memcmp(buf, "aQc", 3) == 0);
+    CHECK_INT(t.mf->used, ==, base + 2);
+    /* Shrink: the second page leaves both address spaces. */
+    CHECK_INT(vfs_file_truncate(f, 100), ==, 0);
+    CHECK_INT(mm_fault(mm, a + 4096, PLATFORM_ACCESS_READ), ==, -EIO);
+    CHECK_INT(mm_fault(child, a + 4096, PLATFORM_ACCESS_WRITE), ==, -EIO);
+    CHECK_INT(mm_fault(child, a, PLATFORM_ACCESS_WRITE), ==, 0);
+    CHECK_INT(t.mf->used, ==, base + 1);
+    mm_put(child);
+    CHECK_INT(mm_munmap(mm, a, 3 * 4096), ==, 0);
+    mm_put(mm);
+    CHECK_INT(t.mf->used, ==, base + 1); /* the file's page */
+    file_put(f);
+    CHECK_INT(vfs_unlinkat(&t.ctx, "/m", false), ==, 0);
+    CHECK_INT(t.mf->used, ==, base);
 }
 
 TEST(readonly_mount)
