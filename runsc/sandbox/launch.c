@@ -3,6 +3,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <net/if.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -31,6 +34,7 @@ struct child_arg {
     const char *exe;
     bool userns;
     const char *join_netns;
+    bool new_netns; /* made by the clone: its loopback is brought up */
     uid_t uid;
     gid_t gid;
 };
@@ -54,6 +58,51 @@ static int set_ambient(void)
     return 0;
 }
 
+/* `ip link set lo up` in the current network namespace, by rtnetlink (an
+ * RTM_NEWLINK that sets IFF_UP, acknowledged): a new namespace has only "lo",
+ * down. Needs CAP_NET_ADMIN over the namespace, which the sandbox process has
+ * in the user namespace that made it until it execs. Returns 0 or -errno. */
+static int loopback_up(void)
+{
+    int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+    if (fd < 0)
+        return -errno;
+    unsigned idx = if_nametoindex("lo");
+    struct {
+        struct nlmsghdr nh;
+        struct ifinfomsg ifi;
+    } req = {
+        .nh = {.nlmsg_len = sizeof(req),
+               .nlmsg_type = RTM_NEWLINK,
+               .nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK,
+               .nlmsg_seq = 1},
+        .ifi = {.ifi_family = AF_UNSPEC,
+                .ifi_index = idx ? (int)idx : 1,
+                .ifi_flags = IFF_UP,
+                .ifi_change = IFF_UP},
+    };
+    struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
+    int r = 0;
+    if (sendto(fd, &req, sizeof(req), 0, (struct sockaddr *)&kernel, sizeof(kernel)) < 0) {
+        r = -errno;
+    } else {
+        union {
+            struct nlmsghdr nh;
+            char buf[1024];
+        } ack;
+        ssize_t n = recv(fd, &ack, sizeof(ack), 0);
+        if (n < 0)
+            r = -errno;
+        else if ((size_t)n < NLMSG_LENGTH(sizeof(struct nlmsgerr)) ||
+                 ack.nh.nlmsg_type != NLMSG_ERROR)
+            r = -EPROTO;
+        else
+            r = ((struct nlmsgerr *)NLMSG_DATA(&ack.nh))->error;
+    }
+    close(fd);
+    return r;
+}
+
 static int sandbox_child(void *p)
 {
     struct child_arg *a = p;
@@ -69,6 +118,11 @@ static int sandbox_child(void *p)
             _exit(125);
         }
         close(nfd);
+    }
+    if (a->new_netns) {
+        int r = loopback_up();
+        if (r < 0)
+            dprintf(2, "runsc: bringing up the sandbox's loopback interface: %s\n", strerror(-r));
     }
     if (a->userns) {
         /* Become nobody inside (mapped to nobody outside), keeping the
@@ -184,6 +238,7 @@ int sandbox_launch(struct runsc_globals *g, const struct launch_opts *o, struct 
         .exe = exe,
         .userns = userns,
         .join_netns = o->join_netns,
+        .new_netns = o->new_netns && !o->join_netns,
         .uid = NOBODY,
         .gid = NOBODY,
     };

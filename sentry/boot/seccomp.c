@@ -31,6 +31,7 @@
 
 #include "confine/seccomp.h"
 #include "lib/cleanup.h"
+#include "sentry/socket/inet.h"
 
 #define CLONE_THREAD_FLAGS (CLONE_VM | CLONE_THREAD | CLONE_SIGHAND | CLONE_FS | CLONE_FILES)
 
@@ -96,17 +97,42 @@ static const struct confine_rule g_rules[] = {
     ANY(eventfd2),
     ANY(pipe2),
 
-    /* Unix sockets only: uRPC to the gofer (fds come back with SCM_RIGHTS), the control
-     * server's listening socket (donated) and its connections. */
+    /* Unix sockets: uRPC to the gofer (fds come back with SCM_RIGHTS), the control server's
+     * listening socket (donated) and its connections; socketpair only: no unix socket is made
+     * after start-up, and without socket(AF_UNIX) the bind and connect below cannot reach the
+     * host's abstract unix names (a netns's own; the host's with --network=host).
+     * AF_INET / AF_INET6 (sentry/socket/inet.c, the "hostinet" model): one host socket per
+     * application socket, made non-blocking and close-on-exec, TCP or UDP (never SOCK_RAW);
+     * bind, listen, connect, accept4, shutdown, names, sendmsg/recvmsg on them; the options
+     * of sentry/socket/inet.h's lists, each (level, name) a row; its ioctls below. */
     ANY(sendmsg),
     ANY(recvmsg),
     ANY(sendto),
     ANY(recvfrom),
     ANY(shutdown),
     ANY(accept4),
-    IF1(socket, A_EQ(0, AF_UNIX)),
+    IF2(socket, A_EQ(0, AF_INET), A_EQ(1, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC)),
+    IF2(socket, A_EQ(0, AF_INET), A_EQ(1, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC)),
+    IF2(socket, A_EQ(0, AF_INET6), A_EQ(1, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC)),
+    IF2(socket, A_EQ(0, AF_INET6), A_EQ(1, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC)),
     IF1(socketpair, A_EQ(0, AF_UNIX)),
+    ANY(bind),
+    ANY(listen),
+    ANY(connect),
     IF1(getsockopt, A_EQ(1, SOL_SOCKET)),
+/* clang-format off */
+#define GETOPT_ROW(l, n) IF2(getsockopt, A_EQ(1, l), A_EQ(2, n)),
+#define SETOPT_ROW(l, n) IF2(setsockopt, A_EQ(1, l), A_EQ(2, n)),
+#define IOCTL_ROW(c) IF1(ioctl, A_EQ(1, c)),
+    INET_SOCKOPTS_RW(GETOPT_ROW)
+    INET_SOCKOPTS_GET(GETOPT_ROW)
+    INET_SOCKOPTS_RW(SETOPT_ROW)
+    INET_SOCKOPTS_SET(SETOPT_ROW)
+    INET_IOCTLS(IOCTL_ROW)
+#undef GETOPT_ROW
+#undef SETOPT_ROW
+#undef IOCTL_ROW
+    /* clang-format on */
     ANY(getsockname),
     ANY(getpeername),
 

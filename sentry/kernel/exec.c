@@ -24,8 +24,20 @@ static ssize_t read_head(struct task *t, const char *path, char *buf, size_t n)
     int r = task_walk_ctx(t, AT_FDCWD, path, &ctx);
     if (r < 0)
         return r;
+    /* Only a regular file is read: anything else is EACCES before it is
+     * opened (opening a FIFO would wait for a writer, or count as a
+     * reader). */
+    struct vfs_path p;
+    r = vfs_walk(&ctx, path, WALK_FOLLOW, &p);
+    if (r == 0) {
+        bool reg = S_ISREG(p.d->inode->mode);
+        path_put(&p);
+        if (!reg)
+            r = -EACCES;
+    }
     struct file *f;
-    r = vfs_open(&ctx, path, O_RDONLY, 0, &f);
+    if (r == 0)
+        r = vfs_open(&ctx, path, O_RDONLY, 0, &f);
     task_walk_ctx_release(&ctx);
     if (r == -EISDIR)
         return -EACCES;

@@ -14,6 +14,7 @@
 #include "sentry/kernel/creds.h"
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/waitq.h"
+#include "sentry/socket/inet.h"
 
 #define CAP_NET_ADMIN_BIT 12
 #define CAP_NET_RAW_BIT 13
@@ -202,7 +203,10 @@ static uint32_t sock_poll(struct file *f, uint32_t events, struct vfs_poll_table
 static long sock_ioctl(struct file *f, struct mm *mm, unsigned cmd, uint64_t arg)
 {
     struct socket *s = f->priv;
-    return s->ops->ioctl ? s->ops->ioctl(s, mm, cmd, arg) : -ENOTTY;
+    long r = s->ops->ioctl ? s->ops->ioctl(s, mm, cmd, arg) : -ENOTTY;
+    /* Linux's sock_do_ioctl: what the family does not know may be an
+     * interface query (dev_ioctl), whatever the family. */
+    return r == -ENOTTY ? inet_dev_ioctl(mm, cmd, arg) : r;
 }
 
 static void sock_release(struct file *f)

@@ -54,3 +54,19 @@ uint32_t sc_umask(struct task *t);
  * frame records the saved one). */
 int sc_sigmask_begin(struct task *t, uint64_t addr, uint64_t size, bool *set);
 void sc_sigmask_end(struct task *t, bool set, bool interrupted);
+
+/* RLIMIT_NOFILE as the bound of new fds. */
+static inline int sc_nofile(struct task *t)
+{
+    return (int)task_rlimit_cur(t, RLIMIT_NOFILE);
+}
+
+/* Installs the new file f at the lowest free fd (below RLIMIT_NOFILE),
+ * close-on-exec if asked, and drops the caller's reference: the fd or
+ * -EMFILE. */
+static inline int sc_install_new(struct task *t, struct file *f, bool cloexec)
+{
+    int fd = fdt_install(t->fdt, 0, f, cloexec ? FDT_CLOEXEC : 0, sc_nofile(t));
+    file_put(f);
+    return fd;
+}

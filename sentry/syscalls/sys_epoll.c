@@ -40,10 +40,7 @@ static long do_create(struct task *t, int flags)
     int r = epoll_create_file(&f);
     if (r < 0)
         return r;
-    int limit = (int)task_rlimit_cur(t, RLIMIT_NOFILE);
-    int fd = fdt_install(t->fdt, 0, f, (flags & EPOLL_CLOEXEC) ? FDT_CLOEXEC : 0, limit);
-    file_put(f);
-    return fd;
+    return sc_install_new(t, f, flags & EPOLL_CLOEXEC);
 }
 
 long sys_epoll_create(struct task *t, const struct syscall_args *args)

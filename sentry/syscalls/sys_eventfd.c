@@ -12,10 +12,7 @@ static long do_eventfd(struct task *t, unsigned int initval, int flags)
     int r = eventfd_create_file(initval, flags, &f);
     if (r < 0)
         return r;
-    int limit = (int)task_rlimit_cur(t, RLIMIT_NOFILE);
-    int fd = fdt_install(t->fdt, 0, f, (flags & EFD_CLOEXEC) ? FDT_CLOEXEC : 0, limit);
-    file_put(f);
-    return fd;
+    return sc_install_new(t, f, flags & EFD_CLOEXEC);
 }
 
 long sys_eventfd(struct task *t, const struct syscall_args *args)

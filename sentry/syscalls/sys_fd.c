@@ -4,22 +4,18 @@
 
 #include "sentry/fsimpl/anon/anon.h"
 #include "sentry/fsimpl/pipe/pipe.h"
+#include "sentry/fsimpl/tmpfs/tmpfs.h"
 #include "sentry/kernel/filelock.h"
 #include "sentry/syscalls/internal.h"
 
 #define CAP_SYS_RESOURCE 24
-
-static int nofile(struct task *t)
-{
-    return (int)task_rlimit_cur(t, RLIMIT_NOFILE);
-}
 
 long sys_dup(struct task *t, const struct syscall_args *args)
 {
     struct file *f = sc_file(t, ARG_INT(0));
     if (!f)
         return -EBADF;
-    int r = fdt_install(t->fdt, 0, f, 0, nofile(t));
+    int r = fdt_install(t->fdt, 0, f, 0, sc_nofile(t));
     file_put(f);
     return r;
 }
@@ -31,7 +27,7 @@ static long do_dup3(struct task *t, int oldfd, int newfd, int flags)
     struct file *f = sc_file(t, oldfd);
     if (!f)
         return -EBADF;
-    int r = fdt_install_at(t->fdt, newfd, f, (flags & O_CLOEXEC) ? FDT_CLOEXEC : 0, nofile(t));
+    int r = fdt_install_at(t->fdt, newfd, f, (flags & O_CLOEXEC) ? FDT_CLOEXEC : 0, sc_nofile(t));
     file_put(f);
     return r;
 }
@@ -71,11 +67,11 @@ long sys_fcntl(struct task *t, const struct syscall_args *args)
     case F_DUPFD:
     case F_DUPFD_CLOEXEC: {
         int min = ARG_INT(2);
-        if (min < 0 || min >= nofile(t)) {
+        if (min < 0 || min >= sc_nofile(t)) {
             r = -EINVAL;
             break;
         }
-        r = fdt_install(t->fdt, min, f, cmd == F_DUPFD_CLOEXEC ? FDT_CLOEXEC : 0, nofile(t));
+        r = fdt_install(t->fdt, min, f, cmd == F_DUPFD_CLOEXEC ? FDT_CLOEXEC : 0, sc_nofile(t));
         break;
     }
     case F_GETFD:
@@ -108,6 +104,12 @@ long sys_fcntl(struct task *t, const struct syscall_args *args)
         /* Linux takes the argument as an unsigned int. */
         r = pipe_set_size(f, (uint32_t)ARG_U64(2),
                           t->creds.cap_effective & (1ull << CAP_SYS_RESOURCE));
+        break;
+    case F_ADD_SEALS:
+        r = tmpfs_add_seals(f, (uint32_t)ARG_U64(2));
+        break;
+    case F_GET_SEALS:
+        r = tmpfs_get_seals(f);
         break;
     case F_GETLK:
     case F_SETLK:

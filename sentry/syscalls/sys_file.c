@@ -16,10 +16,7 @@ static long do_openat(struct task *t, int dirfd, uint64_t path_addr, int flags, 
     task_walk_ctx_release(&ctx);
     if (r < 0)
         return r;
-    int fd = fdt_install(t->fdt, 0, f, (flags & O_CLOEXEC) ? FDT_CLOEXEC : 0,
-                         (int)task_rlimit_cur(t, RLIMIT_NOFILE));
-    file_put(f);
-    return fd;
+    return sc_install_new(t, f, flags & O_CLOEXEC);
 }
 
 long sys_open(struct task *t, const struct syscall_args *args)

@@ -5,6 +5,7 @@
 #include <sys/mman.h>
 
 #include "sentry/fsimpl/dev/dev.h"
+#include "sentry/fsimpl/tmpfs/tmpfs.h"
 #include "sentry/syscalls/internal.h"
 
 #define MAP_KNOWN                                                                                  \
@@ -43,6 +44,8 @@ long sys_mmap(struct task *t, const struct syscall_args *args)
         r = -EACCES;
     } else if (type != MAP_PRIVATE && (prot & PROT_WRITE) && acc != O_RDWR) {
         r = -EACCES;
+    } else if (type != MAP_PRIVATE && (prot & PROT_WRITE) && tmpfs_sealed_against_shared_write(f)) {
+        r = -EPERM; /* a memfd with F_SEAL_WRITE / F_SEAL_FUTURE_WRITE */
     } else if (!f->ops->mmap) {
         r = -ENODEV;
     } else if ((r = f->ops->mmap(f)) == 1) {

@@ -105,9 +105,7 @@ long sys_mq_open(struct task *t, const struct syscall_args *args)
     if (r < 0)
         return r;
     /* Linux's mqueue descriptors are always close-on-exec. */
-    int fd = fdt_install(t->fdt, 0, f, FDT_CLOEXEC, (int)task_rlimit_cur(t, RLIMIT_NOFILE));
-    file_put(f);
-    return fd;
+    return sc_install_new(t, f, true);
 }
 
 long sys_mq_unlink(struct task *t, const struct syscall_args *args)

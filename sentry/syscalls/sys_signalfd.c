@@ -239,10 +239,7 @@ static long do_signalfd4(struct task *t, int fd, uint64_t mask_addr, uint64_t si
         free(ctx);
         return r;
     }
-    int limit = (int)task_rlimit_cur(t, RLIMIT_NOFILE);
-    int nfd = fdt_install(t->fdt, 0, f, (flags & SFD_CLOEXEC) ? FDT_CLOEXEC : 0, limit);
-    file_put(f);
-    return nfd;
+    return sc_install_new(t, f, flags & SFD_CLOEXEC);
 }
 
 long sys_signalfd(struct task *t, const struct syscall_args *args)

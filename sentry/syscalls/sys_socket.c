@@ -2,8 +2,9 @@
  * getpeername, shutdown, sendto, recvfrom, sendmsg, recvmsg, sendmmsg,
  * recvmmsg, getsockopt, setsockopt: Linux's net/socket.c layer (argument
  * checks and their order, addresses in and out, msghdr, control messages:
- * net/core/scm.c) over sentry/socket (the sockets themselves). Only AF_UNIX
- * exists: every other family is EAFNOSUPPORT. */
+ * net/core/scm.c) over sentry/socket (the sockets themselves): AF_UNIX
+ * (unix.c) and AF_INET / AF_INET6 (inet.c: host sockets); every other family
+ * is EAFNOSUPPORT. */
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include <sys/uio.h>
 #include <time.h>
 
+#include "sentry/socket/inet.h"
 #include "sentry/socket/socket.h"
 #include "sentry/socket/unix.h"
 #include "sentry/syscalls/internal.h"
@@ -115,8 +117,10 @@ static int create(int family, int type, int protocol, struct socket **out)
         return -EAFNOSUPPORT;
     if (type < 0 || type >= SOCK_MAX_TYPE)
         return -EINVAL;
+    if (family == AF_INET || family == AF_INET6)
+        return inet_socket_new(family, type, protocol, out);
     if (family != AF_UNIX)
-        return -EAFNOSUPPORT; /* no network stack in the sandbox */
+        return -EAFNOSUPPORT;
     return unix_socket_new(type, protocol, out);
 }
 
@@ -149,6 +153,16 @@ long sys_socketpair(struct task *t, const struct syscall_args *args)
         return -EAFNOSUPPORT;
     if (type >= SOCK_MAX_TYPE)
         return -EINVAL;
+    if (family == AF_INET || family == AF_INET6) {
+        /* Linux makes the socket, then its sock_no_socketpair refuses. */
+        struct socket *s;
+        int r = create(family, type, protocol, &s);
+        if (r < 0)
+            return r;
+        s->ops->release(s);
+        free(s);
+        return -EOPNOTSUPP;
+    }
     if (family != AF_UNIX)
         return -EAFNOSUPPORT;
     struct socket *a, *b;
@@ -523,12 +537,44 @@ static int import_iov(struct task *t, uint64_t uiov, uint64_t cnt, struct iovec 
 
 /* ---- send --------------------------------------------------------------- */
 
+static bool is_inet(const struct socket *s)
+{
+    return s->family == AF_INET || s->family == AF_INET6;
+}
+
+/* Control messages on inet sockets: none reaches the host. SOL_SOCKET ones
+ * are Linux's __sock_cmsg_send: SCM_RIGHTS and SCM_CREDENTIALS are ignored
+ * (they mean nothing here), the others (SO_MARK, SO_PRIORITY, SCM_TXTIME,
+ * SO_TIMESTAMPING) are not supported: EINVAL. A datagram socket's IP / IPv6
+ * ones (IP_TTL, IP_PKTINFO, IPV6_HOPLIMIT, ...) are not supported either:
+ * EINVAL; a stream socket ignores them, as Linux's tcp_sendmsg does, and
+ * every socket ignores other levels. */
+static int inet_cmsgs(const struct socket *s, const char *ctl, size_t len)
+{
+    size_t off = 0;
+    while (len >= sizeof(struct cmsghdr) && off + sizeof(struct cmsghdr) <= len) {
+        struct cmsghdr h;
+        memcpy(&h, ctl + off, sizeof(h));
+        if (h.cmsg_len < sizeof(h) || h.cmsg_len > len - off)
+            return -EINVAL;
+        if (h.cmsg_level == SOL_SOCKET && h.cmsg_type != SCM_RIGHTS &&
+            h.cmsg_type != SCM_CREDENTIALS)
+            return -EINVAL;
+        if (s->type != SOCK_STREAM && (h.cmsg_level == IPPROTO_IP || h.cmsg_level == IPPROTO_IPV6))
+            return -EINVAL;
+        off += CMSG_ALIGN(h.cmsg_len);
+    }
+    return 0;
+}
+
 static long send_common(struct task *t, struct file *f, struct socket *s, struct sock_iter *it,
                         const void *addr, int alen, const char *ctl, size_t ctllen, int flags)
 {
     struct sock_send m = {.addr = alen > 0 ? addr : NULL, .addrlen = alen > 0 ? (uint32_t)alen : 0};
     m.flags = flags | ((f->flags & O_NONBLOCK) ? MSG_DONTWAIT : 0);
-    long r = ctllen ? parse_cmsgs(t, ctl, ctllen, &m) : 0;
+    long r = !ctllen      ? 0
+             : is_inet(s) ? inet_cmsgs(s, ctl, ctllen)
+                          : parse_cmsgs(t, ctl, ctllen, &m);
     if (r == 0)
         r = s->ops->sendmsg(s, t, it, &m);
     send_done(&m);
@@ -816,7 +862,7 @@ long sys_getsockopt(struct task *t, const struct syscall_args *args)
     uint64_t uval = ARG_U64(3), ulen = ARG_U64(4);
     char val[OPT_MAX];
     int len = 0;
-    if (level == SOL_SOCKET) {
+    if (level == SOL_SOCKET || is_inet(s)) {
         if (mm_copy_in(t->mm, ulen, &len, sizeof(len)) < 0) {
             r = -EFAULT;
             goto out;
@@ -852,9 +898,13 @@ long sys_setsockopt(struct task *t, const struct syscall_args *args)
         r = -EINVAL;
         goto out;
     }
-    /* Linux reads what the option needs (an int; struct linger; a timeval). */
+    /* Linux reads what the option needs (an int; struct linger; a timeval;
+     * for inet sockets also group requests, up to OPT_MAX). */
     uint32_t n = len < 16 ? (uint32_t)len : 16;
-    if (level == SOL_SOCKET && n >= sizeof(int) && mm_copy_in(t->mm, ARG_U64(3), val, n) < 0) {
+    if (is_inet(s) && level != SOL_SOCKET)
+        n = len < OPT_MAX ? (uint32_t)len : OPT_MAX;
+    if ((level == SOL_SOCKET || is_inet(s)) && n >= (is_inet(s) ? 1u : sizeof(int)) &&
+        mm_copy_in(t->mm, ARG_U64(3), val, n) < 0) {
         r = -EFAULT;
         goto out;
     }

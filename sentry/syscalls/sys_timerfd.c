@@ -29,10 +29,7 @@ long sys_timerfd_create(struct task *t, const struct syscall_args *args)
     int r = timerfd_create_file(t, clock, flags, &f);
     if (r < 0)
         return r;
-    int limit = (int)task_rlimit_cur(t, RLIMIT_NOFILE);
-    int fd = fdt_install(t->fdt, 0, f, (flags & TFD_CLOEXEC) ? FDT_CLOEXEC : 0, limit);
-    file_put(f);
-    return fd;
+    return sc_install_new(t, f, flags & TFD_CLOEXEC);
 }
 
 static bool timespec_ok(const struct timespec *ts)

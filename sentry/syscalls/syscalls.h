@@ -96,6 +96,8 @@ SYS(dup);
 SYS(dup2);
 SYS(dup3);
 SYS(fcntl);
+/* sys_memfd.c */
+SYS(memfd_create);
 /* sys_xattr.c */
 SYS(getxattr);
 SYS(lgetxattr);

@@ -58,9 +58,10 @@ const struct syscall_entry g_syscall_table[SYSCALL_NR_MAX] = {
     /* namespace and attribute changes (sys_namei.c) */
     S(mkdir),
     S(mkdirat),
-    P(mknod, "tmpfs: regular files, sockets and device nodes (opening a device node the "
-             "sentry does not provide is ENXIO), FIFOs are EPERM; gofer: regular files, FIFOs "
-             "and sockets (opening a FIFO is ENXIO), device nodes are EPERM"),
+    P(mknod, "tmpfs: regular files, FIFOs, sockets and device nodes (opening a device node "
+             "the sentry does not provide is ENXIO); gofer: regular files, FIFOs and sockets, "
+             "device nodes are EPERM; a FIFO (on either) is a sentry pipe per node, shared by "
+             "the sandbox's processes only, never with host processes"),
     P(mknodat, "as mknod"),
     S(symlink),
     S(symlinkat),
@@ -102,7 +103,10 @@ const struct syscall_entry g_syscall_table[SYSCALL_NR_MAX] = {
              "TCSETS* TIOCGWINSZ TIOCSWINSZ TIOCSCTTY TIOCNOTTY TIOCGPGRP TIOCSPGRP TIOCGSID; "
              "on devpts ptys also TIOCGPTN TIOCSPTLCK TIOCGPTLCK TIOCGPTPEER TIOCPKT TIOCGPKT "
              "TIOCSIG FIONREAD TIOCOUTQ TCFLSH TCSBRK TCSBRKP (no TIOCSTI, TCXONC); on "
-             "sockets SIOCINQ (FIONREAD) SIOCOUTQ"),
+             "sockets SIOCINQ (FIONREAD) SIOCOUTQ; on AF_INET/AF_INET6 sockets also SIOCATMARK; "
+             "on every socket the read-only interface queries SIOCGIFCONF SIOCGIFNAME SIOCGIFINDEX "
+             "SIOCGIFFLAGS SIOCGIFADDR SIOCGIFDSTADDR SIOCGIFBRDADDR SIOCGIFNETMASK SIOCGIFMTU "
+             "SIOCGIFHWADDR (forwarded to the host socket)"),
     /* pipes and readiness */
     S(pipe),
     P(pipe2, "O_NOTIFICATION_PIPE is ENOPKG (no watch queues)"),
@@ -110,11 +114,12 @@ const struct syscall_entry g_syscall_table[SYSCALL_NR_MAX] = {
     S(ppoll),
     S(select),
     S(pselect6),
-    /* sockets (sys_socket.c, sentry/socket): AF_UNIX only */
-    P(socket, "AF_UNIX only (SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET); every other family "
-              "(AF_INET, AF_INET6, AF_NETLINK, AF_PACKET...) is EAFNOSUPPORT: the sandbox has "
-              "no network stack"),
-    P(socketpair, "AF_UNIX only, as socket"),
+    /* sockets (sys_socket.c, sentry/socket): AF_UNIX, AF_INET/AF_INET6 (host sockets) */
+    P(socket, "AF_UNIX (SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET); AF_INET and AF_INET6 "
+              "SOCK_STREAM (TCP) and SOCK_DGRAM (UDP), each a host socket in the sandbox's "
+              "network namespace (SOCK_RAW EPERM, ping sockets EACCES, other protocols "
+              "EPROTONOSUPPORT); every other family (AF_NETLINK, AF_PACKET...) is EAFNOSUPPORT"),
+    P(socketpair, "AF_UNIX only; AF_INET/AF_INET6 EOPNOTSUPP as Linux"),
     P(bind, "AF_UNIX: filesystem names (an S_IFSOCK node made through the VFS: tmpfs, or the "
             "gofer's mknod; a node bound by a host process is not reachable), abstract names, "
             "autobind"),
@@ -128,17 +133,25 @@ const struct syscall_entry g_syscall_table[SYSCALL_NR_MAX] = {
     P(sendto, "MSG_OOB is EOPNOTSUPP (no out-of-band data on stream sockets)"),
     S(recvfrom),
     P(sendmsg, "SCM_RIGHTS and SCM_CREDENTIALS; no SCM_PIDFD/SCM_SECURITY; MSG_OOB as sendto; "
-               "passed sockets are not garbage-collected (a socket queued on itself leaks)"),
+               "passed sockets are not garbage-collected (a socket queued on itself leaks); "
+               "AF_INET/AF_INET6: no control messages reach the host (SCM_RIGHTS/SCM_CREDENTIALS "
+               "ignored as Linux; other SOL_SOCKET ones, and UDP's IP/IPv6 ones, EINVAL)"),
     P(recvmsg, "SCM_RIGHTS and SCM_CREDENTIALS (SO_PASSCRED); no SO_PASSPIDFD/SO_PASSSEC, "
-               "SO_TIMESTAMP* or SO_PEEK_OFF; MSG_ERRQUEUE reads the normal queue"),
+               "SO_TIMESTAMP* or SO_PEEK_OFF; MSG_ERRQUEUE reads the normal queue; "
+               "AF_INET/AF_INET6: no control messages (no IP_PKTINFO, IP_RECVTOS...), "
+               "MSG_ERRQUEUE EAGAIN"),
     P(sendmmsg, "as sendmsg"),
     P(recvmmsg, "as recvmsg; an error after the first message is not kept for SO_ERROR"),
     P(getsockopt, "SOL_SOCKET: SO_TYPE SO_PROTOCOL SO_DOMAIN SO_ERROR SO_ACCEPTCONN SO_PEERCRED "
                   "SO_PASSCRED SO_SNDBUF SO_RCVBUF SO_RCVTIMEO SO_SNDTIMEO SO_RCVLOWAT SO_SNDLOWAT "
                   "SO_REUSEADDR SO_KEEPALIVE SO_BROADCAST SO_DONTROUTE SO_OOBINLINE SO_PRIORITY "
-                  "SO_LINGER; others ENOPROTOOPT; other levels EOPNOTSUPP (as AF_UNIX)"),
+                  "SO_LINGER; others ENOPROTOOPT; other levels EOPNOTSUPP (as AF_UNIX); "
+                  "AF_INET/AF_INET6: a whitelist forwarded to the host socket (INET_SOCKOPTS "
+                  "in sentry/socket/inet.h: SOL_SOCKET, TCP, IP, IPv6), SO_RCVTIMEO/SO_SNDTIMEO "
+                  "kept by the sentry, others ENOPROTOOPT"),
     P(setsockopt, "the options of getsockopt that can be set (and SO_SNDBUFFORCE, "
-                  "SO_RCVBUFFORCE); wmem_max/rmem_max are Linux's defaults (212992)"),
+                  "SO_RCVBUFFORCE); wmem_max/rmem_max are Linux's defaults (212992); "
+                  "AF_INET/AF_INET6 as getsockopt"),
     /* memory */
     P(mmap, "MAP_SHARED file mappings map the file's pages (tmpfs data, the gofer's page "
             "cache, written back on msync/fsync/last unmap); files without pages to share "
@@ -245,13 +258,16 @@ const struct syscall_entry g_syscall_table[SYSCALL_NR_MAX] = {
     /* signalfd (sys_signalfd.c) */
     S(signalfd),
     S(signalfd4),
+    /* memfd (sys_memfd.c, sentry/fsimpl/tmpfs: an internal tmpfs, seals) */
+    P(memfd_create, "MFD_HUGETLB is EINVAL (no hugetlbfs); F_SEAL_WRITE with a shared "
+                    "read-only mapping is EBUSY too (Linux: only writable ones)"),
     /* eventfd (sys_eventfd.c, sentry/fsimpl/anon/eventfd.c) */
-    P(eventfd, "a zero-length read or write of the eventfd returns 0 (Linux: EINVAL)"),
-    P(eventfd2, "as eventfd"),
+    S(eventfd),
+    S(eventfd2),
     /* timerfd (sys_timerfd.c, sentry/fsimpl/anon/timerfd.c) */
     P(timerfd_create, "timers run on CLOCK_MONOTONIC: an absolute CLOCK_REALTIME expiration is "
-                      "converted when set (later steps of the host's clock are not followed); a "
-                      "zero-length read returns 0 (Linux: EINVAL); no TFD_IOC_SET_TICKS"),
+                      "converted when set (later steps of the host's clock are not followed); "
+                      "no TFD_IOC_SET_TICKS"),
     P(timerfd_settime, "TFD_TIMER_CANCEL_ON_SET is accepted but never cancels (the sandbox cannot "
                        "set the clock; steps of the host's clock are not noticed)"),
     S(timerfd_gettime),

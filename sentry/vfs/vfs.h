@@ -226,6 +226,9 @@ struct file_ops {
     /* true: writes are accepted and dropped without reading the caller's
      * buffer (/dev/null: a bad pointer is not an error there). */
     bool discards_writes;
+    /* true: zero-length reads and writes reach read/write (eventfd and
+     * timerfd answer EINVAL); otherwise they are 0 without a call. */
+    bool sees_empty_io;
 };
 
 struct vfs_fs_type {

@@ -235,9 +235,21 @@ def test_docker_network_none(docker_engine, runtime):
                    eng.image, "cat", "/proc/net/dev")
     expect(p, eng, runtime, "docker run --network=none")
     ifaces = [l.split(":")[0].strip() for l in p.stdout.splitlines() if ":" in l]
-    # No way out: at most a loopback (the sandbox has no network stack yet,
-    # so not even that).
+    # No way out: at most a loopback (the sentry has no /proc/net/dev: none
+    # listed; its sockets use the container's namespace, loopback only).
     assert set(ifaces) <= {"lo"} and (runtime != "runc" or ifaces == ["lo"]), p.stdout
+
+
+def test_docker_loopback_tcp(docker_engine, runtime):
+    # A TCP server and client in one --network=none container talk over
+    # 127.0.0.1 (runsc: host sockets in the container's network namespace).
+    eng = docker_engine
+    script = ("echo from-server | nc -l -p 7777 & sleep 0.5; "
+              "echo from-client | nc -w 5 127.0.0.1 7777; wait")
+    p = eng.docker("run", "--rm", "--runtime=" + eng.runtime_name(runtime), "--network=none",
+                   eng.image, "sh", "-c", script)
+    expect(p, eng, runtime, "docker run --network=none nc over loopback")
+    assert sorted(p.stdout.split()) == ["from-client", "from-server"], (p.stdout, p.stderr)
 
 
 def test_docker_exec(docker_engine, runtime, docker_names):

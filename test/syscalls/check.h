@@ -255,3 +255,16 @@ __attribute__((unused)) static bool check_read_text(const char *path, char *buf,
     buf[n] = 0;
     return true;
 }
+
+/* Reads exactly len bytes from fd (a stream may deliver them in pieces). */
+__attribute__((unused)) static void check_read_all(int fd, char *buf, size_t len)
+{
+    size_t done = 0;
+    while (done < len) {
+        ssize_t r = read(fd, buf + done, len - done);
+        if (r <= 0)
+            check_fail_(__FILE__, __LINE__, "read after %zu of %zu bytes: %zd (%s)", done, len, r,
+                        r < 0 ? strerror(errno) : "EOF");
+        done += (size_t)r;
+    }
+}

@@ -168,6 +168,11 @@ static void mknod_(void)
     CHECK_ERR(mknod(P("n_reg/"), S_IFREG | 0600, 0), EEXIST);
     CHECK_OK(mknod(P("n_sock"), S_IFSOCK | 0600, 0));
     CHECK(S_ISSOCK(st_of(P("n_sock")).st_mode));
+    CHECK_OK(mknod(P("n_fifo"), S_IFIFO | 0600, 0));
+    st = st_of(P("n_fifo"));
+    CHECK(S_ISFIFO(st.st_mode));
+    CHECK_EQ(st.st_size, 0);
+    CHECK_ERR(mknod(P("n_fifo"), S_IFIFO | 0600, 0), EEXIST);
     int dfd = CHECK_OK(open(g_base, O_RDONLY | O_DIRECTORY));
     CHECK_OK(mknodat(dfd, "n_at", S_IFREG | 0644, 0));
     CHECK(S_ISREG(st_of(P("n_at")).st_mode));

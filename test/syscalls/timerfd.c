@@ -84,6 +84,11 @@ static void create(void)
     struct stat st;
     CHECK_OK(fstat(fd, &st));
     CHECK_EQ(st.st_mode & S_IFMT, 0);
+    /* Reads need 8 bytes, even empty ones; there is no write. */
+    char b[8];
+    CHECK_ERR(read(fd, b, 0), EINVAL);
+    CHECK_ERR(write(fd, b, 0), EINVAL);
+    CHECK_ERR(write(fd, b, 8), EINVAL);
     CHECK_OK(close(fd));
     /* Clocks without timerfds, bad flags. */
     CHECK_ERR(timerfd_create(CLOCK_MONOTONIC_RAW, 0), EINVAL);

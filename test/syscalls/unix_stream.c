@@ -47,16 +47,6 @@ static int listener(const char *name, int backlog, struct sockaddr_un *a, sockle
     return s;
 }
 
-static void read_all(int fd, char *buf, size_t len)
-{
-    size_t done = 0;
-    while (done < len) {
-        ssize_t r = CHECK_OK(read(fd, buf + done, len - done));
-        CHECK_GT(r, 0);
-        done += (size_t)r;
-    }
-}
-
 static void pair_echo(void)
 {
     int sv[2];
@@ -94,7 +84,7 @@ static void pair_echo(void)
         _exit(write(sv[0], g_buf, sizeof(g_buf)) == (ssize_t)sizeof(g_buf) ? 0 : 1);
     }
     static char in[sizeof(g_buf)];
-    read_all(sv[1], in, sizeof(in));
+    check_read_all(sv[1], in, sizeof(in));
     CHECK_MEM(in, g_buf, sizeof(in));
     check_reap(c);
     CHECK_OK(close(sv[0]));

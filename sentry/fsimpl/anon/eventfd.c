@@ -146,6 +146,7 @@ static const struct file_ops g_eventfd_ops = {
     .show_fdinfo = efd_show_fdinfo,
     .release = efd_release,
     .stream = true,
+    .sees_empty_io = true,
 };
 
 int eventfd_create_file(uint64_t initval, int flags, struct file **out)

@@ -200,6 +200,7 @@ static const struct file_ops g_timerfd_ops = {
     .show_fdinfo = tfd_show_fdinfo,
     .release = tfd_release,
     .stream = true,
+    .sees_empty_io = true,
 };
 
 static bool can_wake_alarm(struct task *t)

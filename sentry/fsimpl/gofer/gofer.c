@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "lib/log.h"
+#include "sentry/fsimpl/pipe/pipe.h"
 #include "sentry/kernel/kernel.h"
 
 /* The gofer's tree can span several host filesystems (host mounts below
@@ -603,8 +604,12 @@ static int g_open(struct inode *ino, struct file *f, int flags)
         f->ops = &g_dir_ops;
         return 0;
     }
+    /* A host FIFO is a sentry pipe of its own (by st_dev and st_ino): it
+     * joins processes of the sandbox, never host processes. */
+    if (S_ISFIFO(ino->mode))
+        return pipe_fifo_open(ino, f, flags);
     if (!S_ISREG(ino->mode))
-        return -ENXIO; /* host devices, fifos and sockets are not served */
+        return -ENXIO; /* host devices and sockets are not served */
     struct gofer_file *g = calloc(1, sizeof(*g));
     if (!g)
         return -ENOMEM;

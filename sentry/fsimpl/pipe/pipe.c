@@ -8,7 +8,11 @@
  * read returns at most one packet and drops what does not fit), and POLLOUT
  * means "at least one free slot".
  *
- * Lock order: pipe->lock -> waitq->lock (wakes happen under pipe->lock).
+ * Named pipes (pipe_fifo_open) find their pipe in a table keyed by the
+ * node; see "named pipes" below.
+ *
+ * Lock order: pipe->lock -> waitq->lock (wakes happen under pipe->lock);
+ * g_fifo_lock (the FIFO table) is a leaf, never held with pipe->lock.
  * pipe->lock is otherwise a leaf: no application memory is touched under it
  * (read/write get sentry buffers; FIONREAD copies out after unlocking), and
  * SIGPIPE is sent after unlocking. */
@@ -44,14 +48,26 @@ struct pipe {
     uint32_t tail;      /* next slot to read (free-running) */
     int readers;        /* open descriptions that read */
     int writers;        /* open descriptions that write */
-    uint32_t w_counter; /* writer opens so far (POLLHUP for FIFOs) */
+    uint32_t r_counter; /* reader opens so far (a FIFO writer waits for a change) */
+    uint32_t w_counter; /* writer opens so far (POLLHUP; a FIFO reader waits for a change) */
     char *spare;        /* one free page kept for the next write */
+    /* FIFOs: the key of the table entry (the node's st_dev and st_ino), the
+     * descriptions attached or being opened (g_fifo_lock), the next pipe in
+     * the bucket. */
+    uint64_t fifo_dev, fifo_ino;
+    int fifo_files;
+    struct pipe *fifo_next;
 };
 
 /* Per-description state. */
 struct pipe_file {
     struct pipe *p;
-    uint32_t w_counter_seen; /* p->w_counter when this description opened */
+    /* POLLHUP for a reader needs no writers and p->w_counter != this: a
+     * FIFO reader opened O_NONBLOCK with no writer stores the counter then
+     * (no POLLHUP until a writer has come); everyone else 0, as Linux's
+     * f_version. */
+    uint32_t w_counter_seen;
+    bool fifo; /* attached through the FIFO table (pipe_fifo_open) */
 };
 
 static const struct file_ops g_pipe_ops;
@@ -331,6 +347,8 @@ static long pipe_ioctl(struct file *f, struct mm *mm, unsigned cmd, uint64_t arg
     return mm_copy_out(mm, arg, &count, sizeof(count));
 }
 
+static void fifo_detach(struct pipe *p);
+
 static void pipe_release(struct file *f)
 {
     struct pipe_file *pf = f->priv;
@@ -346,6 +364,8 @@ static void pipe_release(struct file *f)
      * POLLERR: wake everyone. */
     waitq_wake(&p->wq, 0, 0);
     pthread_mutex_unlock(&p->lock);
+    if (pf->fifo)
+        fifo_detach(p);
     free(pf);
     f->priv = NULL;
     pipe_put(p);
@@ -369,15 +389,166 @@ int pipe_open(struct pipe *p, struct file *f, int flags)
     pf->p = p;
     int acc = flags & O_ACCMODE;
     pthread_mutex_lock(&p->lock);
-    if (acc != O_WRONLY)
+    if (acc != O_WRONLY) {
         p->readers++;
+        p->r_counter++;
+    }
     if (acc != O_RDONLY) {
         p->writers++;
         p->w_counter++;
     }
-    pf->w_counter_seen = acc == O_RDONLY ? p->w_counter : p->w_counter - 1;
     waitq_wake(&p->wq, 0, 0);
     pthread_mutex_unlock(&p->lock);
+    f->ops = &g_pipe_ops;
+    f->priv = pf;
+    return 0;
+}
+
+/* ---- named pipes (FIFOs) --------------------------------------------------
+ *
+ * One pipe per FIFO node, found in a table by the node's (st_dev, st_ino):
+ * made by the first open, dropped (with any data left in it) when the last
+ * description attached to it, or still opening, goes (Linux's i_pipe and
+ * pipe->files). g_fifo_lock guards the table and every pipe's fifo_files;
+ * it is a leaf: never held with p->lock. */
+
+#define FIFO_BUCKETS 64
+static pthread_mutex_t g_fifo_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct pipe *g_fifos[FIFO_BUCKETS];
+
+static struct pipe **fifo_bucket(uint64_t dev, uint64_t ino)
+{
+    return &g_fifos[(ino ^ (dev * 0x9e3779b97f4a7c15ull)) % FIFO_BUCKETS];
+}
+
+/* The pipe of the node (dev, ino), made if absent, with one more attached
+ * description and a reference for the caller. */
+static int fifo_attach(uint64_t dev, uint64_t ino, struct pipe **out)
+{
+    pthread_mutex_lock(&g_fifo_lock);
+    struct pipe **b = fifo_bucket(dev, ino);
+    struct pipe *p = *b;
+    while (p && (p->fifo_dev != dev || p->fifo_ino != ino))
+        p = p->fifo_next;
+    if (!p) {
+        int r = pipe_new(&p); /* the table's reference */
+        if (r < 0) {
+            pthread_mutex_unlock(&g_fifo_lock);
+            return r;
+        }
+        p->fifo_dev = dev;
+        p->fifo_ino = ino;
+        p->fifo_next = *b;
+        *b = p;
+    }
+    p->fifo_files++;
+    pipe_get(p);
+    pthread_mutex_unlock(&g_fifo_lock);
+    *out = p;
+    return 0;
+}
+
+/* Undoes fifo_attach's count (not its reference): the last one takes the
+ * pipe out of the table and drops the table's reference. */
+static void fifo_detach(struct pipe *p)
+{
+    bool last = false;
+    pthread_mutex_lock(&g_fifo_lock);
+    if (--p->fifo_files == 0) {
+        struct pipe **pp = fifo_bucket(p->fifo_dev, p->fifo_ino);
+        while (*pp != p)
+            pp = &(*pp)->fifo_next;
+        *pp = p->fifo_next;
+        last = true;
+    }
+    pthread_mutex_unlock(&g_fifo_lock);
+    if (last)
+        pipe_put(p);
+}
+
+/* Waits (p->lock held) until *counter moves: a partner opened the other
+ * end (even if it has closed it again since). -ERESTARTSYS if a signal
+ * came first. */
+static int wait_partner(struct pipe *p, struct task *t, const uint32_t *counter)
+{
+    uint32_t cur = *counter;
+    if (!t)
+        return -EAGAIN; /* no task to block (unit tests) */
+    while (cur == *counter) {
+        if (wait_locked(p, t, 0) == -EINTR)
+            return cur == *counter ? -ERESTARTSYS : 0;
+    }
+    return 0;
+}
+
+int pipe_fifo_open(struct inode *ino, struct file *f, int flags)
+{
+    struct vfs_attr a;
+    int r = vfs_getattr(ino, &a);
+    if (r < 0)
+        return r;
+    int acc = flags & O_ACCMODE;
+    if (acc == 3)
+        return -EINVAL;
+    struct pipe_file *pf = calloc(1, sizeof(*pf));
+    if (!pf)
+        return -ENOMEM;
+    struct pipe *p;
+    r = fifo_attach(a.dev, a.ino, &p);
+    if (r < 0) {
+        free(pf);
+        return r;
+    }
+    pf->p = p;
+    pf->fifo = true;
+    struct task *t = task_current();
+    pthread_mutex_lock(&p->lock);
+    switch (acc) {
+    case O_RDONLY:
+        /* POSIX: O_NONBLOCK opens at once without a writer. */
+        p->r_counter++;
+        if (p->readers++ == 0)
+            waitq_wake(&p->wq, 0, 0);
+        if (p->writers == 0) {
+            if (flags & O_NONBLOCK)
+                pf->w_counter_seen = p->w_counter; /* no POLLHUP before a writer */
+            else
+                r = wait_partner(p, t, &p->w_counter);
+            if (r < 0 && --p->readers == 0)
+                waitq_wake(&p->wq, 0, 0);
+        }
+        break;
+    case O_WRONLY:
+        /* POSIX: O_NONBLOCK without a reader is ENXIO. */
+        if ((flags & O_NONBLOCK) && p->readers == 0) {
+            r = -ENXIO;
+            break;
+        }
+        p->w_counter++;
+        if (p->writers++ == 0)
+            waitq_wake(&p->wq, 0, 0);
+        if (p->readers == 0) {
+            r = wait_partner(p, t, &p->r_counter);
+            if (r < 0 && --p->writers == 0)
+                waitq_wake(&p->wq, 0, 0);
+        }
+        break;
+    default:
+        /* O_RDWR never blocks: the opener can talk to itself. */
+        p->readers++;
+        p->writers++;
+        p->r_counter++;
+        p->w_counter++;
+        waitq_wake(&p->wq, 0, 0);
+        break;
+    }
+    pthread_mutex_unlock(&p->lock);
+    if (r < 0) {
+        free(pf);
+        fifo_detach(p);
+        pipe_put(p);
+        return r;
+    }
     f->ops = &g_pipe_ops;
     f->priv = pf;
     return 0;

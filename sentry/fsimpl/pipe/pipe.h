@@ -3,9 +3,10 @@
  *
  * The pipe object is separate from its descriptions: pipe(2) makes one with
  * an anonymous inode in the internal "pipefs" and opens a read end and a
- * write end on it (pipe_create); a named FIFO will keep one per inode and
- * open descriptions on it with pipe_open (the blocking FIFO open rules are
- * the caller's).
+ * write end on it (pipe_create); a named FIFO (a S_IFIFO node of any
+ * filesystem) has one per node, which pipe_fifo_open finds or makes and
+ * opens with Linux's blocking FIFO rules; filesystems call it from their
+ * inode open op.
  *
  * Blocking reads and writes wait on the pipe's wait queue (task_block) and
  * return -ERESTARTSYS when a signal interrupts them before anything moved. */
@@ -35,6 +36,16 @@ void pipe_put(struct pipe *p);
  * the access mode in flags allows, writes likewise. Takes a reference on p
  * and counts f as a reader and/or writer until f is released. */
 int pipe_open(struct pipe *p, struct file *f, int flags);
+
+/* Opens f, a new description of the FIFO node ino (f->ops unset), as
+ * Linux's fifo_open: attaches it to the node's pipe (one per (st_dev,
+ * st_ino), made by the first open and freed, with its data, when the last
+ * description goes). O_RDONLY waits for a writer to open (O_NONBLOCK: at
+ * once), O_WRONLY for a reader (O_NONBLOCK without a reader: -ENXIO), O_RDWR
+ * never waits; a wait ends when the other side's open count moves, and a
+ * signal before that makes it -ERESTARTSYS. Sleeps: call it holding no
+ * lock. */
+int pipe_fifo_open(struct inode *ino, struct file *f, int flags);
 
 /* pipe2(2): a new anonymous pipe owned by uid/gid, its read end in *rd and
  * its write end in *wr (one reference each). flags: O_NONBLOCK, O_DIRECT

@@ -26,6 +26,7 @@
 
 #include "sentry/fsimpl/anon/anon.h"
 #include "sentry/fsimpl/proc/internal.h"
+#include "sentry/fsimpl/tmpfs/tmpfs.h"
 #include "sentry/kernel/tty.h"
 
 /* Thread group tgid (live or zombie), or NULL. kernel.lock held. */
@@ -395,6 +396,13 @@ char *proc_file_name(struct file *f, const struct vfs_path *root)
 {
     if (f->path.mnt && f->path.d)
         return vfs_path_name(root, &f->path);
+    const char *memfd = tmpfs_memfd_name(f);
+    if (memfd) {
+        char *n = malloc(strlen(memfd) + 12);
+        if (n)
+            sprintf(n, "/%s (deleted)", memfd);
+        return n;
+    }
     struct vfs_attr a;
     if (vfs_file_getattr(f, &a) < 0) {
         memset(&a, 0, sizeof(a));

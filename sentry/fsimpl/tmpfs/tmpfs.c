@@ -1,5 +1,6 @@
 /* tmpfs: directories, regular files in MemoryFile pages, symlinks, device
- * nodes (opened through the driver vfs_chrdev_ops gives) and sockets.
+ * nodes (opened through the driver vfs_chrdev_ops gives), FIFOs (opened on
+ * the node's pipe: pipe_fifo_open) and sockets.
  *
  * Every node is one VFS inode for its whole life: a directory entry holds a
  * reference on the inode it names, so a node lives while it has a name or
@@ -32,6 +33,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "sentry/fsimpl/pipe/pipe.h"
 #include "sentry/kernel/kernel.h"
 #include "sentry/vfs/xattr.h"
 
@@ -184,6 +186,11 @@ struct tmpfs_node {
     char *target;
     /* Extended attributes (inode->lock). */
     struct vfs_xattr_store xattrs;
+    /* File seals (F_ADD_SEALS; inode->lock): F_SEAL_SEAL for every file but
+     * a memfd made with MFD_ALLOW_SEALING. memfd_name: "memfd:NAME" of a
+     * memfd (immutable), else NULL. */
+    uint32_t seals;
+    char *memfd_name;
     /* MAP_SHARED mappings of a regular file: its frames. */
     struct mm_mappable map;
     struct inode *inode; /* the node's inode (no reference) */
@@ -273,6 +280,7 @@ static int node_new_locked(struct tmpfs *t, uint32_t mode, const struct vfs_owne
     n->atime = n->mtime = n->ctime = n->btime = now();
     n->nlink = S_ISDIR(mode) ? 2 : 1;
     n->next_cookie = 2;
+    n->seals = F_SEAL_SEAL; /* only memfd_create's files can be sealed */
     struct inode *ino = vfs_inode_new(&t->fs, &g_tmpfs_inode_ops, t->next_ino++, mode, n);
     if (!ino) {
         free(n);
@@ -444,6 +452,9 @@ static int truncate_locked(struct inode *ino, int64_t size, uint64_t *unmap_from
         return -EINVAL;
     if (size > TMPFS_MAX_FILE_SIZE)
         return -EFBIG;
+    if ((size < n->size && (n->seals & F_SEAL_SHRINK)) ||
+        (size > n->size && (n->seals & F_SEAL_GROW)))
+        return -EPERM;
     if (size < n->size) {
         shrink_locked(ino, size);
         *unmap_from = ((uint64_t)size + MF_PAGE_SIZE - 1) / MF_PAGE_SIZE;
@@ -494,6 +505,11 @@ static int t_setattr(struct inode *ino, const struct vfs_setattr *sa)
             pthread_mutex_unlock(&ino->lock);
             return r;
         }
+    }
+    if ((sa->mask & VFS_SA_MODE) && (n->seals & F_SEAL_EXEC) && ((sa->mode ^ n->mode) & 0111)) {
+        pthread_mutex_unlock(&ino->lock);
+        unmap_after_truncate(ino, unmap_from);
+        return -EPERM; /* F_SEAL_EXEC: the x bits stay */
     }
     if (sa->mask & VFS_SA_MODE) {
         n->mode = (n->mode & S_IFMT) | (sa->mode & 07777);
@@ -578,6 +594,8 @@ static ssize_t write_locked(struct inode *ino, const void *buf, size_t len, int6
         return -EINVAL;
     if (len == 0)
         return 0;
+    if (n->seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE))
+        return -EPERM;
     if (off >= TMPFS_MAX_FILE_SIZE)
         return -EFBIG;
     if ((uint64_t)(TMPFS_MAX_FILE_SIZE - off) < len)
@@ -590,6 +608,10 @@ static ssize_t write_locked(struct inode *ino, const void *buf, size_t len, int6
         uint64_t pos = (uint64_t)off + done;
         uint64_t in = pos % MF_PAGE_SIZE;
         size_t chunk = page_chunk(pos, len - done);
+        if ((n->seals & F_SEAL_GROW) && pos + chunk > (uint64_t)n->size) {
+            err = -EPERM; /* page by page, as Linux: a partial write stops here */
+            break;
+        }
         void **slot = ptree_slot(&n->pages, pos / MF_PAGE_SIZE);
         if (!slot) {
             err = -ENOMEM;
@@ -795,8 +817,10 @@ static int t_open(struct inode *ino, struct file *f, int flags)
         f->ops = ops;
         return ops->open ? ops->open(f, flags) : 0;
     }
+    case S_IFIFO:
+        return pipe_fifo_open(ino, f, flags); /* the node's pipe */
     default:
-        return -ENXIO; /* block devices (none), sockets; FIFOs are not openable yet */
+        return -ENXIO; /* block devices (none), sockets */
     }
 }
 
@@ -844,9 +868,8 @@ static int t_mknod(struct inode *dir, const char *name, uint32_t mode, uint64_t 
     case S_IFCHR:
     case S_IFBLK:
     case S_IFSOCK:
-        break;
     case S_IFIFO:
-        return -EPERM; /* named pipes are not supported yet */
+        break;
     default:
         return -EINVAL;
     }
@@ -1109,6 +1132,7 @@ static void t_release(struct inode *ino)
     t->inodes--;
     pthread_mutex_unlock(&t->lock);
     free(n->target);
+    free(n->memfd_name);
     vfs_xattr_store_free(&n->xattrs);
     mm_mappable_destroy(&n->map);
     free(n);
@@ -1383,5 +1407,107 @@ int tmpfs_add_symlink(struct dentry *dir, const char *name, const char *target)
     int r = t_symlink(d, name, target, &root, &ino);
     if (r == 0)
         inode_put(ino);
+    return r;
+}
+
+/* ---- memfd_create and seals -------------------------------------------------- */
+
+static pthread_once_t g_memfd_once = PTHREAD_ONCE_INIT;
+static struct tmpfs *g_memfd_fs; /* the sandbox's internal tmpfs for memfds */
+
+static void memfd_fs_init(void)
+{
+    struct vfs_fs *fs;
+    struct dentry *root;
+    if (tmpfs_new("", &fs, &root) == 0)
+        g_memfd_fs = (struct tmpfs *)fs; /* the root dentry keeps it alive */
+}
+
+int tmpfs_memfd_create(const char *name, unsigned flags, const struct vfs_owner *owner,
+                       struct file **out)
+{
+    pthread_once(&g_memfd_once, memfd_fs_init);
+    struct tmpfs *t = g_memfd_fs;
+    if (!t)
+        return -ENOMEM;
+    char *label = malloc(strlen(name) + 7);
+    if (!label)
+        return -ENOMEM;
+    strcpy(label, "memfd:");
+    strcat(label, name);
+    uint32_t mode = S_IFREG | ((flags & TMPFS_MFD_NOEXEC) ? 0666 : 0777);
+    struct inode *ino;
+    pthread_mutex_lock(&t->lock);
+    int r = node_new_locked(t, mode, owner, &ino);
+    pthread_mutex_unlock(&t->lock);
+    if (r < 0) {
+        free(label);
+        return r;
+    }
+    struct tmpfs_node *n = node_of(ino);
+    n->nlink = 0; /* never had a name */
+    n->memfd_name = label;
+    n->seals = (flags & TMPFS_MFD_ALLOW_SEALING) ? 0 : F_SEAL_SEAL;
+    if (flags & TMPFS_MFD_NOEXEC)
+        n->seals |= F_SEAL_EXEC;
+    struct file *f = vfs_file_new(ino, NULL, O_RDWR);
+    inode_put(ino);
+    if (!f)
+        return -ENOMEM;
+    f->ops = &g_reg_ops;
+    *out = f;
+    return 0;
+}
+
+static bool sealable(const struct file *f)
+{
+    return f->inode && f->inode->ops == &g_tmpfs_inode_ops && S_ISREG(f->inode->mode);
+}
+
+const char *tmpfs_memfd_name(const struct file *f)
+{
+    return sealable(f) ? node_of(f->inode)->memfd_name : NULL;
+}
+
+int tmpfs_get_seals(struct file *f)
+{
+    if (!sealable(f))
+        return -EINVAL;
+    pthread_mutex_lock(&f->inode->lock);
+    int r = (int)node_of(f->inode)->seals;
+    pthread_mutex_unlock(&f->inode->lock);
+    return r;
+}
+
+int tmpfs_add_seals(struct file *f, uint32_t seals)
+{
+    const uint32_t known = F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE |
+                           F_SEAL_FUTURE_WRITE | F_SEAL_EXEC;
+    if (!sealable(f))
+        return -EINVAL;
+    if ((f->flags & O_ACCMODE) == O_RDONLY)
+        return -EPERM;
+    if (seals & ~known)
+        return -EINVAL;
+    struct tmpfs_node *n = node_of(f->inode);
+    pthread_mutex_lock(&f->inode->lock);
+    int r = 0;
+    if (n->seals & F_SEAL_SEAL)
+        r = -EPERM;
+    else if ((seals & F_SEAL_WRITE) && !(n->seals & F_SEAL_WRITE) && mm_mappable_mapped(&n->map))
+        r = -EBUSY; /* Linux: only writable shared mappings; here any shared one */
+    else
+        n->seals |= seals;
+    pthread_mutex_unlock(&f->inode->lock);
+    return r;
+}
+
+bool tmpfs_sealed_against_shared_write(struct file *f)
+{
+    if (!sealable(f))
+        return false;
+    pthread_mutex_lock(&f->inode->lock);
+    bool r = (node_of(f->inode)->seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)) != 0;
+    pthread_mutex_unlock(&f->inode->lock);
     return r;
 }

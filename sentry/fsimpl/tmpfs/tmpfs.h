@@ -4,6 +4,8 @@
  * Errors: -errno. */
 #pragma once
 
+#include <fcntl.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "sentry/mm/memfile.h"
@@ -31,6 +33,28 @@ bool tmpfs_is(const struct vfs_fs *fs);
  * unlimited) and use. */
 void tmpfs_usage(const struct vfs_fs *fs, uint64_t *max_pages, uint64_t *pages,
                  uint64_t *max_inodes, uint64_t *inodes);
+
+/* memfd_create: a new regular file with no name in the sandbox's internal
+ * tmpfs, opened O_RDWR in *out; mode 0777 (0666 with TMPFS_MFD_NOEXEC,
+ * which also seals the x bits), owned by *owner. Without
+ * TMPFS_MFD_ALLOW_SEALING it is sealed against further seals. */
+#ifndef F_SEAL_EXEC
+#define F_SEAL_EXEC 0x0020 /* Linux 6.3; not in Debian 12's glibc headers */
+#endif
+#define TMPFS_MFD_ALLOW_SEALING 0x1u
+#define TMPFS_MFD_NOEXEC 0x2u
+int tmpfs_memfd_create(const char *name, unsigned flags, const struct vfs_owner *owner,
+                       struct file **out);
+/* "memfd:NAME" for a memfd's file, else NULL (/proc's fd links). */
+const char *tmpfs_memfd_name(const struct file *f);
+/* fcntl F_GET_SEALS / F_ADD_SEALS on a tmpfs regular file (-EINVAL for any
+ * other file; every tmpfs file but a sealable memfd holds F_SEAL_SEAL):
+ * the seals, or 0 / -EPERM / -EBUSY / -EINVAL as Linux. */
+int tmpfs_get_seals(struct file *f);
+int tmpfs_add_seals(struct file *f, uint32_t seals);
+/* Whether a new writable MAP_SHARED mapping of f is refused (F_SEAL_WRITE,
+ * F_SEAL_FUTURE_WRITE). */
+bool tmpfs_sealed_against_shared_write(struct file *f);
 
 /* The MemoryFile that holds file data (default: the kernel's); for unit tests. */
 void tmpfs_set_memfile(struct memfile *mf);

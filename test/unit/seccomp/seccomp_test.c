@@ -12,6 +12,8 @@
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <linux/openat2.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
@@ -187,8 +189,24 @@ static void sentry_allowed_calls(const void *platform)
     CHECK_INT(epoll_wait(ep, &ev, 1, 0), ==, 0);
     int sv[2];
     CHECK_INT(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), ==, 0);
-    int us = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    CHECK(us >= 0);
+    /* AF_INET / AF_INET6 as sentry/socket/inet.c uses them (a loopback connection). */
+    int ls = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    CHECK(ls >= 0);
+    CHECK_INT(setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)), ==, 0);
+    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    CHECK_INT(bind(ls, (struct sockaddr *)&sin, sizeof(sin)), ==, 0);
+    socklen_t sl = sizeof(sin);
+    CHECK_INT(getsockname(ls, (struct sockaddr *)&sin, &sl), ==, 0);
+    CHECK_INT(listen(ls, 1), ==, 0);
+    int cs = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    CHECK(cs >= 0);
+    CHECK_INT(connect(cs, (struct sockaddr *)&sin, sizeof(sin)) == 0 || errno == EINPROGRESS, ==,
+              1);
+    CHECK_INT(setsockopt(cs, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on)), ==, 0);
+    int avail = -1;
+    CHECK_INT(ioctl(cs, FIONREAD, &avail), ==, 0);
+    int us = socket(AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    CHECK(us >= 0 || errno == EAFNOSUPPORT);
     /* An fd over the socket, as uRPC does. */
     char cbuf[CMSG_SPACE(sizeof(int))] = {0};
     struct iovec one = {.iov_base = "m", .iov_len = 1};
@@ -243,7 +261,30 @@ TEST(sentry_filter_allows_what_the_sentry_uses)
 static void sentry_then_inet(const void *platform)
 {
     sentry_filter(platform);
-    socket(AF_INET, SOCK_STREAM, 0);
+    socket(AF_INET, SOCK_RAW, IPPROTO_ICMP); /* inet sockets are TCP or UDP only */
+    _exit(4);
+}
+
+static void sentry_then_unix_socket(const void *platform)
+{
+    sentry_filter(platform);
+    socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0); /* connect could reach abstract names */
+    _exit(4);
+}
+
+static void sentry_then_netlink(const void *platform)
+{
+    sentry_filter(platform);
+    socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    _exit(4);
+}
+
+static void sentry_then_bad_sockopt(const void *platform)
+{
+    sentry_filter(platform);
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int v = 1;
+    setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, &v, sizeof(v)); /* not on the list */
     _exit(4);
 }
 
@@ -298,7 +339,10 @@ static void sentry_then_tgkill_other(const void *platform)
 TEST(sentry_filter_kills_forbidden_arguments)
 {
     const int *pt = ptrace_syscalls();
-    check_sigsys(in_child(sentry_then_inet, pt), "socket(AF_INET)");
+    check_sigsys(in_child(sentry_then_inet, pt), "socket(AF_INET, SOCK_RAW)");
+    check_sigsys(in_child(sentry_then_unix_socket, pt), "socket(AF_UNIX)");
+    check_sigsys(in_child(sentry_then_netlink, pt), "socket(AF_NETLINK)");
+    check_sigsys(in_child(sentry_then_bad_sockopt, pt), "setsockopt(SO_BINDTODEVICE)");
     check_sigsys(in_child(sentry_then_inet_pair, pt), "socketpair(AF_INET6)");
     check_sigsys(in_child(sentry_then_bad_ioctl, pt), "ioctl(TIOCSTI)");
     check_sigsys(in_child(sentry_then_mount, pt), "mount");

@@ -10,6 +10,7 @@
 
 #include <sys/mman.h>
 
+#include "sentry/fsimpl/pipe/pipe.h"
 #include "sentry/fsimpl/tmpfs/tmpfs.h"
 #include "sentry/mm/memfile.h"
 #include "sentry/mm/mm.h"
@@ -195,6 +196,41 @@ TEST(readonly_mount)
               -EROFS);
     /* Existing names still say EEXIST first. */
     CHECK_INT(vfs_mkdirat(&t.ctx, "/", 0755), ==, -EEXIST);
+}
+
+/* FIFOs: one pipe per node, made by the first open and dropped with the
+ * last; the non-blocking open rules (no task here, so nothing may wait). A
+ * nodev mount does not matter to them. */
+TEST(fifo_nodes)
+{
+    struct fs t;
+    setup(&t, NULL, MNT_NODEV);
+    CHECK_INT(vfs_mknodat(&t.ctx, "/p", S_IFIFO | 0600, 0), ==, 0);
+    struct vfs_attr a;
+    CHECK_INT(attr(&t, "/p", &a), ==, 0);
+    CHECK_INT(a.mode, ==, S_IFIFO | 0600);
+    CHECK_INT(a.size, ==, 0);
+    struct file *r, *w, *rw;
+    CHECK_INT(vfs_open(&t.ctx, "/p", O_WRONLY | O_NONBLOCK, 0, &w), ==, -ENXIO);
+    CHECK_INT(vfs_open(&t.ctx, "/p", O_RDONLY | O_NONBLOCK, 0, &r), ==, 0);
+    char buf[8];
+    CHECK_INT(vfs_read(r, buf, sizeof(buf)), ==, 0);           /* no writer: EOF */
+    CHECK_INT(vfs_open(&t.ctx, "/p", O_WRONLY, 0, &w), ==, 0); /* a reader is there */
+    CHECK_INT(vfs_read(r, buf, sizeof(buf)), ==, -EAGAIN);
+    CHECK_INT(vfs_write(w, "abc", 3), ==, 3);
+    CHECK_INT(pipe_get_size(w), ==, PIPE_DEFAULT_SIZE);
+    CHECK_INT(vfs_read(r, buf, 2), ==, 2);
+    CHECK_INT(vfs_file_getattr(r, &a), ==, 0);
+    CHECK_INT(a.mode, ==, S_IFIFO | 0600);
+    CHECK_INT(vfs_lseek(r, 0, SEEK_SET), ==, -ESPIPE);
+    file_put(w);
+    file_put(r);
+    /* Every end closed: the byte left went with the pipe. */
+    CHECK_INT(vfs_open(&t.ctx, "/p", O_RDWR | O_NONBLOCK, 0, &rw), ==, 0);
+    CHECK_INT(vfs_read(rw, buf, sizeof(buf)), ==, -EAGAIN);
+    CHECK_INT(vfs_write(rw, "z", 1), ==, 1);
+    CHECK_INT(vfs_read(rw, buf, sizeof(buf)), ==, 1);
+    file_put(rw);
 }
 
 TEST(unprivileged_rules)
