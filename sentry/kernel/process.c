@@ -11,6 +11,7 @@
 
 #include "lib/log.h"
 #include "sentry/kernel/creds.h"
+#include "sentry/kernel/ipc/ipc.h"
 #include "sentry/kernel/pidfd.h"
 #include "sentry/kernel/seccomp.h"
 #include "sentry/kernel/timer.h"
@@ -162,6 +163,9 @@ void process_thread_gone(struct task *t)
             task_free(t);
         return;
     }
+    /* System V semaphores: the group's SEM_UNDO adjustments are applied
+     * before its parent can see it dead (Linux's exit_sem in do_exit). */
+    ipc_sem_exit(tg->tgid);
     tty_exit_locked(tg); /* a session leader hangs its terminal up */
     tg->state = TG_ZOMBIE;
     timer_tg_exit(tg);

@@ -169,12 +169,24 @@ static void mappable_remove(struct mm_mappable *m, struct mm *mm)
         m->ops->unmapped(m);
 }
 
+/* A new VMA n copied from another maps n->file too: its reference and
+ * the file's VMA count (vma_opened). */
+static void vma_file_ref(struct vma *n)
+{
+    n->file->ops->get(n->file);
+    if (n->file->ops->vma_opened)
+        n->file->ops->vma_opened(n->file);
+}
+
 static void vma_free(struct mm *mm, struct vma *v)
 {
     if (v->mappable)
         mappable_remove(v->mappable, mm);
-    if (v->file)
+    if (v->file) {
+        if (v->file->ops->vma_closed)
+            v->file->ops->vma_closed(v->file);
         v->file->ops->put(v->file);
+    }
     if (v->shm)
         shm_put(v->shm, mm->mf);
     free(v);
@@ -262,7 +274,7 @@ static int vma_split(struct mm *mm, struct vma *v, uint64_t addr)
     n->start = addr;
     if (n->file) {
         n->file_off += addr - v->start;
-        n->file->ops->get(n->file);
+        vma_file_ref(n);
     }
     if (n->shm) {
         n->shm_off += addr - v->start;
@@ -759,7 +771,7 @@ int mm_mmap(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags, str
     if (file) {
         v->file = file;
         v->file_off = off;
-        file->ops->get(file);
+        vma_file_ref(v);
     } else if (type != MAP_PRIVATE) {
         v->shm = shm_create(alen / MM_PAGE_SIZE);
         if (!v->shm) {
@@ -922,7 +934,7 @@ static int dup_shared_locked(struct mm *mm, struct vma *v, uint64_t old_addr, ui
     n->file_off += off;
     n->shm_off += off;
     if (n->file)
-        n->file->ops->get(n->file);
+        vma_file_ref(n);
     if (n->shm)
         shm_get(n->shm);
     int r = 0;
@@ -1306,7 +1318,7 @@ int mm_fork(struct mm *mm, struct mm **out)
         *n = *v;
         n->prev = n->next = NULL;
         if (n->file)
-            n->file->ops->get(n->file);
+            vma_file_ref(n);
         if (n->shm)
             shm_get(n->shm);
         /* Shared file mappings stay shared: the child maps the same frames
@@ -1371,6 +1383,33 @@ int mm_translate(struct mm *mm, uint64_t addr, bool write, uint64_t *frame_off)
 out:
     pthread_mutex_unlock(&mm->lock);
     return r;
+}
+
+int mm_detach_file(struct mm *mm, uint64_t addr, const struct mm_file_ops *ops)
+{
+    pthread_mutex_lock(&mm->lock);
+    struct vma *v = vma_find(mm, addr);
+    while (v &&
+           !(v->start >= addr && v->file && v->file->ops == ops && v->file_off == v->start - addr))
+        v = v->next;
+    if (!v) {
+        pthread_mutex_unlock(&mm->lock);
+        return -EINVAL;
+    }
+    struct mm_file *file = v->file;
+    int64_t size = file->ops->size ? file->ops->size(file) : 0;
+    uint64_t end = addr + MM_PAGE_ROUND_UP((uint64_t)(size > 0 ? size : 0));
+    if (end < v->end)
+        end = v->end;
+    /* The VMAs of the same attach: same file, offset = distance from addr. */
+    while (v && v->start < end) {
+        struct vma *n = v->next;
+        if (v->file == file && v->file_off == v->start - addr)
+            unmap_locked(mm, v->start, v->end);
+        v = n;
+    }
+    pthread_mutex_unlock(&mm->lock);
+    return 0;
 }
 
 bool mm_is_shared(struct mm *mm, uint64_t addr)

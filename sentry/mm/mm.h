@@ -57,6 +57,13 @@ struct mm_file_ops {
      * NULL: the file has none (writable shared mappings are ENODEV). May be
      * NULL. */
     struct mm_mappable *(*mappable)(struct mm_file *f);
+    /* Linux's vm_ops open/close, for files that count the VMAs mapping them
+     * (System V shm's shm_nattch): called when a VMA mapping f is made
+     * (mmap, a split, mremap, fork) and when one goes (after which the
+     * VMA's reference is dropped). Called with mm->lock held, or from mm
+     * teardown (no lock). May be NULL. */
+    void (*vma_opened)(struct mm_file *f);
+    void (*vma_closed)(struct mm_file *f);
 };
 struct mm_file {
     const struct mm_file_ops *ops;
@@ -194,6 +201,11 @@ int mm_fork(struct mm *mm, struct mm **out);
 /* MemoryFile offset backing addr (populating it; with write, a private
  * page is made exclusive first). For futex keys and direct access. */
 int mm_translate(struct mm *mm, uint64_t addr, bool write, uint64_t *frame_off);
+/* shmdt(2): finds the first VMA at or after addr that maps a file with
+ * these ops at file offset (vma start - addr), then unmaps every VMA of that
+ * file with the same correspondence within [addr, addr + size(file)).
+ * -EINVAL if there is none. */
+int mm_detach_file(struct mm *mm, uint64_t addr, const struct mm_file_ops *ops);
 /* Whether addr lies in a MAP_SHARED mapping. */
 bool mm_is_shared(struct mm *mm, uint64_t addr);
 

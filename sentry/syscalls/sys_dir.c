@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 
 #include "sentry/syscalls/internal.h"
 
@@ -74,6 +75,8 @@ static long do_getdents(struct task *t, int fd, uint64_t addr, unsigned count, b
         }
     }
     pthread_mutex_unlock(&f->pos_lock);
+    if (r >= 0)
+        vfs_notify_file(f, IN_ACCESS); /* Linux's iterate_dir */
     free(b.buf);
     file_put(f);
     return r;

@@ -14,11 +14,11 @@ long sys_memfd_create(struct task *t, const struct syscall_args *args)
 {
     unsigned flags = (unsigned)args->a[1];
     if (flags & ~(MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_HUGETLB | MFD_NOEXEC_SEAL | MFD_EXEC |
-                  (MFD_HUGE_MASK << MFD_HUGE_SHIFT)))
+                  ((unsigned)MFD_HUGE_MASK << MFD_HUGE_SHIFT)))
         return -EINVAL;
     if (flags & MFD_HUGETLB)
         return -EINVAL; /* no hugetlbfs in the sandbox (PARTIAL) */
-    if (flags & (MFD_HUGE_MASK << MFD_HUGE_SHIFT))
+    if (flags & ((unsigned)MFD_HUGE_MASK << MFD_HUGE_SHIFT))
         return -EINVAL; /* a huge page size without MFD_HUGETLB */
     if ((flags & MFD_EXEC) && (flags & MFD_NOEXEC_SEAL))
         return -EINVAL;

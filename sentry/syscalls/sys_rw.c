@@ -2,6 +2,7 @@
  * pwritev2, lseek, fsync, fdatasync. Data moves through a bounce buffer. */
 #include <fcntl.h>
 #include <stdlib.h>
+#include <sys/inotify.h>
 #include <sys/uio.h>
 
 #include "sentry/syscalls/internal.h"
@@ -168,6 +169,8 @@ static long rw(struct task *t, int fd, uint64_t addr, size_t len, int64_t off, b
         r = io_at_pos(t, f, addr, len, write);
     else
         r = write ? write_from(t, f, addr, len, off, NULL) : read_into(t, f, addr, len, off);
+    if (r > 0)
+        vfs_notify_file(f, write ? IN_MODIFY : IN_ACCESS);
     file_put(f);
     return r;
 }
@@ -289,6 +292,8 @@ out_pos:
     if (at_pos)
         pos_end(f, off, done, end);
 out:
+    if (r > 0)
+        vfs_notify_file(f, write ? IN_MODIFY : IN_ACCESS);
     free(iov);
     file_put(f);
     return r;

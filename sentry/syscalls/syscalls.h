@@ -288,6 +288,11 @@ SYS(eventfd2);
 SYS(timerfd_create);
 SYS(timerfd_settime);
 SYS(timerfd_gettime);
+/* sys_inotify.c */
+SYS(inotify_init);
+SYS(inotify_init1);
+SYS(inotify_add_watch);
+SYS(inotify_rm_watch);
 /* sys_epoll.c */
 SYS(epoll_create);
 SYS(epoll_create1);
@@ -302,6 +307,21 @@ SYS(mq_timedsend);
 SYS(mq_timedreceive);
 SYS(mq_notify);
 SYS(mq_getsetattr);
+/* sys_shm.c (sentry/kernel/ipc) */
+SYS(shmget);
+SYS(shmat);
+SYS(shmdt);
+SYS(shmctl);
+/* sys_sem.c (sentry/kernel/ipc) */
+SYS(semget);
+SYS(semop);
+SYS(semtimedop);
+SYS(semctl);
+/* sys_msg.c (sentry/kernel/ipc) */
+SYS(msgget);
+SYS(msgsnd);
+SYS(msgrcv);
+SYS(msgctl);
 /* sys_seccomp.c (prctl's PR_SET_SECCOMP / PR_GET_SECCOMP too) */
 SYS(seccomp);
 long sys_prctl_seccomp(struct task *t, int op, uint64_t mode, uint64_t filter);

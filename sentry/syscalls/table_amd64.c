@@ -271,6 +271,12 @@ const struct syscall_entry g_syscall_table[SYSCALL_NR_MAX] = {
     P(timerfd_settime, "TFD_TIMER_CANCEL_ON_SET is accepted but never cancels (the sandbox cannot "
                        "set the clock; steps of the host's clock are not noticed)"),
     S(timerfd_gettime),
+    /* inotify (sys_inotify.c, sentry/kernel/inotify.c) */
+    S(inotify_init),
+    S(inotify_init1),
+    P(inotify_add_watch, "no IN_UNMOUNT; sendfile, splice and copy_file_range make no events; "
+                         "max_user_watches is a fixed 8192"),
+    S(inotify_rm_watch),
     /* epoll (sys_epoll.c, sentry/kernel/epoll.c) */
     S(epoll_create),
     S(epoll_create1),
@@ -310,6 +316,19 @@ const struct syscall_entry g_syscall_table[SYSCALL_NR_MAX] = {
     S(mq_timedreceive),
     P(mq_notify, "SIGEV_THREAD needs a netlink socket: none in the sandbox"),
     S(mq_getsetattr),
+    /* System V IPC (sys_shm.c, sys_sem.c, sys_msg.c, sentry/kernel/ipc) */
+    S(shmget),
+    S(shmat),
+    S(shmdt),
+    S(shmctl),
+    S(semget),
+    S(semop),
+    S(semtimedop),
+    S(semctl),
+    S(msgget),
+    S(msgsnd),
+    S(msgrcv),
+    S(msgctl),
     /* seccomp (sys_seccomp.c, sentry/kernel/seccomp.c) */
     P(seccomp, "strict mode and filters (TSYNC, LOG); SECCOMP_FILTER_FLAG_NEW_LISTENER is "
                "EINVAL: no user notification (RET_USER_NOTIF and RET_TRACE fail with ENOSYS)"),

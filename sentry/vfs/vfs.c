@@ -17,6 +17,7 @@
 
 #include "sentry/kernel/epoll.h"
 #include "sentry/kernel/filelock.h"
+#include "sentry/kernel/inotify.h"
 
 #define MAX_SYMLINKS 40
 #define MAX_PATH 4096
@@ -122,9 +123,21 @@ void dentry_get(struct dentry *d)
     ref_inc(&d->refs);
 }
 
+/* The last reference of a removed name of ino went (Linux's
+ * dentry_unlink_inode): IN_DELETE_SELF when ino has no link left
+ * (directories: always). */
+static void notify_unlinked(struct inode *ino)
+{
+    struct vfs_attr a;
+    if (inotify_watched(ino) && (S_ISDIR(ino->mode) || (vfs_getattr(ino, &a) == 0 && !a.nlink)))
+        inotify_inode_gone(ino);
+}
+
 void dentry_put(struct dentry *d)
 {
     while (d && ref_dec(&d->refs)) {
+        if (d->unlinked && inotify_active())
+            notify_unlinked(d->inode);
         /* Children hold references on their parent, so none are left. */
         struct dentry *parent = d->parent;
         inode_put(d->inode);
@@ -236,10 +249,59 @@ void file_get(struct file *f)
     ref_inc(&f->refs);
 }
 
+/* ---- inotify events (sentry/kernel/inotify.c) -----------------------------
+ * Called after an operation succeeded, with no VFS lock held (the parent's
+ * name is read under g_rename_lock for reading). */
+
+/* An event about the file at d: on its directory's watches with its name,
+ * then on its own (Linux's fsnotify_parent). */
+static void notify_dentry(struct dentry *d, uint32_t mask)
+{
+    if (!inotify_active())
+        return;
+    char name[256 + 1];
+    struct inode *dir = NULL;
+    pthread_rwlock_rdlock(&g_rename_lock);
+    if (d->parent) {
+        dir = d->parent->inode;
+        inode_get(dir);
+        snprintf(name, sizeof(name), "%s", d->name);
+    }
+    bool gone = d->unlinked;
+    pthread_rwlock_unlock(&g_rename_lock);
+    if (dir) {
+        inotify_child_event(dir, d->inode, mask, name, 0, gone);
+        inode_put(dir);
+    }
+    inotify_event(d->inode, mask, 0, gone);
+}
+
+void vfs_notify_file(struct file *f, uint32_t mask)
+{
+    if (!inotify_active() || (f->flags & O_PATH))
+        return;
+    if (f->path.d)
+        notify_dentry(f->path.d, mask);
+    else
+        inotify_event(f->inode, mask, 0, false);
+}
+
+/* Takes a reference on ino for an event sent after the locks go (NULL when
+ * nothing watches). */
+static struct inode *notify_hold(struct inode *ino)
+{
+    if (!inotify_active())
+        return NULL;
+    inode_get(ino);
+    return ino;
+}
+
 void file_put(struct file *f)
 {
     if (!f || !ref_dec(&f->refs))
         return;
+    if (f->ops) /* IN_CLOSE_* (not for an open that failed) */
+        vfs_notify_file(f, (f->flags & O_ACCMODE) != O_RDONLY ? IN_CLOSE_WRITE : IN_CLOSE_NOWRITE);
     filelock_file_release(f); /* its flock and OFD locks */
     epoll_file_release(f);    /* the epoll items watching it */
     if (f->ops && f->ops->release)
@@ -766,7 +828,9 @@ int vfs_open_path(const struct vfs_path *p, int flags, struct file **out)
             file_put(f);
             return r;
         }
+        vfs_notify_file(f, IN_MODIFY);
     }
+    vfs_notify_file(f, IN_OPEN);
     *out = f;
     return 0;
 }
@@ -898,6 +962,8 @@ int vfs_open(const struct vfs_walk_ctx *ctx, const char *name, int flags, int mo
         path_get(&f->path);
     }
     pthread_mutex_unlock(&dir.d->lock);
+    if (c)
+        inotify_child_event(dir.d->inode, ino, IN_CREATE, last, 0, false);
     path_put(&dir);
     if (!c) {
         file_put(f);
@@ -906,6 +972,7 @@ int vfs_open(const struct vfs_walk_ctx *ctx, const char *name, int flags, int mo
     inode_put(f->inode);
     f->inode = ino;
     inode_get(ino);
+    vfs_notify_file(f, IN_OPEN);
     *out = f;
     return 0;
 }
@@ -1235,6 +1302,7 @@ static int create_at(const struct vfs_walk_ctx *ctx, const char *name, struct cr
         return -EEXIST;
     }
     struct dentry *d = dir.d;
+    struct inode *made_ino = NULL;
     pthread_mutex_lock(&d->lock);
     struct dentry *c;
     r = lookup_child_locked(d, last, &c);
@@ -1303,8 +1371,16 @@ static int create_at(const struct vfs_walk_ctx *ctx, const char *name, struct cr
         *req->out = (struct vfs_path){dir.mnt, made};
         path_get(req->out);
     }
+    if (r == 0)
+        made_ino = notify_hold(ino);
 out:
     pthread_mutex_unlock(&d->lock);
+    if (made_ino) {
+        if (req->kind == CREATE_LINK)
+            inotify_event(made_ino, IN_ATTRIB, 0, false); /* its link count */
+        inotify_child_event(d->inode, made_ino, IN_CREATE, last, 0, false);
+        inode_put(made_ino);
+    }
     path_put(&dir);
     return r;
 }
@@ -1415,6 +1491,7 @@ int vfs_unlinkat(const struct vfs_walk_ctx *ctx, const char *name, bool rmdir)
         return -EROFS;
     }
     struct dentry *d = dir.d, *c = NULL;
+    struct inode *victim = NULL;
     pthread_mutex_lock(&d->lock);
     r = lookup_child_locked(d, last, &c);
     if (r < 0)
@@ -1439,11 +1516,18 @@ int vfs_unlinkat(const struct vfs_walk_ctx *ctx, const char *name, bool rmdir)
         cache_unlink_locked(d, c);
         c->unlinked = true;
         dentry_put(c); /* the cache's reference */
+        victim = notify_hold(c->inode);
     }
 out:
     pthread_mutex_unlock(&d->lock);
+    if (victim && !rmdir)
+        inotify_event(victim, IN_ATTRIB, 0, false); /* its link count */
     if (c)
-        dentry_put(c);
+        dentry_put(c); /* the last reference of a name not in use: IN_DELETE_SELF */
+    if (victim) {
+        inotify_child_event(d->inode, victim, IN_DELETE, last, 0, false);
+        inode_put(victim);
+    }
     path_put(&dir);
     return r;
 }
@@ -1475,6 +1559,30 @@ static int move_dentry(struct dentry *c, struct dentry *from, struct dentry *to,
     c->sibling = to->children;
     to->children = c;
     return 0;
+}
+
+/* Linux's fsnotify_move: IN_MOVED_FROM and IN_MOVED_TO with one cookie, the
+ * replaced file's link count, IN_MOVE_SELF; an exchange moves both ways.
+ * Drops the references on moved and other. */
+static void notify_rename(struct inode *odir, const char *olast, struct inode *ndir,
+                          const char *nlast, struct inode *moved, struct inode *other,
+                          bool exchange)
+{
+    uint32_t cookie = inotify_cookie();
+    inotify_child_event(odir, moved, IN_MOVED_FROM, olast, cookie, false);
+    inotify_child_event(ndir, moved, IN_MOVED_TO, nlast, cookie, false);
+    if (other && !exchange)
+        inotify_event(other, IN_ATTRIB, 0, false);
+    inotify_event(moved, IN_MOVE_SELF, 0, false);
+    if (other && exchange) {
+        cookie = inotify_cookie();
+        inotify_child_event(ndir, other, IN_MOVED_FROM, nlast, cookie, false);
+        inotify_child_event(odir, other, IN_MOVED_TO, olast, cookie, false);
+        inotify_event(other, IN_MOVE_SELF, 0, false);
+    }
+    inode_put(moved);
+    if (other)
+        inode_put(other);
 }
 
 int vfs_renameat(const struct vfs_walk_ctx *octx, const char *oname,
@@ -1513,6 +1621,7 @@ int vfs_renameat(const struct vfs_walk_ctx *octx, const char *oname,
         return r;
     }
     struct dentry *od = odir.d, *nd = ndir.d, *oc = NULL, *nc = NULL;
+    struct inode *moved = NULL, *other = NULL; /* for inotify */
     pthread_rwlock_wrlock(&g_rename_lock);
     /* Two directory locks: in address order (only rename takes two). */
     if (od == nd) {
@@ -1598,6 +1707,9 @@ int vfs_renameat(const struct vfs_walk_ctx *octx, const char *oname,
     r = od->inode->ops->rename(od->inode, olast, nd->inode, nlast, flags);
     if (r < 0)
         goto out;
+    moved = notify_hold(oc->inode);
+    if (moved && nc)
+        other = notify_hold(nc->inode);
     /* The dentry cache follows: the source moves to the new name; the
      * target is gone, or (exchange) moves to the old name. */
     if (nc && !(flags & RENAME_EXCHANGE)) {
@@ -1621,10 +1733,12 @@ out:
     if (od != nd)
         pthread_mutex_unlock(&nd->lock);
     pthread_rwlock_unlock(&g_rename_lock);
+    if (moved)
+        notify_rename(od->inode, olast, nd->inode, nlast, moved, other, flags & RENAME_EXCHANGE);
     if (oc)
         dentry_put(oc);
     if (nc)
-        dentry_put(nc);
+        dentry_put(nc); /* a replaced name not in use: IN_DELETE_SELF */
     path_put(&odir);
     path_put(&ndir);
     return r;
@@ -1632,13 +1746,34 @@ out:
 
 /* ---- attributes ---------------------------------------------------------- */
 
-static int apply_setattr(struct inode *ino, struct vfs_setattr *sa)
+/* Applies sa to ino (at d, which may be NULL), with the events of Linux's
+ * fsnotify_change. */
+static int apply_setattr(struct inode *ino, struct dentry *d, struct vfs_setattr *sa)
 {
+    int r = -EPERM;
     if (ino->ops->setattr)
-        return ino->ops->setattr(ino, sa);
-    if (sa->mask == VFS_SA_SIZE && ino->ops->truncate)
-        return ino->ops->truncate(ino, sa->size);
-    return -EPERM;
+        r = ino->ops->setattr(ino, sa);
+    else if (sa->mask == VFS_SA_SIZE && ino->ops->truncate)
+        r = ino->ops->truncate(ino, sa->size);
+    if (r < 0 || !inotify_active())
+        return r;
+    uint32_t m = sa->mask, ev = 0, at = VFS_SA_ATIME | VFS_SA_ATIME_NOW,
+             mt = VFS_SA_MTIME | VFS_SA_MTIME_NOW;
+    if (m & (VFS_SA_UID | VFS_SA_GID | VFS_SA_MODE))
+        ev |= IN_ATTRIB;
+    if (m & VFS_SA_SIZE)
+        ev |= IN_MODIFY;
+    if ((m & at) && (m & mt))
+        ev |= IN_ATTRIB;
+    else if (m & at)
+        ev |= IN_ACCESS;
+    else if (m & mt)
+        ev |= IN_MODIFY;
+    if (ev && d)
+        notify_dentry(d, ev);
+    else if (ev)
+        inotify_event(ino, ev, 0, false);
+    return r;
 }
 
 /* Permission checks of chmod, chown and utimes for sa on ino; may add mode
@@ -1692,7 +1827,7 @@ int vfs_setattr(const struct vfs_walk_ctx *ctx, const struct vfs_path *p, struct
     int r = setattr_prepare(ctx, p->d->inode, sa);
     if (r < 0)
         return r;
-    return apply_setattr(p->d->inode, sa);
+    return apply_setattr(p->d->inode, p->d, sa);
 }
 
 int vfs_file_setattr(const struct vfs_walk_ctx *ctx, struct file *f, struct vfs_setattr *sa)
@@ -1704,7 +1839,7 @@ int vfs_file_setattr(const struct vfs_walk_ctx *ctx, struct file *f, struct vfs_
     int r = setattr_prepare(ctx, f->inode, sa);
     if (r < 0)
         return r;
-    return apply_setattr(f->inode, sa);
+    return apply_setattr(f->inode, f->path.d, sa);
 }
 
 int vfs_truncate_path(const struct vfs_walk_ctx *ctx, const struct vfs_path *p, int64_t size)
@@ -1725,7 +1860,7 @@ int vfs_truncate_path(const struct vfs_walk_ctx *ctx, const struct vfs_path *p, 
     if (r < 0)
         return r;
     struct vfs_setattr sa = {.mask = VFS_SA_SIZE, .size = size};
-    return apply_setattr(ino, &sa);
+    return apply_setattr(ino, p->d, &sa);
 }
 
 int vfs_file_truncate(struct file *f, int64_t size)
@@ -1737,5 +1872,5 @@ int vfs_file_truncate(struct file *f, int64_t size)
     if (!S_ISREG(f->inode->mode) || (f->flags & O_ACCMODE) == O_RDONLY)
         return -EINVAL;
     struct vfs_setattr sa = {.mask = VFS_SA_SIZE, .size = size};
-    return apply_setattr(f->inode, &sa);
+    return apply_setattr(f->inode, f->path.d, &sa);
 }

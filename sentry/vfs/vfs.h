@@ -336,6 +336,10 @@ void path_put(struct vfs_path *p);
 struct file *vfs_file_new(struct inode *ino, const struct vfs_path *path, int flags);
 void file_get(struct file *f);
 void file_put(struct file *f);
+/* inotify: reports the IN_* event mask (IN_ACCESS, IN_MODIFY...) about f's
+ * file to the watches of its directory (with its name) and its own
+ * (sentry/kernel/inotify.h); nothing when no watch exists. No lock held. */
+void vfs_notify_file(struct file *f, uint32_t mask);
 
 /* ---- character devices ----------------------------------------------------- */
 /* The sentry's device drivers by number, so a node made with mknod(2) on

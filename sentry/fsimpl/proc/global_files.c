@@ -19,6 +19,8 @@
 #include "sentry/fsimpl/cgroupfs/cgroupfs.h"
 #include "sentry/fsimpl/mqueue/mqueue.h"
 #include "sentry/fsimpl/proc/internal.h"
+#include "sentry/kernel/inotify.h"
+#include "sentry/kernel/ipc/ipc.h"
 
 #define TABLE_ROOT 1
 #define TABLE_SYS 7
@@ -27,7 +29,9 @@
 #define TABLE_SYS_FS 10
 #define TABLE_SYS_RANDOM 11
 #define TABLE_SYS_FS_MQUEUE 12
+#define TABLE_SYS_FS_INOTIFY 13
 #define TABLE_NET 31
+#define TABLE_SYSVIPC 32
 
 static char *g_cpuinfo;
 static size_t g_cpuinfo_len;
@@ -465,6 +469,49 @@ NUMBER_FILE(gen_mq_msg_max, MQUEUE_MSG_MAX)
 NUMBER_FILE(gen_mq_msgsize_default, MQUEUE_MSGSIZE_DEFAULT)
 NUMBER_FILE(gen_mq_msgsize_max, MQUEUE_MSGSIZE_MAX)
 NUMBER_FILE(gen_mq_queues_max, MQUEUE_QUEUES_MAX)
+/* fs.inotify: the limits sentry/kernel/inotify.c enforces (fixed, read-only). */
+NUMBER_FILE(gen_ino_max_queued_events, INOTIFY_MAX_QUEUED_EVENTS)
+NUMBER_FILE(gen_ino_max_user_instances, INOTIFY_MAX_USER_INSTANCES)
+NUMBER_FILE(gen_ino_max_user_watches, INOTIFY_MAX_USER_WATCHES)
+
+/* kernel.shm*: the limits sentry/kernel/ipc enforces (read-only). */
+static int gen_shmmax(const struct proc_node *n, struct file *f, FILE *out)
+{
+    fprintf(out, "%llu\n", (unsigned long long)IPC_SHMMAX);
+    return 0;
+}
+static int gen_shmall(const struct proc_node *n, struct file *f, FILE *out)
+{
+    fprintf(out, "%llu\n", (unsigned long long)IPC_SHMALL);
+    return 0;
+}
+NUMBER_FILE(gen_shmmni, IPC_SHMMNI)
+NUMBER_FILE(gen_msgmax, IPC_MSGMAX)
+NUMBER_FILE(gen_msgmnb, IPC_MSGMNB)
+NUMBER_FILE(gen_msgmni, IPC_MSGMNI)
+/* kernel.sem: SEMMSL SEMMNS SEMOPM SEMMNI. */
+static int gen_sem(const struct proc_node *n, struct file *f, FILE *out)
+{
+    fprintf(out, "%d\t%ld\t%d\t%d\n", IPC_SEMMSL, (long)IPC_SEMMNS, IPC_SEMOPM, IPC_SEMMNI);
+    return 0;
+}
+
+/* /proc/sysvipc: the objects of the sandbox's IPC namespace. */
+static int gen_sysvipc_shm(const struct proc_node *n, struct file *f, FILE *out)
+{
+    ipc_shm_proc(out);
+    return 0;
+}
+static int gen_sysvipc_msg(const struct proc_node *n, struct file *f, FILE *out)
+{
+    ipc_msg_proc(out);
+    return 0;
+}
+static int gen_sysvipc_sem(const struct proc_node *n, struct file *f, FILE *out)
+{
+    ipc_sem_proc(out);
+    return 0;
+}
 
 static int gen_hostname(const struct proc_node *n, struct file *f, FILE *out)
 {
@@ -545,6 +592,9 @@ static const struct proc_ent g_kernel_ents[] = {
      .gen = gen_domainname,
      .write = write_domainname},
     {.name = "hostname", .mode = S_IFREG | 0644, .gen = gen_hostname, .write = write_hostname},
+    FILE_ENT("msgmax", gen_msgmax),
+    FILE_ENT("msgmnb", gen_msgmnb),
+    FILE_ENT("msgmni", gen_msgmni),
     FILE_ENT("ngroups_max", gen_ngroups_max),
     FILE_ENT("osrelease", gen_osrelease),
     FILE_ENT("ostype", gen_ostype),
@@ -552,6 +602,10 @@ static const struct proc_ent g_kernel_ents[] = {
     FILE_ENT("overflowuid", gen_overflowid),
     FILE_ENT("pid_max", gen_pid_max),
     DIR_ENT("random", &g_random_dir),
+    FILE_ENT("sem", gen_sem),
+    FILE_ENT("shmall", gen_shmall),
+    FILE_ENT("shmmax", gen_shmmax),
+    FILE_ENT("shmmni", gen_shmmni),
     FILE_ENT("version", gen_kversion),
 };
 static const struct proc_dir g_kernel_dir = TABLE(TABLE_SYS_KERNEL, g_kernel_ents);
@@ -572,8 +626,16 @@ static const struct proc_ent g_mqueue_ents[] = {
 };
 static const struct proc_dir g_mqueue_dir = TABLE(TABLE_SYS_FS_MQUEUE, g_mqueue_ents);
 
+static const struct proc_ent g_inotify_ents[] = {
+    FILE_ENT("max_queued_events", gen_ino_max_queued_events),
+    FILE_ENT("max_user_instances", gen_ino_max_user_instances),
+    FILE_ENT("max_user_watches", gen_ino_max_user_watches),
+};
+static const struct proc_dir g_inotify_dir = TABLE(TABLE_SYS_FS_INOTIFY, g_inotify_ents);
+
 static const struct proc_ent g_fs_ents[] = {
     FILE_ENT("file-max", gen_file_max),
+    DIR_ENT("inotify", &g_inotify_dir),
     DIR_ENT("mqueue", &g_mqueue_dir),
     FILE_ENT("nr_open", gen_nr_open),
     FILE_ENT("pipe-max-size", gen_pipe_max_size),
@@ -586,6 +648,13 @@ static const struct proc_ent g_sys_ents[] = {
     DIR_ENT("vm", &g_vm_dir),
 };
 static const struct proc_dir g_sys_dir = TABLE(TABLE_SYS, g_sys_ents);
+
+static const struct proc_ent g_sysvipc_ents[] = {
+    FILE_ENT("msg", gen_sysvipc_msg),
+    FILE_ENT("sem", gen_sysvipc_sem),
+    FILE_ENT("shm", gen_sysvipc_shm),
+};
+static const struct proc_dir g_sysvipc_dir = TABLE(TABLE_SYSVIPC, g_sysvipc_ents);
 
 static const struct proc_ent g_net_ents[] = {
     FILE_ENT("dev", gen_net_dev),
@@ -603,6 +672,7 @@ static const struct proc_ent g_root_ents[] = {
     {.name = "self", .mode = S_IFLNK | 0777, .link = link_self},
     FILE_ENT("stat", gen_stat),
     DIR_ENT("sys", &g_sys_dir),
+    DIR_ENT("sysvipc", &g_sysvipc_dir),
     {.name = "thread-self", .mode = S_IFLNK | 0777, .link = link_thread_self},
     FILE_ENT("uptime", gen_uptime),
     FILE_ENT("version", gen_version),
