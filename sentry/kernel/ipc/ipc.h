@@ -17,6 +17,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -54,6 +55,38 @@ struct ipc_perm_k {
     uint32_t mode; /* permission bits plus the object's flag bits (SHM_DEST...) */
     uint16_t seq;
 };
+
+/* One IPC kind's objects (Linux's ipc_ids), under that kind's lock: slot i
+ * holds the object whose id is seq * IPC_SEQ_MULTIPLIER + i; every object
+ * embeds a struct ipc_perm_k at perm_off. */
+struct ipc_ids {
+    void **slots;
+    uint16_t *seq;
+    int cap;      /* slots */
+    int count;    /* objects */
+    int max_slot; /* highest slot ever used + 1 (scan bound) */
+    size_t perm_off;
+};
+#define IPC_IDS_INIT(slots_, seq_, type_)                                                          \
+    {                                                                                              \
+        .slots = (slots_), .seq = (seq_), .cap = (int)(sizeof(slots_) / sizeof((slots_)[0])),      \
+        .perm_off = offsetof(type_, perm)                                                          \
+    }
+
+/* The object with this id, or NULL. */
+void *ipc_ids_find_id(struct ipc_ids *ids, int id);
+/* The object with this key whose mode has none of the skip bits, or NULL. */
+void *ipc_ids_find_key(struct ipc_ids *ids, int32_t key, uint32_t skip);
+/* The object in slot idx (the *_STAT commands' index), or NULL. */
+void *ipc_ids_at(struct ipc_ids *ids, int idx);
+/* The highest slot in use (0 when none): what *_INFO returns. */
+int ipc_ids_max_idx(struct ipc_ids *ids);
+/* Puts obj in the first free slot with a new id and fills its perm: key,
+ * owner and creator from c's effective ids, the 0777 bits of flags. The
+ * slot, or -ENOSPC. */
+int ipc_ids_add(struct ipc_ids *ids, void *obj, int32_t key, const struct creds *c, int flags);
+/* Takes obj out of its slot. */
+void ipc_ids_remove(struct ipc_ids *ids, void *obj);
 
 /* ipcperms: whether c may access p for flag's rwx bits (S_IRUGO...):
  * owner or creator, then group (fsgid or supplementary), then other;

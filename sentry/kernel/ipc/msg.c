@@ -64,14 +64,14 @@ struct msginfo_abi {
     uint16_t msgseg;
 };
 
+static void *g_msg_slots[IPC_MSGMNI];
+static uint16_t g_msg_seq[IPC_MSGMNI];
 static struct {
     pthread_mutex_t lock;
-    struct msq *slots[IPC_MSGMNI];
-    uint16_t seq[IPC_MSGMNI];
-    int count;
-    int max_slot;
+    struct ipc_ids ids;
     long total_msgs, total_bytes;
-} g_msg = {.lock = PTHREAD_MUTEX_INITIALIZER};
+} g_msg = {.lock = PTHREAD_MUTEX_INITIALIZER,
+           .ids = IPC_IDS_INIT(g_msg_slots, g_msg_seq, struct msq)};
 
 static void msq_put_locked(struct msq *q)
 {
@@ -86,56 +86,27 @@ static void msq_put_locked(struct msq *q)
 
 static struct msq *find_id_locked(int id)
 {
-    if (id < 0)
-        return NULL;
-    int slot = id % IPC_SEQ_MULTIPLIER;
-    if (slot >= IPC_MSGMNI)
-        return NULL;
-    struct msq *q = g_msg.slots[slot];
-    return q && q->perm.id == id ? q : NULL;
-}
-
-static int max_idx_locked(void)
-{
-    for (int i = g_msg.max_slot - 1; i >= 0; i--)
-        if (g_msg.slots[i])
-            return i;
-    return 0;
+    return ipc_ids_find_id(&g_msg.ids, id);
 }
 
 /* ---- msgget ---- */
 
 static long msq_new(struct task *t, int32_t key, int flags)
 {
-    int slot = -1;
-    for (int i = 0; i < IPC_MSGMNI && slot < 0; i++)
-        if (!g_msg.slots[i])
-            slot = i;
-    if (slot < 0)
-        return -ENOSPC;
     struct msq *q = calloc(1, sizeof(*q));
     if (!q)
         return -ENOMEM;
-    q->perm = (struct ipc_perm_k){
-        .key = key,
-        .uid = t->creds.euid,
-        .gid = t->creds.egid,
-        .cuid = t->creds.euid,
-        .cgid = t->creds.egid,
-        .mode = (uint32_t)flags & 0777,
-        .seq = g_msg.seq[slot]++,
-    };
-    q->perm.id = q->perm.seq * IPC_SEQ_MULTIPLIER + slot;
+    int slot = ipc_ids_add(&g_msg.ids, q, key, &t->creds, flags);
+    if (slot < 0) {
+        free(q);
+        return slot;
+    }
     q->tail = &q->head;
     q->qbytes = IPC_MSGMNB;
     q->ctime = ipc_now();
     q->slot = slot;
     q->refs = 1;
     waitq_init(&q->wq);
-    g_msg.slots[slot] = q;
-    g_msg.count++;
-    if (slot >= g_msg.max_slot)
-        g_msg.max_slot = slot + 1;
     return q->perm.id;
 }
 
@@ -145,9 +116,7 @@ long ipc_msgget(struct task *t, int32_t key, int flags)
     long r;
     struct msq *q = NULL;
     if (key != IPC_PRIVATE)
-        for (int i = 0; i < g_msg.max_slot && !q; i++)
-            if (g_msg.slots[i] && g_msg.slots[i]->perm.key == key)
-                q = g_msg.slots[i];
+        q = ipc_ids_find_key(&g_msg.ids, key, 0);
     if (key == IPC_PRIVATE)
         r = msq_new(t, key, flags);
     else if (!q)
@@ -408,11 +377,11 @@ long ipc_msgctl(struct task *t, int msqid, int cmd, uint64_t buf)
         };
         pthread_mutex_lock(&g_msg.lock);
         if (cmd == MSG_INFO) {
-            i.msgpool = g_msg.count;
+            i.msgpool = g_msg.ids.count;
             i.msgmap = (int32_t)g_msg.total_msgs;
             i.msgtql = (int32_t)g_msg.total_bytes;
         }
-        r = max_idx_locked();
+        r = ipc_ids_max_idx(&g_msg.ids);
         pthread_mutex_unlock(&g_msg.lock);
         int cr = mm_copy_out(t->mm, buf, &i, sizeof(i));
         return cr < 0 ? cr : r;
@@ -426,7 +395,7 @@ long ipc_msgctl(struct task *t, int msqid, int cmd, uint64_t buf)
         if (cmd == IPC_STAT)
             q = find_id_locked(msqid);
         else
-            q = msqid < IPC_MSGMNI ? g_msg.slots[msqid] : NULL;
+            q = ipc_ids_at(&g_msg.ids, msqid);
         if (!q)
             r = -EINVAL;
         else if (cmd != MSG_STAT_ANY && !ipc_perms_ok(c, &q->perm, IPC_R_UGO))
@@ -463,8 +432,7 @@ long ipc_msgctl(struct task *t, int msqid, int cmd, uint64_t buf)
             }
         } else {
             q->dead = true;
-            g_msg.slots[q->slot] = NULL;
-            g_msg.count--;
+            ipc_ids_remove(&g_msg.ids, q);
             g_msg.total_msgs -= (long)q->qnum;
             g_msg.total_bytes -= (long)q->cbytes;
             waitq_wake(&q->wq, 0, 0);
@@ -484,8 +452,8 @@ void ipc_msg_proc(FILE *out)
             "       key      msqid perms      cbytes       qnum lspid lrpid   uid   gid  cuid  "
             "cgid      stime      rtime      ctime\n");
     pthread_mutex_lock(&g_msg.lock);
-    for (int i = 0; i < g_msg.max_slot; i++) {
-        struct msq *q = g_msg.slots[i];
+    for (int i = 0; i < g_msg.ids.max_slot; i++) {
+        struct msq *q = ipc_ids_at(&g_msg.ids, i);
         if (!q)
             continue;
         fprintf(out, "%10d %10d  %4o  %10llu %10llu %5d %5d %5u %5u %5u %5u %10lld %10lld %10lld\n",

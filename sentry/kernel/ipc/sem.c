@@ -74,15 +74,15 @@ struct sembuf_abi {
     int16_t flg;
 };
 
+static void *g_sem_slots[IPC_SEMMNI];
+static uint16_t g_sem_seq[IPC_SEMMNI];
 static struct {
     pthread_mutex_t lock;
-    struct sem_set *slots[IPC_SEMMNI];
-    uint16_t seq[IPC_SEMMNI];
-    int count;
+    struct ipc_ids ids;
     long nsems_total;
-    int max_slot; /* highest slot ever used + 1 (scan bound) */
     struct sem_undo *undos;
-} g_sem = {.lock = PTHREAD_MUTEX_INITIALIZER};
+} g_sem = {.lock = PTHREAD_MUTEX_INITIALIZER,
+           .ids = IPC_IDS_INIT(g_sem_slots, g_sem_seq, struct sem_set)};
 
 static void set_put_locked(struct sem_set *s)
 {
@@ -95,31 +95,7 @@ static void set_put_locked(struct sem_set *s)
 
 static struct sem_set *find_id_locked(int id)
 {
-    if (id < 0)
-        return NULL;
-    int slot = id % IPC_SEQ_MULTIPLIER;
-    if (slot >= IPC_SEMMNI)
-        return NULL;
-    struct sem_set *s = g_sem.slots[slot];
-    return s && s->perm.id == id ? s : NULL;
-}
-
-static struct sem_set *find_key_locked(int32_t key)
-{
-    for (int i = 0; i < g_sem.max_slot; i++) {
-        struct sem_set *s = g_sem.slots[i];
-        if (s && s->perm.key == key)
-            return s;
-    }
-    return NULL;
-}
-
-static int max_idx_locked(void)
-{
-    for (int i = g_sem.max_slot - 1; i >= 0; i--)
-        if (g_sem.slots[i])
-            return i;
-    return 0;
+    return ipc_ids_find_id(&g_sem.ids, id);
 }
 
 static struct sem_undo *undo_find_locked(int tgid, int semid)
@@ -159,8 +135,7 @@ static void undo_clear_locked(int semid, int semnum)
 static void set_remove_locked(struct sem_set *s)
 {
     s->dead = true;
-    g_sem.slots[s->slot] = NULL;
-    g_sem.count--;
+    ipc_ids_remove(&g_sem.ids, s);
     g_sem.nsems_total -= s->nsems;
     undo_drop_locked(-1, s->perm.id);
     waitq_wake(&s->wq, 0, 0);
@@ -175,12 +150,6 @@ static long sem_new(struct task *t, int32_t key, int nsems, int flags)
         return -EINVAL;
     if (g_sem.nsems_total + nsems > IPC_SEMMNS)
         return -ENOSPC;
-    int slot = -1;
-    for (int i = 0; i < IPC_SEMMNI && slot < 0; i++)
-        if (!g_sem.slots[i])
-            slot = i;
-    if (slot < 0)
-        return -ENOSPC;
     struct sem_set *s = calloc(1, sizeof(*s));
     if (!s)
         return -ENOMEM;
@@ -192,26 +161,19 @@ static long sem_new(struct task *t, int32_t key, int nsems, int flags)
         free(s);
         return -ENOMEM;
     }
+    int slot = ipc_ids_add(&g_sem.ids, s, key, &t->creds, flags);
+    if (slot < 0) {
+        free(s->vals);
+        free(s->pids);
+        free(s);
+        return slot;
+    }
     s->nsems = nsems;
-    s->perm = (struct ipc_perm_k){
-        .key = key,
-        .uid = t->creds.euid,
-        .gid = t->creds.egid,
-        .cuid = t->creds.euid,
-        .cgid = t->creds.egid,
-        .mode = (uint32_t)flags & 0777,
-        .seq = g_sem.seq[slot]++,
-    };
-    s->perm.id = s->perm.seq * IPC_SEQ_MULTIPLIER + slot;
     s->ctime = ipc_now();
     s->slot = slot;
     s->refs = 1;
     waitq_init(&s->wq);
-    g_sem.slots[slot] = s;
-    g_sem.count++;
     g_sem.nsems_total += nsems;
-    if (slot >= g_sem.max_slot)
-        g_sem.max_slot = slot + 1;
     return s->perm.id;
 }
 
@@ -221,7 +183,7 @@ long ipc_semget(struct task *t, int32_t key, int nsems, int flags)
         return -EINVAL;
     pthread_mutex_lock(&g_sem.lock);
     long r;
-    struct sem_set *s = key == IPC_PRIVATE ? NULL : find_key_locked(key);
+    struct sem_set *s = key == IPC_PRIVATE ? NULL : ipc_ids_find_key(&g_sem.ids, key, 0);
     if (key == IPC_PRIVATE)
         r = sem_new(t, key, nsems, flags);
     else if (!s)
@@ -460,10 +422,10 @@ long ipc_semctl(struct task *t, int semid, int semnum, int cmd, uint64_t arg)
         };
         pthread_mutex_lock(&g_sem.lock);
         if (cmd == SEM_INFO) {
-            i.semusz = g_sem.count;
+            i.semusz = g_sem.ids.count;
             i.semaem = (int32_t)g_sem.nsems_total;
         }
-        r = max_idx_locked();
+        r = ipc_ids_max_idx(&g_sem.ids);
         pthread_mutex_unlock(&g_sem.lock);
         int cr = mm_copy_out(t->mm, arg, &i, sizeof(i));
         return cr < 0 ? cr : r;
@@ -477,7 +439,7 @@ long ipc_semctl(struct task *t, int semid, int semnum, int cmd, uint64_t arg)
         if (cmd == IPC_STAT)
             s = find_id_locked(semid);
         else
-            s = semid < IPC_SEMMNI ? g_sem.slots[semid] : NULL;
+            s = ipc_ids_at(&g_sem.ids, semid);
         if (!s)
             r = -EINVAL;
         else if (cmd != SEM_STAT_ANY && !ipc_perms_ok(c, &s->perm, IPC_R_UGO))
@@ -612,8 +574,8 @@ void ipc_sem_proc(FILE *out)
     fprintf(out, "       key      semid perms      nsems   uid   gid  cuid  cgid      otime      "
                  "ctime\n");
     pthread_mutex_lock(&g_sem.lock);
-    for (int i = 0; i < g_sem.max_slot; i++) {
-        struct sem_set *s = g_sem.slots[i];
+    for (int i = 0; i < g_sem.ids.max_slot; i++) {
+        struct sem_set *s = ipc_ids_at(&g_sem.ids, i);
         if (!s)
             continue;
         fprintf(out, "%10d %10d  %4o %10u %5u %5u %5u %5u %10lld %10lld\n", s->perm.key, s->perm.id,

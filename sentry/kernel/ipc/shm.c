@@ -72,13 +72,14 @@ struct shm_info_abi {
     uint64_t shm_tot, shm_rss, shm_swp, swap_attempts, swap_successes;
 };
 
+static void *g_shm_slots[IPC_SHMMNI];
+static uint16_t g_shm_seq[IPC_SHMMNI];
 static struct {
     pthread_mutex_t lock;
-    struct shm_seg *slots[IPC_SHMMNI];
-    uint16_t seq[IPC_SHMMNI];
-    int count;
+    struct ipc_ids ids;
     uint64_t tot_pages;
-} g_shm = {.lock = PTHREAD_MUTEX_INITIALIZER};
+} g_shm = {.lock = PTHREAD_MUTEX_INITIALIZER,
+           .ids = IPC_IDS_INIT(g_shm_slots, g_shm_seq, struct shm_seg)};
 
 static uint64_t seg_pages(const struct shm_seg *s)
 {
@@ -120,8 +121,7 @@ static void seg_unlist_locked(struct shm_seg *s)
     if (!s->listed)
         return;
     s->listed = false;
-    g_shm.slots[s->slot] = NULL;
-    g_shm.count--;
+    ipc_ids_remove(&g_shm.ids, s);
     g_shm.tot_pages -= seg_pages(s);
     s->refs--;
 }
@@ -208,31 +208,13 @@ static const struct mm_file_ops g_shm_mmf_ops = {
 
 static struct shm_seg *find_id_locked(int id)
 {
-    if (id < 0)
-        return NULL;
-    int slot = id % IPC_SEQ_MULTIPLIER;
-    if (slot >= IPC_SHMMNI)
-        return NULL;
-    struct shm_seg *s = g_shm.slots[slot];
-    return s && s->perm.id == id ? s : NULL;
+    return ipc_ids_find_id(&g_shm.ids, id);
 }
 
+/* A live key (a segment marked for destruction is not found by key). */
 static struct shm_seg *find_key_locked(int32_t key)
 {
-    for (int i = 0; i < IPC_SHMMNI; i++) {
-        struct shm_seg *s = g_shm.slots[i];
-        if (s && s->perm.key == key && !(s->perm.mode & SHM_DEST_BIT))
-            return s;
-    }
-    return NULL;
-}
-
-static int max_idx_locked(void)
-{
-    for (int i = IPC_SHMMNI - 1; i >= 0; i--)
-        if (g_shm.slots[i])
-            return i;
-    return 0;
+    return ipc_ids_find_key(&g_shm.ids, key, SHM_DEST_BIT);
 }
 
 /* ---- shmget ---- */
@@ -257,14 +239,6 @@ static long shm_new(struct task *t, int32_t key, uint64_t size, int flags)
     }
     s->mmf.ops = &g_shm_mmf_ops;
     s->size = size;
-    s->perm = (struct ipc_perm_k){
-        .key = key,
-        .uid = t->creds.euid,
-        .gid = t->creds.egid,
-        .cuid = t->creds.euid,
-        .cgid = t->creds.egid,
-        .mode = (uint32_t)flags & 0777,
-    };
     s->ctime = ipc_now();
     s->cpid = t->tg->tgid;
     s->refs = 1; /* the registry's */
@@ -276,19 +250,12 @@ static long shm_new(struct task *t, int32_t key, uint64_t size, int flags)
     } else if (key != IPC_PRIVATE && find_key_locked(key)) {
         ret = -EEXIST; /* raced with another creator of the key */
     } else {
-        int slot = -1;
-        for (int i = 0; i < IPC_SHMMNI && slot < 0; i++)
-            if (!g_shm.slots[i])
-                slot = i;
+        int slot = ipc_ids_add(&g_shm.ids, s, key, &t->creds, flags);
         if (slot < 0) {
-            ret = -ENOSPC;
+            ret = slot;
         } else {
             s->slot = slot;
-            s->perm.seq = g_shm.seq[slot]++;
-            s->perm.id = s->perm.seq * IPC_SEQ_MULTIPLIER + slot;
             s->listed = true;
-            g_shm.slots[slot] = s;
-            g_shm.count++;
             g_shm.tot_pages += pages;
             ret = s->perm.id;
             s = NULL;
@@ -439,7 +406,7 @@ static long shm_info(struct task *t, int cmd, uint64_t buf)
         if (r < 0)
             return r;
         pthread_mutex_lock(&g_shm.lock);
-        long idx = max_idx_locked();
+        long idx = ipc_ids_max_idx(&g_shm.ids);
         pthread_mutex_unlock(&g_shm.lock);
         return idx;
     }
@@ -451,15 +418,16 @@ static long shm_info(struct task *t, int cmd, uint64_t buf)
     int n = 0;
     struct shm_info_abi i = {0};
     pthread_mutex_lock(&g_shm.lock);
-    for (int k = 0; k < IPC_SHMMNI; k++) {
-        if (g_shm.slots[k]) {
-            segs[n++] = g_shm.slots[k];
-            seg_get_locked(g_shm.slots[k]);
+    for (int k = 0; k < g_shm.ids.max_slot; k++) {
+        struct shm_seg *o = ipc_ids_at(&g_shm.ids, k);
+        if (o) {
+            segs[n++] = o;
+            seg_get_locked(o);
         }
     }
-    i.used_ids = g_shm.count;
+    i.used_ids = g_shm.ids.count;
     i.shm_tot = g_shm.tot_pages;
-    long idx = max_idx_locked();
+    long idx = ipc_ids_max_idx(&g_shm.ids);
     pthread_mutex_unlock(&g_shm.lock);
     for (int k = 0; k < n; k++) {
         i.shm_rss += seg_rss(segs[k]);
@@ -490,7 +458,7 @@ long ipc_shmctl(struct task *t, int shmid, int cmd, uint64_t buf)
         if (cmd == IPC_STAT)
             s = find_id_locked(shmid);
         else
-            s = shmid < IPC_SHMMNI ? g_shm.slots[shmid] : NULL;
+            s = ipc_ids_at(&g_shm.ids, shmid);
         if (!s)
             r = -EINVAL;
         else if (cmd != SHM_STAT_ANY && !ipc_perms_ok(c, &s->perm, IPC_R_UGO))
@@ -577,10 +545,11 @@ void ipc_shm_proc(FILE *out)
         return;
     int n = 0;
     pthread_mutex_lock(&g_shm.lock);
-    for (int k = 0; k < IPC_SHMMNI; k++) {
-        if (g_shm.slots[k]) {
-            segs[n++] = g_shm.slots[k];
-            seg_get_locked(g_shm.slots[k]);
+    for (int k = 0; k < g_shm.ids.max_slot; k++) {
+        struct shm_seg *o = ipc_ids_at(&g_shm.ids, k);
+        if (o) {
+            segs[n++] = o;
+            seg_get_locked(o);
         }
     }
     pthread_mutex_unlock(&g_shm.lock);
