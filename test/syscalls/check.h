@@ -268,3 +268,18 @@ __attribute__((unused)) static void check_read_all(int fd, char *buf, size_t len
         done += (size_t)r;
     }
 }
+
+/* Fails unless path's content holds every string of the NULL-terminated
+ * list (the file is shown on failure). */
+__attribute__((unused, sentinel)) static void check_contains(const char *path, ...)
+{
+    size_t n;
+    char *buf = check_read_file(path, &n);
+    va_list ap;
+    va_start(ap, path);
+    for (const char *want; (want = va_arg(ap, const char *));)
+        if (!strstr(buf, want))
+            check_fail_(__FILE__, __LINE__, "%s has no \"%s\" in:\n%s", path, want, buf);
+    va_end(ap);
+    free(buf);
+}
