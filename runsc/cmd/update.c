@@ -50,11 +50,14 @@ static int parse_i64(const char *flag, const char *s, int64_t *out)
 
 static int parse_u64(const char *flag, const char *s, uint64_t *out)
 {
+    static const char *const want = "expected a non-negative integer";
+    if (s[0] < '0' || s[0] > '9') /* strtoull would take "-1" or " 1" */
+        return bad_value(flag, s, want);
     char *end;
     errno = 0;
-    unsigned long long v = s[0] >= '0' && s[0] <= '9' ? strtoull(s, &end, 10) : 0;
-    if (!(s[0] >= '0' && s[0] <= '9') || *end || errno == ERANGE || v > INT64_MAX)
-        return bad_value(flag, s, "expected a non-negative integer");
+    unsigned long long v = strtoull(s, &end, 10);
+    if (*end || errno == ERANGE || v > INT64_MAX)
+        return bad_value(flag, s, want);
     *out = v;
     return 0;
 }

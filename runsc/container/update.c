@@ -246,19 +246,12 @@ static void tell_sandbox(const struct container_state *st)
 {
     struct cgroup_limits l;
     cgroup_read_limits(st->cgroup_path, &l);
-    struct control_limits cl = {
-        .memory_limit = l.memory_limit,
-        .cpu_shares = l.cpu_shares,
-        .cpu_quota_us = l.cpu_quota_us,
-        .cpu_period_us = l.cpu_period_us,
-        .pids_max = l.pids_max,
-    };
     struct control_client *c = NULL;
     rs_error_t e = NULL;
     if (!st->control_socket || !st->control_socket[0])
         rs_error(&e, 0, "no control socket");
     else if (control_connect(st->control_socket, &c, &e) == 0)
-        control_update_resources(c, &cl, &e);
+        control_update_resources(c, &l, &e);
     if (e)
         log_warn("container \"%s\": its /sys/fs/cgroup still shows the old limits: %s", st->id,
                  e->msg);

@@ -218,7 +218,7 @@ int control_resume(struct control_client *c, rs_error_t *err)
     return simple_call(c, URPC_METHOD_CONTROL_RESUME, &req.base, NULL, err);
 }
 
-int control_update_resources(struct control_client *c, const struct control_limits *l,
+int control_update_resources(struct control_client *c, const struct cgroup_limits *l,
                              rs_error_t *err)
 {
     Control__UpdateResourcesRequest req = CONTROL__UPDATE_RESOURCES_REQUEST__INIT;

@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "lib/error.h"
+#include "runsc/container/cgroup.h"
 
 struct control_client;
 
@@ -85,16 +86,10 @@ int control_execute(struct control_client *c, const struct control_exec *e, cons
 int control_pause(struct control_client *c, rs_error_t *err);
 int control_resume(struct control_client *c, rs_error_t *err);
 int control_event(struct control_client *c, struct control_event *out, rs_error_t *err);
-/* Control.UpdateResources: the limits of the sandbox's host cgroup, which
- * its cgroupfs shows (0 in a field: not known, or no limit). */
-struct control_limits {
-    int64_t memory_limit;
-    uint64_t cpu_shares;
-    int64_t cpu_quota_us;
-    uint64_t cpu_period_us;
-    int64_t pids_max;
-};
-int control_update_resources(struct control_client *c, const struct control_limits *l,
+/* Control.UpdateResources: the limits of the sandbox's host cgroup, as
+ * cgroup_read_limits reads them, which its cgroupfs shows (0 in a field: not
+ * known, or no limit). */
+int control_update_resources(struct control_client *c, const struct cgroup_limits *l,
                              rs_error_t *err);
 /* Kills every process of the sandbox and makes it exit. */
 int control_shutdown(struct control_client *c, rs_error_t *err);

@@ -274,6 +274,11 @@ void tg_cputime_locked(struct thread_group *tg, uint64_t *user_ns, uint64_t *sys
 /* Limits. */
 uint64_t task_rlimit_cur(struct task *t, int resource);
 
+/* The CPUs of the sentry's affinity (the first 64, as sched_getaffinity
+ * reports them inside the sandbox), at least CPU 0: what /proc and /sys
+ * show. */
+uint64_t kernel_cpu_mask(void);
+
 /* Signals (signal.c). */
 /* kill(2)-style delivery to a thread group / tkill to a thread. info may be
  * NULL (SI_USER from the kernel). Returns 0 or -errno. */

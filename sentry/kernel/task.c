@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/futex.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -145,6 +146,17 @@ void task_walk_ctx_release(struct vfs_walk_ctx *ctx)
 {
     path_put(&ctx->root);
     path_put(&ctx->start);
+}
+
+uint64_t kernel_cpu_mask(void)
+{
+    cpu_set_t set;
+    uint64_t mask = 0;
+    if (sched_getaffinity(0, sizeof(set), &set) == 0)
+        for (int i = 0; i < 64; i++)
+            if (CPU_ISSET(i, &set))
+                mask |= 1ull << i;
+    return mask ? mask : 1;
 }
 
 uint64_t task_rlimit_cur(struct task *t, int resource)

@@ -28,13 +28,12 @@
 #include <sys/time.h>
 
 #include "lib/log.h"
+#include "sentry/kernel/creds.h"
 #include "sentry/kernel/kernel.h"
 
 #define NSEC_PER_SEC 1000000000LL
 /* Times beyond this (about 146 years) are clamped: sums stay in int64. */
 #define TIMER_NS_MAX (INT64_MAX / 4)
-/* CAP_WAKE_ALARM, for the *_ALARM clocks. */
-#define CAP_WAKE_ALARM_BIT 35
 
 #ifndef SIGEV_THREAD_ID
 #define SIGEV_THREAD_ID 4
@@ -540,7 +539,7 @@ static int timer_host_clock(struct task *t, int clock, clockid_t *out)
         return 0;
     case CLOCK_REALTIME_ALARM:
     case CLOCK_BOOTTIME_ALARM:
-        if (!(t->creds.cap_effective & (1ull << CAP_WAKE_ALARM_BIT)))
+        if (!creds_capable(&t->creds, CREDS_CAP_WAKE_ALARM))
             return -EPERM;
         *out = clock == CLOCK_REALTIME_ALARM ? CLOCK_REALTIME : CLOCK_BOOTTIME;
         return 0;

@@ -9,7 +9,8 @@
 #include <sys/ioctl.h>
 #include <sys/sysmacros.h>
 
-#define CAP_SYS_ADMIN_BIT 21
+#include "sentry/kernel/creds.h"
+
 #define SIG_IGN_V 1u
 
 void tty_init(struct tty *tty, const struct tty_ops *ops, uint64_t rdev)
@@ -267,7 +268,7 @@ static long tiocspgrp(struct tty *tty, struct task *t, struct mm *mm, uint64_t a
 
 static long tiocsctty(struct tty *tty, struct task *t, uint64_t arg, bool readable)
 {
-    bool admin = t->creds.cap_effective & (1ull << CAP_SYS_ADMIN_BIT);
+    bool admin = creds_capable(&t->creds, CREDS_CAP_SYS_ADMIN);
     long r = 0;
     pthread_mutex_lock(&g_kernel->lock);
     struct thread_group *tg = t->tg;

@@ -178,6 +178,26 @@ static void vma_file_ref(struct vma *n)
         n->file->ops->vma_opened(n->file);
 }
 
+/* A copy of v for mm, not linked: with its own references (file, shared
+ * memory) and counted among its mappable's mappers. NULL: no memory. */
+static struct vma *vma_dup(struct mm *mm, const struct vma *v)
+{
+    struct vma *n = malloc(sizeof(*n));
+    if (!n)
+        return NULL;
+    if (v->mappable && mappable_add(v->mappable, mm) < 0) {
+        free(n);
+        return NULL;
+    }
+    *n = *v;
+    n->prev = n->next = NULL;
+    if (n->file)
+        vma_file_ref(n);
+    if (n->shm)
+        shm_get(n->shm);
+    return n;
+}
+
 static void vma_free(struct mm *mm, struct vma *v)
 {
     if (v->mappable)
@@ -263,25 +283,15 @@ static void vma_unlink(struct mm *mm, struct vma *v)
 /* Splits v at addr (start < addr < end); the new upper half follows v. */
 static int vma_split(struct mm *mm, struct vma *v, uint64_t addr)
 {
-    struct vma *n = malloc(sizeof(*n));
+    struct vma *n = vma_dup(mm, v);
     if (!n)
         return -ENOMEM;
-    if (v->mappable && mappable_add(v->mappable, mm) < 0) {
-        free(n);
-        return -ENOMEM;
-    }
-    *n = *v;
     n->start = addr;
-    if (n->file) {
+    if (n->file)
         n->file_off += addr - v->start;
-        vma_file_ref(n);
-    }
-    if (n->shm) {
+    if (n->shm)
         n->shm_off += addr - v->start;
-        shm_get(n->shm);
-    }
     v->end = addr;
-    n->prev = n->next = NULL;
     vma_link_after(mm, v, n);
     return 0;
 }
@@ -921,22 +931,12 @@ static int dup_shared_locked(struct mm *mm, struct vma *v, uint64_t old_addr, ui
     uint64_t off = old_addr - v->start;
     if (v->shm && (v->shm_off + off + nlen) / MM_PAGE_SIZE > v->shm->npages)
         return -EINVAL; /* past the shared object (SIGBUS territory in Linux) */
-    struct vma *n = malloc(sizeof(*n));
+    struct vma *n = vma_dup(mm, v);
     if (!n)
         return -ENOMEM;
-    if (v->mappable && mappable_add(v->mappable, mm) < 0) {
-        free(n);
-        return -ENOMEM;
-    }
-    *n = *v;
-    n->prev = n->next = NULL;
     n->flags &= ~(VMA_STACK | VMA_HEAP | VMA_GROWSDOWN);
     n->file_off += off;
     n->shm_off += off;
-    if (n->file)
-        vma_file_ref(n);
-    if (n->shm)
-        shm_get(n->shm);
     int r = 0;
     if (flags & MREMAP_FIXED) {
         r = unmap_locked(mm, new_addr, new_addr + nlen);
@@ -1310,27 +1310,15 @@ int mm_fork(struct mm *mm, struct mm **out)
     pthread_mutex_lock(&mm->lock);
     struct vma *prev = NULL;
     for (struct vma *v = mm->vmas; v; v = v->next) {
-        struct vma *n = malloc(sizeof(*n));
+        /* Shared file mappings stay shared: the child maps the same frames
+         * and is counted among the file's mappers. */
+        struct vma *n = vma_dup(c, v);
         if (!n) {
             r = -ENOMEM;
             break;
         }
-        *n = *v;
-        n->prev = n->next = NULL;
-        if (n->file)
-            vma_file_ref(n);
-        if (n->shm)
-            shm_get(n->shm);
-        /* Shared file mappings stay shared: the child maps the same frames
-         * and is counted among the file's mappers. */
-        if (n->mappable && mappable_add(n->mappable, c) < 0) {
-            n->mappable = NULL;
-            r = -ENOMEM;
-        }
         vma_link_after(c, prev, n);
         prev = n;
-        if (r < 0)
-            break;
         /* Share every present page; private ones become copy-on-write. */
         struct fork_arg fa = {c, 0};
         pt_range(&mm->pt, v->start, v->end, fork_entry, &fa);

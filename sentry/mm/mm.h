@@ -118,8 +118,9 @@ bool mm_mappable_mapped(struct mm_mappable *m);
  * (and fault with SIGBUS past the end of the file). */
 void mm_mappable_invalidate(struct mm_mappable *m, uint64_t first, uint64_t last);
 
-/* Memory shared by several VMAs (MAP_SHARED|MAP_ANONYMOUS, System V shm):
- * one frame per page offset, allocated on first touch. */
+/* Memory shared by several VMAs (MAP_SHARED|MAP_ANONYMOUS; System V shm
+ * maps a tmpfs file instead): one frame per page offset, allocated on first
+ * touch. */
 struct mm_shared;
 
 #define VMA_SHARED 0x1u    /* MAP_SHARED */

@@ -22,7 +22,6 @@
 #include <net/if.h>
 #include <poll.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -31,9 +30,6 @@
 #include "sentry/kernel/waitq.h"
 #include "sentry/socket/socket.h"
 
-/* SO_RCVTIMEO_NEW / SO_SNDTIMEO_NEW (asm-generic/socket.h). */
-#define SO_RCVTIMEO_NEW_ 66
-#define SO_SNDTIMEO_NEW_ 67
 /* The most one host call moves for a stream socket (a short read or write
  * is allowed; a blocking send loops until everything is sent). */
 #define INET_STREAM_CHUNK (256u << 10)
@@ -253,12 +249,6 @@ static int inet_shutdown(struct socket *s, int how)
 #define SEND_FLAGS (MSG_OOB | MSG_DONTROUTE | MSG_EOR | MSG_MORE | MSG_CONFIRM)
 #define RECV_FLAGS (MSG_OOB | MSG_PEEK | MSG_TRUNC)
 
-static void epipe(struct task *t, int flags)
-{
-    if (t && !(flags & MSG_NOSIGNAL))
-        signal_send_task(t, SIGPIPE, NULL);
-}
-
 static ssize_t host_send(struct inet_sock *is, const void *buf, size_t len,
                          const struct sock_send *m)
 {
@@ -313,7 +303,7 @@ static ssize_t inet_sendmsg(struct socket *s, struct task *t, struct sock_iter *
         if (n != -EAGAIN) {
             r = n;
             if (n == -EPIPE && sent == 0)
-                epipe(t, m->flags);
+                sock_sigpipe(t, m->flags);
             break;
         }
         r = inet_wait(t, is->fd, POLLOUT, &to);

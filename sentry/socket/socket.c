@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -18,10 +19,6 @@
 
 #define CAP_NET_ADMIN_BIT 12
 #define CAP_NET_RAW_BIT 13
-/* SO_RCVTIMEO_NEW / SO_SNDTIMEO_NEW (asm-generic/socket.h): on x86-64 the
- * same struct as the old ones. */
-#define SO_RCVTIMEO_NEW_ 66
-#define SO_SNDTIMEO_NEW_ 67
 #define NSEC_PER_SEC 1000000000LL
 #define USEC_PER_SEC 1000000LL
 
@@ -272,20 +269,17 @@ void sock_common_init(struct sock_common *c)
     };
 }
 
-int sock_put_int(void *val, uint32_t *len, int v)
-{
-    uint32_t n = *len < sizeof(int) ? *len : sizeof(int);
-    memcpy(val, &v, n);
-    *len = n;
-    return 0;
-}
-
-static int put_bytes(void *val, uint32_t *len, const void *v, uint32_t size)
+int sock_put_bytes(void *val, uint32_t *len, const void *v, uint32_t size)
 {
     uint32_t n = *len < size ? *len : size;
     memcpy(val, v, n);
     *len = n;
     return 0;
+}
+
+int sock_put_int(void *val, uint32_t *len, int v)
+{
+    return sock_put_bytes(val, len, &v, sizeof(v));
 }
 
 /* struct __kernel_sock_timeval (= struct timeval on x86-64). */
@@ -299,7 +293,7 @@ static int get_timeo(int64_t *field, void *val, uint32_t *len)
     struct ktimeval tv = {0, 0};
     if (ns != SOCK_TIMEO_FOREVER)
         tv = (struct ktimeval){ns / NSEC_PER_SEC, (ns % NSEC_PER_SEC) / 1000};
-    return put_bytes(val, len, &tv, sizeof(tv));
+    return sock_put_bytes(val, len, &tv, sizeof(tv));
 }
 
 /* Linux's sock_set_timeout: EDOM for a bad tv_usec; a negative time means
@@ -378,7 +372,7 @@ int sock_common_getsockopt(struct sock_common *c, int name, void *val, uint32_t 
         return get_timeo(&c->sndtimeo_ns, val, len);
     case SO_LINGER: {
         struct linger l = {c->linger, c->linger_sec};
-        return put_bytes(val, len, &l, sizeof(l));
+        return sock_put_bytes(val, len, &l, sizeof(l));
     }
     }
     return -ENOPROTOOPT;
@@ -454,6 +448,12 @@ int sock_common_setsockopt(struct sock_common *c, struct task *t, int name, cons
     }
     }
     return -ENOPROTOOPT;
+}
+
+void sock_sigpipe(struct task *t, int flags)
+{
+    if (t && !(flags & MSG_NOSIGNAL))
+        signal_send_task(t, SIGPIPE, NULL);
 }
 
 /* ---- blocking ----------------------------------------------------------- */

@@ -6,7 +6,8 @@
  * /proc/<pid>/fd: "socket:[INO]"). The family's object hangs off
  * socket.priv and is driven through struct socket_ops; sentry/syscalls/
  * sys_socket.c copies addresses, vectors and control messages in and out
- * and calls these ops. Only AF_UNIX exists (sentry/socket/unix.c).
+ * and calls these ops. The families are AF_UNIX (sentry/socket/unix.c)
+ * and AF_INET / AF_INET6 (sentry/socket/inet.c: host sockets).
  *
  * Data moves through a struct sock_iter: an application iovec array or a
  * sentry buffer (read/write of the VFS), copied with no socket lock held
@@ -167,8 +168,17 @@ void sock_common_init(struct sock_common *c);
 int sock_common_getsockopt(struct sock_common *c, int name, void *val, uint32_t *len);
 int sock_common_setsockopt(struct sock_common *c, struct task *t, int name, const void *val,
                            uint32_t len);
-/* An int option's answer (Linux copies min(room, 4) bytes). */
+/* An option's answer: min(room, size) bytes of v (Linux's copy of a
+ * struct); sock_put_int for an int. */
+int sock_put_bytes(void *val, uint32_t *len, const void *v, uint32_t size);
 int sock_put_int(void *val, uint32_t *len, int v);
+/* SO_RCVTIMEO_NEW / SO_SNDTIMEO_NEW (asm-generic/socket.h): on x86-64 the
+ * same struct as the old ones. */
+#define SO_RCVTIMEO_NEW_ 66
+#define SO_SNDTIMEO_NEW_ 67
+
+/* EPIPE's SIGPIPE to the sender t, unless flags has MSG_NOSIGNAL. */
+void sock_sigpipe(struct task *t, int flags);
 
 /* ---- blocking ----------------------------------------------------------- */
 

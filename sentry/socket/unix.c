@@ -1094,12 +1094,6 @@ static void maybe_add_creds(struct umsg *m, struct uep *e, struct uep *other,
         m->creds = *cur;
 }
 
-static void send_sigpipe(struct task *t, int flags)
-{
-    if (t && !(flags & MSG_NOSIGNAL))
-        signal_send_task(t, SIGPIPE, NULL);
-}
-
 static ssize_t stream_sendmsg(struct uep *e, struct task *t, struct sock_iter *it,
                               struct sock_send *sm)
 {
@@ -1117,7 +1111,7 @@ static ssize_t stream_sendmsg(struct uep *e, struct task *t, struct sock_iter *i
         return -ENOTCONN;
     ssize_t sent = 0, r = 0;
     if (shut & SEND_SHUTDOWN) {
-        send_sigpipe(t, sm->flags);
+        sock_sigpipe(t, sm->flags);
         ep_put(o);
         return -EPIPE;
     }
@@ -1152,7 +1146,7 @@ static ssize_t stream_sendmsg(struct uep *e, struct task *t, struct sock_iter *i
             pthread_mutex_unlock(&o->lock);
             msg_free(m);
             if (!sent)
-                send_sigpipe(t, sm->flags);
+                sock_sigpipe(t, sm->flags);
             r = -EPIPE;
             break;
         }
@@ -1641,10 +1635,7 @@ static int unix_getsockopt(struct socket *s, struct task *t, int level, int name
         pthread_mutex_lock(&e->lock);
         struct sock_cred c = e->peercred;
         pthread_mutex_unlock(&e->lock);
-        uint32_t n = *len < sizeof(c) ? *len : (uint32_t)sizeof(c);
-        memcpy(val, &c, n);
-        *len = n;
-        return 0;
+        return sock_put_bytes(val, len, &c, sizeof(c));
     }
     }
     return sock_common_getsockopt(&e->opts, name, val, len);

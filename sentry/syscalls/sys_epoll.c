@@ -144,17 +144,24 @@ long sys_epoll_wait(struct task *t, const struct syscall_args *args)
     return do_wait(t, ARG_INT(0), ARG_U64(1), ARG_INT(2), &to);
 }
 
-long sys_epoll_pwait(struct task *t, const struct syscall_args *args)
+/* epoll_pwait and epoll_pwait2: do_wait under the signal mask at
+ * ARG_U64(4) (size ARG_U64(5)). */
+static long do_pwait(struct task *t, const struct syscall_args *args, const struct ep_timeout *to)
 {
-    struct ep_timeout to = {0};
-    timeout_from_ms(&to, ARG_INT(3));
     bool masked;
     int r = sc_sigmask_begin(t, ARG_U64(4), ARG_U64(5), &masked);
     if (r < 0)
         return r;
-    long ret = do_wait(t, ARG_INT(0), ARG_U64(1), ARG_INT(2), &to);
+    long ret = do_wait(t, ARG_INT(0), ARG_U64(1), ARG_INT(2), to);
     sc_sigmask_end(t, masked, ret == -EINTR); /* epoll is never restarted */
     return ret;
+}
+
+long sys_epoll_pwait(struct task *t, const struct syscall_args *args)
+{
+    struct ep_timeout to = {0};
+    timeout_from_ms(&to, ARG_INT(3));
+    return do_pwait(t, args, &to);
 }
 
 long sys_epoll_pwait2(struct task *t, const struct syscall_args *args)
@@ -169,11 +176,5 @@ long sys_epoll_pwait2(struct task *t, const struct syscall_args *args)
         if (r < 0)
             return r;
     }
-    bool masked;
-    int r = sc_sigmask_begin(t, ARG_U64(4), ARG_U64(5), &masked);
-    if (r < 0)
-        return r;
-    long ret = do_wait(t, ARG_INT(0), ARG_U64(1), ARG_INT(2), &to);
-    sc_sigmask_end(t, masked, ret == -EINTR); /* epoll is never restarted */
-    return ret;
+    return do_pwait(t, args, &to);
 }

@@ -8,8 +8,6 @@
 #include "sentry/kernel/filelock.h"
 #include "sentry/syscalls/internal.h"
 
-#define CAP_SYS_RESOURCE 24
-
 long sys_dup(struct task *t, const struct syscall_args *args)
 {
     struct file *f = sc_file(t, ARG_INT(0));
@@ -103,7 +101,7 @@ long sys_fcntl(struct task *t, const struct syscall_args *args)
     case F_SETPIPE_SZ:
         /* Linux takes the argument as an unsigned int. */
         r = pipe_set_size(f, (uint32_t)ARG_U64(2),
-                          t->creds.cap_effective & (1ull << CAP_SYS_RESOURCE));
+                          creds_capable(&t->creds, CREDS_CAP_SYS_RESOURCE));
         break;
     case F_ADD_SEALS:
         r = tmpfs_add_seals(f, (uint32_t)ARG_U64(2));

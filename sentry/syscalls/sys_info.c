@@ -72,7 +72,7 @@ long sys_getrandom(struct task *t, const struct syscall_args *args)
 long sys_sethostname(struct task *t, const struct syscall_args *args)
 {
     uint64_t len = ARG_U64(1);
-    if (!(t->creds.cap_effective & (1ull << 21))) /* CAP_SYS_ADMIN */
+    if (!creds_capable(&t->creds, CREDS_CAP_SYS_ADMIN))
         return -EPERM;
     if (len > 64)
         return -EINVAL;

@@ -10,9 +10,6 @@
 #include "sentry/fsimpl/mqueue/mqueue.h"
 #include "sentry/syscalls/internal.h"
 
-#ifndef CAP_SYS_RESOURCE
-#define CAP_SYS_RESOURCE 24
-#endif
 /* glibc's SIGEV_THREAD cookie (NOTIFY_COOKIE_LEN). */
 #define MQ_COOKIE_LEN 32
 
@@ -99,7 +96,7 @@ long sys_mq_open(struct task *t, const struct syscall_args *args)
         return -EINVAL;
     struct vfs_walk_ctx ctx;
     sc_cred_ctx(t, &ctx);
-    bool privileged = (t->creds.cap_effective >> CAP_SYS_RESOURCE) & 1;
+    bool privileged = creds_capable(&t->creds, CREDS_CAP_SYS_RESOURCE);
     struct file *f;
     r = mqueue_open(&ctx, name, flags, mode & 07777 & ~sc_umask(t), ap, privileged, &f);
     if (r < 0)

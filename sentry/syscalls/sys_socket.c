@@ -51,11 +51,6 @@ struct ummsghdr {
 _Static_assert(sizeof(struct umsghdr) == 56, "user_msghdr layout");
 _Static_assert(sizeof(struct ummsghdr) == 64, "mmsghdr layout");
 
-static int nofile(struct task *t)
-{
-    return (int)task_rlimit_cur(t, RLIMIT_NOFILE);
-}
-
 /* The socket at fd: its file (a reference) in *fp, or -EBADF / -ENOTSOCK. */
 static struct socket *sock_fd(struct task *t, int fd, struct file **fp, long *err)
 {
@@ -72,6 +67,17 @@ static struct socket *sock_fd(struct task *t, int fd, struct file **fp, long *er
     }
     *fp = f;
     return s;
+}
+
+/* The socket of sendmsg, sendmmsg and recvmsg: EINVAL for
+ * MSG_CMSG_COMPAT, then sock_fd. */
+static struct socket *msg_sock(struct task *t, int fd, int flags, struct file **fp, long *err)
+{
+    if (flags & MSG_CMSG_COMPAT) {
+        *err = -EINVAL;
+        return NULL;
+    }
+    return sock_fd(t, fd, fp, err);
 }
 
 /* Linux's move_addr_to_kernel. */
@@ -100,11 +106,6 @@ static int addr_out(struct task *t, const void *kaddr, uint32_t klen, uint64_t u
         return -EFAULT;
     int k = (int)klen;
     return mm_copy_out(t->mm, ulen_addr, &k, sizeof(k)) < 0 ? -EFAULT : 0;
-}
-
-static long install(struct task *t, struct file *f, int flags)
-{
-    return fdt_install(t->fdt, 0, f, (flags & SOCK_CLOEXEC) ? FDT_CLOEXEC : 0, nofile(t));
 }
 
 /* ---- creation ----------------------------------------------------------- */
@@ -137,9 +138,7 @@ long sys_socket(struct task *t, const struct syscall_args *args)
     struct file *f;
     if ((r = sock_file_new(s, t->creds.fsuid, t->creds.fsgid, flags & SOCK_NONBLOCK, &f)) < 0)
         return r;
-    long fd = install(t, f, flags);
-    file_put(f);
-    return fd;
+    return sc_install_new(t, f, flags & SOCK_CLOEXEC);
 }
 
 long sys_socketpair(struct task *t, const struct syscall_args *args)
@@ -149,12 +148,9 @@ long sys_socketpair(struct task *t, const struct syscall_args *args)
     if (flags & ~(SOCK_CLOEXEC | SOCK_NONBLOCK))
         return -EINVAL;
     type &= SOCK_TYPE_MASK;
-    if (family < 0 || family >= NPROTO)
-        return -EAFNOSUPPORT;
-    if (type >= SOCK_MAX_TYPE)
-        return -EINVAL;
-    if (family == AF_INET || family == AF_INET6) {
-        /* Linux makes the socket, then its sock_no_socketpair refuses. */
+    if (family != AF_UNIX) {
+        /* Linux makes the socket (or refuses the family or type), then
+         * its sock_no_socketpair refuses. */
         struct socket *s;
         int r = create(family, type, protocol, &s);
         if (r < 0)
@@ -163,8 +159,8 @@ long sys_socketpair(struct task *t, const struct syscall_args *args)
         free(s);
         return -EOPNOTSUPP;
     }
-    if (family != AF_UNIX)
-        return -EAFNOSUPPORT;
+    if (type >= SOCK_MAX_TYPE)
+        return -EINVAL;
     struct socket *a, *b;
     int r = unix_socketpair(t, type, protocol, &a, &b);
     if (r < 0)
@@ -180,17 +176,14 @@ long sys_socketpair(struct task *t, const struct syscall_args *args)
         file_put(fa);
         return r;
     }
-    int fds[2] = {-1, -1};
-    fds[0] = (int)install(t, fa, flags);
-    if (fds[0] >= 0)
-        fds[1] = (int)install(t, fb, flags);
-    file_put(fa);
-    file_put(fb);
-    if (fds[1] < 0) {
-        r = fds[0] < 0 ? fds[0] : fds[1];
-        if (fds[0] >= 0)
-            fdt_close(t->fdt, fds[0]);
-        return r;
+    int fds[2];
+    if ((fds[0] = sc_install_new(t, fa, flags & SOCK_CLOEXEC)) < 0) {
+        file_put(fb);
+        return fds[0];
+    }
+    if ((fds[1] = sc_install_new(t, fb, flags & SOCK_CLOEXEC)) < 0) {
+        fdt_close(t->fdt, fds[0]);
+        return fds[1];
     }
     if (mm_copy_out(t->mm, ARG_U64(3), fds, sizeof(fds)) < 0) {
         fdt_close(t->fdt, fds[0]);
@@ -273,9 +266,7 @@ static long do_accept(struct task *t, int fd, uint64_t uaddr, uint64_t ulen, int
             return r;
         }
     }
-    r = install(t, nf, flags);
-    file_put(nf);
-    return r;
+    return sc_install_new(t, nf, flags & SOCK_CLOEXEC);
 }
 
 long sys_accept(struct task *t, const struct syscall_args *args)
@@ -450,7 +441,7 @@ static void detach_fds(struct ctl_out *w, struct file **files, int n, bool cloex
     struct task *t = w->t;
     int i;
     for (i = 0; i < fdmax; i++) {
-        int fd = fdt_install(t->fdt, 0, files[i], cloexec ? FDT_CLOEXEC : 0, nofile(t));
+        int fd = fdt_install(t->fdt, 0, files[i], cloexec ? FDT_CLOEXEC : 0, sc_nofile(t));
         if (fd < 0)
             break;
         if (mm_copy_out(t->mm, w->ptr + CMSG_LEN(0) + i * sizeof(int), &fd, sizeof(fd)) < 0) {
@@ -659,11 +650,9 @@ out:
 long sys_sendmsg(struct task *t, const struct syscall_args *args)
 {
     int flags = ARG_INT(2);
-    if (flags & MSG_CMSG_COMPAT)
-        return -EINVAL;
     struct file *f;
     long r;
-    struct socket *s = sock_fd(t, ARG_INT(0), &f, &r);
+    struct socket *s = msg_sock(t, ARG_INT(0), flags, &f, &r);
     if (!s)
         return r;
     r = sendmsg_one(t, f, s, ARG_U64(1), flags, NULL);
@@ -671,14 +660,20 @@ long sys_sendmsg(struct task *t, const struct syscall_args *args)
     return r;
 }
 
+/* The msg_len of the mmsghdr at entry: 0 or -EFAULT. */
+static long put_msg_len(struct task *t, uint64_t entry, long len)
+{
+    uint32_t n = (uint32_t)len;
+    return mm_copy_out(t->mm, entry + offsetof(struct ummsghdr, len), &n, sizeof(n)) < 0 ? -EFAULT
+                                                                                         : 0;
+}
+
 long sys_sendmmsg(struct task *t, const struct syscall_args *args)
 {
     int flags = ARG_INT(3);
-    if (flags & MSG_CMSG_COMPAT)
-        return -EINVAL;
     struct file *f;
     long r;
-    struct socket *s = sock_fd(t, ARG_INT(0), &f, &r);
+    struct socket *s = msg_sock(t, ARG_INT(0), flags, &f, &r);
     if (!s)
         return r;
     unsigned vlen = (unsigned)ARG_U64(2);
@@ -692,11 +687,8 @@ long sys_sendmmsg(struct task *t, const struct syscall_args *args)
         r = sendmsg_one(t, f, s, entry, flags, &left);
         if (r < 0)
             break;
-        uint32_t n = (uint32_t)r;
-        if (mm_copy_out(t->mm, entry + offsetof(struct ummsghdr, len), &n, sizeof(n)) < 0) {
-            r = -EFAULT;
+        if ((r = put_msg_len(t, entry, r)) < 0)
             break;
-        }
         entry += sizeof(struct ummsghdr);
         done++;
         if (left)
@@ -777,11 +769,9 @@ static long recvmsg_one(struct task *t, struct file *f, struct socket *s, uint64
 long sys_recvmsg(struct task *t, const struct syscall_args *args)
 {
     int flags = ARG_INT(2);
-    if (flags & MSG_CMSG_COMPAT)
-        return -EINVAL;
     struct file *f;
     long r;
-    struct socket *s = sock_fd(t, ARG_INT(0), &f, &r);
+    struct socket *s = msg_sock(t, ARG_INT(0), flags, &f, &r);
     if (!s)
         return r;
     r = recvmsg_one(t, f, s, ARG_U64(1), flags);
@@ -818,12 +808,8 @@ long sys_recvmmsg(struct task *t, const struct syscall_args *args)
         r = recvmsg_one(t, f, s, entry, flags & ~MSG_WAITFORONE);
         if (r < 0)
             break;
-        uint32_t n = (uint32_t)r;
-        if (mm_copy_out(t->mm, entry + offsetof(struct ummsghdr, len), &n, sizeof(n)) < 0) {
-            r = -EFAULT;
+        if ((r = put_msg_len(t, entry, r)) < 0)
             break;
-        }
-        r = 0;
         entry += sizeof(struct ummsghdr);
         done++;
         if (flags & MSG_WAITFORONE)

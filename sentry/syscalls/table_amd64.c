@@ -96,8 +96,8 @@ const struct syscall_entry g_syscall_table[SYSCALL_NR_MAX] = {
     S(dup3),
     P(fcntl, "F_GETFD F_SETFD F_GETFL F_SETFL F_DUPFD F_DUPFD_CLOEXEC F_GETPIPE_SZ "
              "F_SETPIPE_SZ F_GETLK F_SETLK F_SETLKW F_OFD_GETLK F_OFD_SETLK F_OFD_SETLKW (record "
-             "locks live in the sentry, not on the host file); leases, F_NOTIFY, F_SETOWN, "
-             "seals: EINVAL"),
+             "locks live in the sentry, not on the host file) F_ADD_SEALS F_GET_SEALS (tmpfs "
+             "files; only memfd_create's start unsealed); leases, F_NOTIFY, F_SETOWN: EINVAL"),
     P(flock, "the lock lives in the sentry, not on the host file"),
     P(ioctl, "FIONBIO FIOCLEX FIONCLEX on any file, FIONREAD on pipes; on terminals TCGETS "
              "TCSETS* TIOCGWINSZ TIOCSWINSZ TIOCSCTTY TIOCNOTTY TIOCGPGRP TIOCSPGRP TIOCGSID; "
@@ -130,7 +130,8 @@ const struct syscall_entry g_syscall_table[SYSCALL_NR_MAX] = {
     S(getsockname),
     S(getpeername),
     S(shutdown),
-    P(sendto, "MSG_OOB is EOPNOTSUPP (no out-of-band data on stream sockets)"),
+    P(sendto, "AF_UNIX: MSG_OOB is EOPNOTSUPP (no out-of-band data on stream sockets); "
+              "AF_INET/AF_INET6 pass it to the host socket"),
     S(recvfrom),
     P(sendmsg, "SCM_RIGHTS and SCM_CREDENTIALS; no SCM_PIDFD/SCM_SECURITY; MSG_OOB as sendto; "
                "passed sockets are not garbage-collected (a socket queued on itself leaks); "

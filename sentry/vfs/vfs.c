@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "sentry/kernel/creds.h"
 #include "sentry/kernel/epoll.h"
 #include "sentry/kernel/filelock.h"
 #include "sentry/kernel/inotify.h"
@@ -476,14 +477,6 @@ int vfs_file_getattr(struct file *f, struct vfs_attr *attr)
     return vfs_getattr(f->inode, attr);
 }
 
-/* Capability bits (linux/capability.h numbers). */
-#define CAP_CHOWN_BIT 0
-#define CAP_DAC_OVERRIDE_BIT 1
-#define CAP_DAC_READ_SEARCH_BIT 2
-#define CAP_FOWNER_BIT 3
-#define CAP_FSETID_BIT 4
-#define CAP_MKNOD_BIT 27
-
 int vfs_permission(const struct vfs_attr *a, const struct vfs_walk_ctx *ctx, int want)
 {
     want &= 7;
@@ -500,13 +493,13 @@ int vfs_permission(const struct vfs_attr *a, const struct vfs_walk_ctx *ctx, int
      * CAP_DAC_READ_SEARCH unless written; files for reading; and
      * CAP_DAC_OVERRIDE except executing a file with no x bit at all. */
     if (S_ISDIR(a->mode)) {
-        if (!(want & 2) && vfs_capable(ctx, CAP_DAC_READ_SEARCH_BIT))
+        if (!(want & 2) && vfs_capable(ctx, CREDS_CAP_DAC_READ_SEARCH))
             return 0;
-        return vfs_capable(ctx, CAP_DAC_OVERRIDE_BIT) ? 0 : -EACCES;
+        return vfs_capable(ctx, CREDS_CAP_DAC_OVERRIDE) ? 0 : -EACCES;
     }
-    if (want == 4 && vfs_capable(ctx, CAP_DAC_READ_SEARCH_BIT))
+    if (want == 4 && vfs_capable(ctx, CREDS_CAP_DAC_READ_SEARCH))
         return 0;
-    if ((!(want & 1) || (a->mode & 0111)) && vfs_capable(ctx, CAP_DAC_OVERRIDE_BIT))
+    if ((!(want & 1) || (a->mode & 0111)) && vfs_capable(ctx, CREDS_CAP_DAC_OVERRIDE))
         return 0;
     return -EACCES;
 }
@@ -1161,7 +1154,7 @@ bool vfs_in_group(const struct vfs_walk_ctx *ctx, uint32_t gid)
 
 static bool owner_or_capable(const struct vfs_walk_ctx *ctx, const struct vfs_attr *a)
 {
-    return ctx->uid == a->uid || vfs_capable(ctx, CAP_FOWNER_BIT);
+    return ctx->uid == a->uid || vfs_capable(ctx, CREDS_CAP_FOWNER);
 }
 
 /* Resolves the directory holding name's last component (following
@@ -1218,7 +1211,7 @@ static int may_delete(const struct vfs_walk_ctx *ctx, struct dentry *dir, struct
     if (r < 0)
         return r;
     if ((da.mode & S_ISVTX) && ctx->uid != va.uid && ctx->uid != da.uid &&
-        !vfs_capable(ctx, CAP_FOWNER_BIT))
+        !vfs_capable(ctx, CREDS_CAP_FOWNER))
         return -EPERM;
     if (isdir) {
         if (!S_ISDIR(va.mode))
@@ -1245,7 +1238,7 @@ static void new_owner(const struct vfs_walk_ctx *ctx, struct dentry *dir, uint32
             *mode |= S_ISGID;
     }
     if (!S_ISDIR(*mode) && (*mode & (S_ISGID | S_IXGRP)) == (S_ISGID | S_IXGRP) &&
-        !vfs_in_group(ctx, o->gid) && !vfs_capable(ctx, CAP_FSETID_BIT))
+        !vfs_in_group(ctx, o->gid) && !vfs_capable(ctx, CREDS_CAP_FSETID))
         *mode &= ~(uint32_t)S_ISGID;
 }
 
@@ -1334,7 +1327,7 @@ static int create_at(const struct vfs_walk_ctx *ctx, const char *name, struct cr
                              : -EPERM;
         break;
     case CREATE_NODE:
-        if ((S_ISCHR(req->mode) || S_ISBLK(req->mode)) && !vfs_capable(ctx, CAP_MKNOD_BIT)) {
+        if ((S_ISCHR(req->mode) || S_ISBLK(req->mode)) && !vfs_capable(ctx, CREDS_CAP_MKNOD)) {
             r = -EPERM;
             break;
         }
@@ -1786,7 +1779,7 @@ static int setattr_prepare(const struct vfs_walk_ctx *ctx, struct inode *ino,
     if (r < 0)
         return r;
     if (sa->mask & (VFS_SA_UID | VFS_SA_GID)) {
-        bool cap = vfs_capable(ctx, CAP_CHOWN_BIT);
+        bool cap = vfs_capable(ctx, CREDS_CAP_CHOWN);
         if ((sa->mask & VFS_SA_UID) && !cap && !(ctx->uid == a.uid && sa->uid == a.uid))
             return -EPERM;
         if ((sa->mask & VFS_SA_GID) && !cap &&
@@ -1797,7 +1790,7 @@ static int setattr_prepare(const struct vfs_walk_ctx *ctx, struct inode *ino,
         if (!owner_or_capable(ctx, &a))
             return -EPERM;
         uint32_t gid = (sa->mask & VFS_SA_GID) ? sa->gid : a.gid;
-        if (!vfs_in_group(ctx, gid) && !vfs_capable(ctx, CAP_FSETID_BIT))
+        if (!vfs_in_group(ctx, gid) && !vfs_capable(ctx, CREDS_CAP_FSETID))
             sa->mode &= ~(uint32_t)S_ISGID;
     }
     if ((sa->mask & (VFS_SA_ATIME | VFS_SA_MTIME)) && !owner_or_capable(ctx, &a))

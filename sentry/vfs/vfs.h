@@ -372,7 +372,7 @@ struct vfs_walk_ctx {
     struct vfs_path start; /* cwd or dirfd */
     uint32_t uid, gid;     /* fsuid/fsgid: permission checks, owner of new inodes */
     /* For the modifying operations: the caller's effective capabilities
-     * (CAP_* bit numbers) when caps_valid, else uid 0 has them all; and
+     * (bits CREDS_CAP_*) when caps_valid, else uid 0 has them all; and
      * its supplementary groups (chown, set-group-ID rules). */
     bool caps_valid;
     uint64_t caps;
@@ -479,6 +479,6 @@ int vfs_truncate_path(const struct vfs_walk_ctx *ctx, const struct vfs_path *p, 
 /* ftruncate(2): the file must be open for writing (EINVAL otherwise). */
 int vfs_file_truncate(struct file *f, int64_t size);
 
-/* Credential helpers for the above (CAP_* bit numbers). */
+/* Credential helpers for the above (cap: a CREDS_CAP_* number, creds.h). */
 bool vfs_capable(const struct vfs_walk_ctx *ctx, int cap);
 bool vfs_in_group(const struct vfs_walk_ctx *ctx, uint32_t gid);

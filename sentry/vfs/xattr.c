@@ -7,8 +7,7 @@
 #include <sys/stat.h>
 #include <sys/xattr.h>
 
-#define CAP_FOWNER_BIT 3
-#define CAP_SYS_ADMIN_BIT 21
+#include "sentry/kernel/creds.h"
 
 struct vfs_xattr_entry {
     char *name;
@@ -32,14 +31,14 @@ static int permission(const struct vfs_walk_ctx *ctx, struct inode *ino, const c
     if (r < 0)
         return r;
     if (has_prefix(name, "security.")) {
-        if (write && !vfs_capable(ctx, CAP_SYS_ADMIN_BIT))
+        if (write && !vfs_capable(ctx, CREDS_CAP_SYS_ADMIN))
             return -EPERM;
         return 0;
     }
     if (has_prefix(name, "system."))
         return -EOPNOTSUPP; /* no POSIX ACLs */
     if (has_prefix(name, "trusted.")) {
-        if (!vfs_capable(ctx, CAP_SYS_ADMIN_BIT))
+        if (!vfs_capable(ctx, CREDS_CAP_SYS_ADMIN))
             return write ? -EPERM : -ENODATA;
         return 0;
     }
@@ -47,7 +46,7 @@ static int permission(const struct vfs_walk_ctx *ctx, struct inode *ino, const c
         if (!S_ISREG(a.mode) && !S_ISDIR(a.mode))
             return write ? -EPERM : -ENODATA;
         if (write && S_ISDIR(a.mode) && (a.mode & S_ISVTX) && a.uid != ctx->uid &&
-            !vfs_capable(ctx, CAP_FOWNER_BIT))
+            !vfs_capable(ctx, CREDS_CAP_FOWNER))
             return -EPERM;
     } else {
         return -EOPNOTSUPP;
@@ -110,7 +109,7 @@ ssize_t vfs_listxattr(const struct vfs_walk_ctx *ctx, struct inode *ino, char *b
         return 0;
     if (size > VFS_XATTR_LIST_MAX)
         size = VFS_XATTR_LIST_MAX;
-    return x->list(ino, buf, size, vfs_capable(ctx, CAP_SYS_ADMIN_BIT));
+    return x->list(ino, buf, size, vfs_capable(ctx, CREDS_CAP_SYS_ADMIN));
 }
 
 /* ---- the in-memory store --------------------------------------------------- */

@@ -28,15 +28,6 @@ static void reset_args(void)
     g_args.ca.exit_signal = SIGCHLD;
 }
 
-/* Waits for child pid and checks that it exited with status 0. */
-static void reap(long pid)
-{
-    int status;
-    CHECK_EQ(waitpid((pid_t)pid, &status, 0), pid);
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-        FAIL("child status %#x", status);
-}
-
 static void sizes(void)
 {
     reset_args();
@@ -57,11 +48,11 @@ static void sizes(void)
     long pid = CHECK_OK(clone3_raw(&g_args, 256));
     if (pid == 0)
         _exit(0);
-    reap(pid);
+    check_reap((pid_t)pid);
     pid = CHECK_OK(clone3_raw(&g_args, CLONE_ARGS_SIZE_VER0));
     if (pid == 0)
         _exit(0);
-    reap(pid);
+    check_reap((pid_t)pid);
 }
 
 static void flags(void)
@@ -146,7 +137,7 @@ static void clear_sighand(void)
         sigaction(SIGUSR1, NULL, &cur);
         _exit(cur.sa_handler == handler && (cur.sa_flags & SA_RESTART) ? 0 : 1);
     }
-    reap(pid);
+    check_reap((pid_t)pid);
 
     /* With it: caught -> default, ignored stays ignored; flags and masks
      * cleared. */

@@ -87,10 +87,7 @@ static void run_child(void (*fn)(void))
         fn();
         exit(0);
     }
-    int status;
-    CHECK_OK(waitpid(pid, &status, 0));
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-        FAIL("child failed (status %#x)", status);
+    check_reap(pid);
 }
 
 static const char *P(const char *name)
@@ -407,8 +404,7 @@ static void kill_permission(void)
         _exit(0);
     }
     int status;
-    CHECK_OK(waitpid(killer, &status, 0));
-    CHECK_EQ(status, 0);
+    check_reap(killer);
     /* Same real uid: allowed. */
     killer = CHECK_OK(fork());
     if (killer == 0) {
@@ -416,8 +412,7 @@ static void kill_permission(void)
             _exit(2);
         _exit(kill(victim, SIGKILL) == 0 ? 0 : 3);
     }
-    CHECK_OK(waitpid(killer, &status, 0));
-    CHECK_EQ(status, 0);
+    check_reap(killer);
     CHECK_OK(waitpid(victim, &status, 0));
     CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
 }
@@ -454,9 +449,7 @@ static struct probe run_probe(void)
         got += (size_t)n;
     }
     close(pfd[0]);
-    int status;
-    CHECK_OK(waitpid(pid, &status, 0));
-    CHECK_EQ(status, 0);
+    check_reap(pid);
     CHECK_EQ(got, sizeof(p));
     return p;
 }
@@ -546,9 +539,7 @@ static void exec_setuid_file(void)
             _exit(5);
         _exit(0);
     }
-    int status;
-    CHECK_OK(waitpid(pid, &status, 0));
-    CHECK_EQ(status, 0);
+    check_reap(pid);
     /* Set-group-ID (with group execute): egid changes, AT_SECURE. */
     CHECK_OK(chown(g_self, 0, 77));
     CHECK_OK(chmod(g_self, 02755));
@@ -561,8 +552,7 @@ static void exec_setuid_file(void)
             _exit(p.ge == 1000 && p.secure == 0 ? 0 : 6);
         _exit(p.e == 1000 && p.gr == 1000 && p.ge == 77 && p.secure == 1 ? 0 : 3);
     }
-    CHECK_OK(waitpid(pid, &status, 0));
-    CHECK_EQ(status, 0);
+    check_reap(pid);
     CHECK_OK(chmod(g_self, 0755));
 }
 

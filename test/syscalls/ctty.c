@@ -36,10 +36,7 @@ static void in_child(void (*fn)(void))
         fn();
         _exit(0);
     }
-    int st;
-    CHECK_EQ(waitpid(pid, &st, 0), pid);
-    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
-        FAIL("child failed (wait status %#x)", st);
+    check_reap(pid);
 }
 
 /* Fields 7 (tty_nr) and 8 (tpgid) of /proc/self/stat. */
@@ -166,9 +163,7 @@ static void acquire_child(void)
             _exit(8); /* it has one now */
         _exit(0);
     }
-    int stc;
-    CHECK_EQ(waitpid(c, &stc, 0), c);
-    CHECK_EQ(stc, 0);
+    check_reap(c);
     /* Still ours after the child's exit (it led another session). */
     t = CHECK_OK(open("/dev/tty", O_RDWR));
     CHECK_OK(close(t));
@@ -345,8 +340,7 @@ static void job_end(struct job *j, bool close_master)
 {
     job_cmd(j, 'x');
     int st;
-    CHECK_EQ(waitpid(j->l, &st, 0), j->l);
-    CHECK_EQ(st, 0);
+    check_reap(j->l);
     kill(j->g, SIGKILL);
     CHECK_EQ(waitpid(j->g, &st, 0), j->g); /* reparented to us (subreaper) */
     close(j->sigs);
@@ -363,8 +357,7 @@ static void leader_exit(void)
     /* The leader's exit: SIGHUP (only) to the foreground group. */
     job_cmd(&j, 'x');
     int st;
-    CHECK_EQ(waitpid(j.l, &st, 0), j.l);
-    CHECK_EQ(st, 0);
+    check_reap(j.l);
     char got[8];
     read_sigs(j.sigs, 2000, got, 2);
     CHECK_STR(got, "H");
@@ -421,9 +414,7 @@ static void notty_member_child(void)
             _exit(5);
         _exit(0);
     }
-    int st;
-    CHECK_EQ(waitpid(c, &st, 0), c);
-    CHECK_EQ(st, 0);
+    check_reap(c);
     /* The member's TIOCNOTTY left the session's terminal alone. */
     int v;
     CHECK_OK(ioctl(s, TIOCGSID, &v));
@@ -481,8 +472,7 @@ static void master_close(void)
      * foreground: SIGHUP and SIGCONT. */
     job_cmd(&j, 'x');
     int st;
-    CHECK_EQ(waitpid(j.l, &st, 0), j.l);
-    CHECK_EQ(st, 0);
+    check_reap(j.l);
     read_sigs(j.sigs, 2000, got, 3);
     CHECK(strcmp(got, "HC") == 0 || strcmp(got, "CH") == 0);
     kill(j.g, SIGKILL);

@@ -31,14 +31,6 @@ static short revents(int fd, short events)
     return pf.revents;
 }
 
-static void wait_ok(pid_t pid)
-{
-    int st;
-    CHECK_EQ(CHECK_OK(waitpid(pid, &st, 0)), pid);
-    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
-        FAIL("child %d: status 0x%x", (int)pid, st);
-}
-
 static void mkfifo_stat(void)
 {
     umask(022);
@@ -220,14 +212,14 @@ static void blocking_pairs(void)
         } else {
             CHECK_EQ(CHECK_OK(read(fd, b, sizeof(b))), 5);
             CHECK_MEM(b, "hello", 5);
-            wait_ok(pid);
+            check_reap(pid);
             pid = 0;
             CHECK_EQ(revents(fd, POLLIN), POLLHUP);
             CHECK_EQ(CHECK_OK(read(fd, b, sizeof(b))), 0);
             CHECK_OK(close(fd));
         }
         if (pid)
-            wait_ok(pid);
+            check_reap(pid);
         CHECK_OK(close(st[0]));
     }
     CHECK_OK(unlink(P("bl")));
@@ -257,7 +249,7 @@ static void waiting_reader_counts(void)
     }
     CHECK_GE(w, 0);
     CHECK_OK(close(w));
-    wait_ok(pid);
+    check_reap(pid);
     CHECK_OK(unlink(P("wr")));
 }
 
@@ -391,8 +383,8 @@ static void shell_style(void)
         CHECK_EQ(total, SHELL_BYTES);
         _exit(0);
     }
-    wait_ok(writer);
-    wait_ok(reader);
+    check_reap(writer);
+    check_reap(reader);
     CHECK_OK(unlink(P("sh")));
 }
 

@@ -103,9 +103,7 @@ static void flock_blocks(void)
     int fd = open_rw();
     CHECK_ERR(flock(fd, LOCK_EX | LOCK_NB), EWOULDBLOCK);
     CHECK_OK(flock(fd, LOCK_EX)); /* waits for the child's exit */
-    int status;
-    CHECK_OK(waitpid(pid, &status, 0));
-    CHECK_EQ(status, 0);
+    check_reap(pid);
     close(fd);
     close(p[0]);
 }
@@ -241,9 +239,7 @@ static void posix_wait_and_deadlock(void)
     CHECK_ERR(setlk(fd, F_SETLKW, F_WRLCK, 1, 1), EDEADLK);
     CHECK_ERR(setlk(fd, F_SETLK, F_WRLCK, 1, 1), EAGAIN);
     CHECK_OK(setlk(fd, F_SETLK, F_UNLCK, 0, 1)); /* the child gets it */
-    int status;
-    CHECK_OK(waitpid(pid, &status, 0));
-    CHECK_EQ(status, 0);
+    check_reap(pid);
     close(p[0]);
     CHECK_OK(setlk(fd, F_SETLKW, F_WRLCK, 0, 2)); /* the child's exit freed both */
     CHECK_OK(close(fd));

@@ -21,13 +21,6 @@ static long futex(void *uaddr, int op, uint32_t val, const void *timeout_or_val2
     return syscall(SYS_futex, uaddr, op, val, timeout_or_val2, uaddr2, val3);
 }
 
-static long long mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 /* ---- waiters ------------------------------------------------------------- */
 
 struct waiter_arg {
@@ -78,9 +71,9 @@ static void wait_basics(void)
     CHECK_ERR(futex(&f, FUTEX_WAIT, 2, NULL, NULL, 0), EAGAIN);
     CHECK_ERR(futex(&f, FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0), EAGAIN);
     struct timespec ts = {0, 20000000};
-    long long t0 = mono_ns();
+    long long t0 = check_mono_ns();
     CHECK_ERR(futex(&f, FUTEX_WAIT_PRIVATE, 1, &ts, NULL, 0), ETIMEDOUT);
-    CHECK_GE(mono_ns() - t0, 19000000LL);
+    CHECK_GE(check_mono_ns() - t0, 19000000LL);
     /* A zero timeout times out at once. */
     struct timespec zero = {0, 0};
     CHECK_ERR(futex(&f, FUTEX_WAIT, 1, &zero, NULL, 0), ETIMEDOUT);
@@ -171,24 +164,24 @@ static void realtime_abs(void)
     clock_gettime(CLOCK_REALTIME, &now);
     long long end = now.tv_sec * 1000000000LL + now.tv_nsec + 20000000LL;
     struct timespec abs = {end / 1000000000LL, end % 1000000000LL};
-    long long t0 = mono_ns();
+    long long t0 = check_mono_ns();
     CHECK_ERR(futex(&f, FUTEX_WAIT_BITSET_PRIVATE | FUTEX_CLOCK_REALTIME, 0, &abs, NULL,
                     FUTEX_BITSET_MATCH_ANY),
               ETIMEDOUT);
-    CHECK_GE(mono_ns() - t0, 15000000LL);
+    CHECK_GE(check_mono_ns() - t0, 15000000LL);
     /* In the past: at once. */
     struct timespec past = {1, 0};
-    t0 = mono_ns();
+    t0 = check_mono_ns();
     CHECK_ERR(futex(&f, FUTEX_WAIT_BITSET_PRIVATE | FUTEX_CLOCK_REALTIME, 0, &past, NULL,
                     FUTEX_BITSET_MATCH_ANY),
               ETIMEDOUT);
-    CHECK_LT(mono_ns() - t0, 500000000LL);
+    CHECK_LT(check_mono_ns() - t0, 500000000LL);
     /* Absolute CLOCK_MONOTONIC (WAIT_BITSET without the flag). */
-    end = mono_ns() + 20000000LL;
+    end = check_mono_ns() + 20000000LL;
     struct timespec mabs = {end / 1000000000LL, end % 1000000000LL};
     CHECK_ERR(futex(&f, FUTEX_WAIT_BITSET_PRIVATE, 0, &mabs, NULL, FUTEX_BITSET_MATCH_ANY),
               ETIMEDOUT);
-    CHECK_GE(mono_ns(), end);
+    CHECK_GE(check_mono_ns(), end);
 }
 
 static void shared_across_fork(void)
@@ -214,10 +207,7 @@ static void shared_across_fork(void)
     check_sleep_ms(30);
     __atomic_store_n(&shm[1], 1, __ATOMIC_SEQ_CST);
     CHECK_EQ(CHECK_OK(futex(&shm[1], FUTEX_WAKE, 1, NULL, NULL, 0)), 1);
-    int status;
-    CHECK_OK(waitpid(pid, &status, 0));
-    CHECK(WIFEXITED(status));
-    CHECK_EQ(WEXITSTATUS(status), 0);
+    check_reap(pid);
     CHECK_OK(munmap(shm, 4096));
 }
 

@@ -483,10 +483,7 @@ static void errors(void)
                 _exit(2);
             _exit(inotify_add_watch(fd, path("np"), IN_OPEN) < 0 && errno == EACCES ? 0 : 1);
         }
-        int st;
-        CHECK_OK(waitpid(pid, &st, 0));
-        CHECK(WIFEXITED(st));
-        CHECK_EQ(WEXITSTATUS(st), 0);
+        check_reap(pid);
         CHECK_OK(unlink(path("np")));
     }
     CHECK_OK(close(fd));

@@ -193,10 +193,7 @@ static void fork_shares(void)
     CHECK_EQ(priv[1], 0);
     p[2] = 'P';
     CHECK_EQ(write(to_child[1], "1", 1), 1);
-    int status;
-    CHECK_EQ(waitpid(pid, &status, 0), pid);
-    CHECK(WIFEXITED(status));
-    CHECK_EQ(WEXITSTATUS(status), 0);
+    check_reap(pid);
     CHECK_EQ(p[3], 'e');
     char buf[4];
     CHECK_EQ(pread(fd, buf, 4, 0), 4);
@@ -221,10 +218,7 @@ static void exit_keeps_stores(void)
         memcpy(p + pg + 3, "gone", 4);
         _exit(0);
     }
-    int status;
-    CHECK_EQ(waitpid(pid, &status, 0), pid);
-    CHECK(WIFEXITED(status));
-    CHECK_EQ(WEXITSTATUS(status), 0);
+    check_reap(pid);
     int fd2 = CHECK_OK(open(g_path, O_RDONLY));
     char buf[4];
     CHECK_EQ(pread(fd2, buf, 4, pg + 3), 4);

@@ -242,10 +242,7 @@ static void blocking(void)
     CHECK_MEM(buf, "hello", 5);
     CHECK_EQ(prio, 3);
     CHECK_OK(mq_send_(fd, "go", 2, 0, NULL));
-    int status;
-    CHECK_EQ(CHECK_OK(waitpid(pid, &status, 0)), pid);
-    CHECK(WIFEXITED(status));
-    CHECK_EQ(WEXITSTATUS(status), 0);
+    check_reap(pid);
     /* A full queue blocks a sender until a receiver makes room. */
     for (int i = 0; i < 4; i++)
         CHECK_OK(mq_send_(fd, "f", 1, 0, NULL));
@@ -255,9 +252,7 @@ static void blocking(void)
         _exit(mq_recv_(fd, buf, sizeof(buf), NULL, NULL) == 1 ? 0 : 4);
     }
     CHECK_OK(mq_send_(fd, "g", 1, 0, NULL));
-    CHECK_EQ(CHECK_OK(waitpid(pid, &status, 0)), pid);
-    CHECK(WIFEXITED(status));
-    CHECK_EQ(WEXITSTATUS(status), 0);
+    check_reap(pid);
     CHECK_OK(close(fd));
     CHECK_OK(mq_unlink_(g_name));
 }
@@ -303,9 +298,7 @@ static void polling(void)
     p.events = POLLIN;
     CHECK_EQ(CHECK_OK(poll(&p, 1, 5000)), 1);
     CHECK_EQ(p.revents, POLLIN);
-    int status;
-    CHECK_EQ(CHECK_OK(waitpid(pid, &status, 0)), pid);
-    CHECK_EQ(status, 0);
+    check_reap(pid);
     CHECK_OK(close(fd));
     CHECK_OK(mq_unlink_(g_name));
 }

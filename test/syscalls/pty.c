@@ -336,9 +336,7 @@ static void blocking(void)
     }
     CHECK_EQ(read(s, buf, sizeof(buf)), 5); /* blocks until the line */
     CHECK_MEM(buf, "late\n", 5);
-    int st;
-    CHECK_EQ(waitpid(pid, &st, 0), pid);
-    CHECK_EQ(st, 0);
+    check_reap(pid);
     CHECK_OK(close(s));
     CHECK_OK(close(m));
 }

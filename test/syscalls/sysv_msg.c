@@ -200,7 +200,7 @@ static void blocking(void)
     pid_t me = getpid();
     c = CHECK_OK(fork());
     if (c == 0) {
-        usleep(50 * 1000);
+        check_sleep_ms(50);
         kill(me, SIGUSR1);
         _exit(0);
     }
@@ -305,10 +305,7 @@ static void permissions(void)
     pid_t c = CHECK_OK(fork());
     if (c == 0)
         _exit(unpriv(a, b));
-    int st;
-    CHECK_OK(waitpid(c, &st, 0));
-    CHECK(WIFEXITED(st));
-    CHECK_EQ(WEXITSTATUS(st), 0);
+    check_reap(c);
     rm(a);
     rm(b);
 }

@@ -220,7 +220,7 @@ static void blocking(void)
     pid_t me = getpid();
     c = CHECK_OK(fork());
     if (c == 0) {
-        usleep(50 * 1000);
+        check_sleep_ms(50);
         kill(me, SIGUSR1);
         _exit(0);
     }
@@ -327,10 +327,7 @@ static void permissions(void)
         /* The set the child made: found by uid 1000 and removed here. */
         _exit(r);
     }
-    int st;
-    CHECK_OK(waitpid(c, &st, 0));
-    CHECK(WIFEXITED(st));
-    CHECK_EQ(WEXITSTATUS(st), 0);
+    check_reap(c);
     /* Remove what the child created (owned by uid 1000). */
     struct semid_ds ds;
     struct seminfo si;

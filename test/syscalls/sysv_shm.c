@@ -346,10 +346,7 @@ static void permissions(void)
     pid_t pid = CHECK_OK(fork());
     if (pid == 0)
         _exit(unpriv(a, b, c));
-    int st;
-    CHECK_OK(waitpid(pid, &st, 0));
-    CHECK(WIFEXITED(st));
-    CHECK_EQ(WEXITSTATUS(st), 0);
+    check_reap(pid);
     rm(a);
     rm(b);
     rm(c);

@@ -15,11 +15,8 @@
 /* The test's directory for filesystem names (the test makes it). */
 __attribute__((unused)) static char g_dir[64];
 
-__attribute__((unused))
-__attribute__((unused)) /* Waits for child, which must have exited with 0. */
-__attribute__((unused)) /* A filesystem address in g_dir; returns its length. */
-__attribute__((unused)) static socklen_t
-path_addr(struct sockaddr_un *a, const char *name)
+/* A filesystem address in g_dir; returns its length. */
+__attribute__((unused)) static socklen_t path_addr(struct sockaddr_un *a, const char *name)
 {
     memset(a, 0, sizeof(*a));
     a->sun_family = AF_UNIX;

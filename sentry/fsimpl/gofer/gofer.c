@@ -320,76 +320,82 @@ static void cache_free_locked(struct gofer_inode *gi)
     __atomic_store_n(&gi->cached, false, __ATOMIC_SEQ_CST);
 }
 
+static struct gofer_inode *gi_of_map(struct mm_mappable *m)
+{
+    return (struct gofer_inode *)((char *)m - offsetof(struct gofer_inode, map));
+}
+
+/* Reads page pg from the host into a new cached page (inode->lock held).
+ * Past the end of the host file: -EIO (SIGBUS). */
+static int cache_fill_locked(struct gofer_inode *gi, struct memfile *mf, uint64_t pg,
+                             struct gofer_page **out)
+{
+    int fd = cache_fd(gi);
+    int64_t size = fd >= 0 ? host_size(fd) : -EBADF;
+    if (size < 0 || pg >= ((uint64_t)size + MF_PAGE_SIZE - 1) / MF_PAGE_SIZE)
+        return -EIO;
+    if (!gi->cache) {
+        gi->cache = calloc(1, sizeof(*gi->cache));
+        if (!gi->cache)
+            return -ENOMEM;
+        __atomic_store_n(&gi->cached, true, __ATOMIC_SEQ_CST);
+    }
+    struct gofer_page *p = calloc(1, sizeof(*p));
+    int64_t fr = p ? memfile_alloc(mf, 1) : -ENOMEM;
+    if (fr < 0) {
+        free(p);
+        return -ENOMEM;
+    }
+    char *dst = memfile_ptr(mf, (uint64_t)fr);
+    uint64_t done = 0;
+    while (done < MF_PAGE_SIZE) {
+        ssize_t n = pread(fd, dst + done, MF_PAGE_SIZE - done, (off_t)(pg * MF_PAGE_SIZE + done));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            memfile_put(mf, (uint64_t)fr);
+            free(p);
+            return -EIO;
+        }
+        if (n == 0)
+            break; /* the end of the file: the rest stays zero */
+        done += (uint64_t)n;
+    }
+    p->pg = pg;
+    p->frame = (uint64_t)fr;
+    p->next = gi->cache->buckets[pg % GOFER_CACHE_BUCKETS];
+    gi->cache->buckets[pg % GOFER_CACHE_BUCKETS] = p;
+    gi->cache->npages++;
+    *out = p;
+    return 0;
+}
+
 /* A shared mapping's page: the cached frame, filled from the host on first
- * use. Past the end of the host file: -EIO (SIGBUS). Under mm->lock. */
+ * use (only then is the host asked: truncation through the sandbox drops
+ * the pages past the end). Under mm->lock. */
 static int gofer_translate(struct mm_mappable *m, uint64_t pg, bool writable, uint64_t *frame)
 {
-    struct gofer_inode *gi = (struct gofer_inode *)((char *)m - offsetof(struct gofer_inode, map));
+    struct gofer_inode *gi = gi_of_map(m);
     struct inode *ino = gi->inode;
     struct memfile *mf = cache_mf();
     if (!mf)
         return -ENOMEM;
     pthread_mutex_lock(&ino->lock);
-    int r = 0;
-    int fd = cache_fd(gi);
-    int64_t size = fd >= 0 ? host_size(fd) : -EBADF;
-    struct gofer_page *p = NULL;
-    if (size < 0 || pg >= ((uint64_t)size + MF_PAGE_SIZE - 1) / MF_PAGE_SIZE) {
-        r = -EIO;
-        goto out;
+    struct gofer_page *p = cache_find(gi, pg);
+    int r = p ? 0 : cache_fill_locked(gi, mf, pg, &p);
+    if (r == 0) {
+        if (writable)
+            p->dirty = true;
+        memfile_get(mf, p->frame);
+        *frame = p->frame;
     }
-    if (!gi->cache) {
-        gi->cache = calloc(1, sizeof(*gi->cache));
-        if (!gi->cache) {
-            r = -ENOMEM;
-            goto out;
-        }
-        __atomic_store_n(&gi->cached, true, __ATOMIC_SEQ_CST);
-    }
-    p = cache_find(gi, pg);
-    if (!p) {
-        p = calloc(1, sizeof(*p));
-        int64_t fr = p ? memfile_alloc(mf, 1) : -ENOMEM;
-        if (fr < 0) {
-            free(p);
-            r = -ENOMEM;
-            goto out;
-        }
-        char *dst = memfile_ptr(mf, (uint64_t)fr);
-        uint64_t done = 0;
-        while (done < MF_PAGE_SIZE) {
-            ssize_t n =
-                pread(fd, dst + done, MF_PAGE_SIZE - done, (off_t)(pg * MF_PAGE_SIZE + done));
-            if (n < 0 && errno == EINTR)
-                continue;
-            if (n < 0) {
-                memfile_put(mf, (uint64_t)fr);
-                free(p);
-                r = -EIO;
-                goto out;
-            }
-            if (n == 0)
-                break; /* the end of the file: the rest stays zero */
-            done += (uint64_t)n;
-        }
-        p->pg = pg;
-        p->frame = (uint64_t)fr;
-        p->next = gi->cache->buckets[pg % GOFER_CACHE_BUCKETS];
-        gi->cache->buckets[pg % GOFER_CACHE_BUCKETS] = p;
-        gi->cache->npages++;
-    }
-    if (writable)
-        p->dirty = true;
-    memfile_get(mf, p->frame);
-    *frame = p->frame;
-out:
     pthread_mutex_unlock(&ino->lock);
     return r;
 }
 
 static int gofer_writeback(struct mm_mappable *m, uint64_t first, uint64_t last, bool sync)
 {
-    struct gofer_inode *gi = (struct gofer_inode *)((char *)m - offsetof(struct gofer_inode, map));
+    struct gofer_inode *gi = gi_of_map(m);
     struct inode *ino = gi->inode;
     pthread_mutex_lock(&ino->lock);
     int r = cache_writeback_locked(gi, first, last);
@@ -403,7 +409,7 @@ static int gofer_writeback(struct mm_mappable *m, uint64_t first, uint64_t last,
  * new mapping came meanwhile; inode.lock -> maps_lock). */
 static void gofer_unmapped(struct mm_mappable *m)
 {
-    struct gofer_inode *gi = (struct gofer_inode *)((char *)m - offsetof(struct gofer_inode, map));
+    struct gofer_inode *gi = gi_of_map(m);
     struct inode *ino = gi->inode;
     pthread_mutex_lock(&ino->lock);
     if (gi->cache && !mm_mappable_mapped(m)) {
@@ -421,9 +427,11 @@ static const struct mm_mappable_ops g_gofer_map_ops = {
     .unmapped = gofer_unmapped,
 };
 
-/* Copies what was just written to the host at [off, off+len) into the
- * cached pages it covers (inode->lock held). */
-static void cache_write_locked(struct gofer_inode *gi, const void *buf, size_t len, int64_t off)
+/* Copies between buf and the cached pages that [off, off+len) covers
+ * (inode->lock held): into them (to_cache: what was just written to the
+ * host), or out of them over what was read from the host. */
+static void cache_copy_locked(struct gofer_inode *gi, void *buf, size_t len, int64_t off,
+                              bool to_cache)
 {
     struct memfile *mf = cache_mf();
     if (!gi->cache || !mf)
@@ -434,10 +442,22 @@ static void cache_write_locked(struct gofer_inode *gi, const void *buf, size_t l
         size_t in = pos % MF_PAGE_SIZE;
         size_t chunk = MF_PAGE_SIZE - in < len - done ? MF_PAGE_SIZE - in : len - done;
         struct gofer_page *p = cache_find(gi, pos / MF_PAGE_SIZE);
-        if (p)
-            memcpy((char *)memfile_ptr(mf, p->frame) + in, (const char *)buf + done, chunk);
+        if (p) {
+            char *page = (char *)memfile_ptr(mf, p->frame) + in;
+            if (to_cache)
+                memcpy(page, (char *)buf + done, chunk);
+            else
+                memcpy((char *)buf + done, page, chunk);
+        }
         done += chunk;
     }
+}
+
+/* Copies what was just written to the host at [off, off+len) into the
+ * cached pages it covers (inode->lock held). */
+static void cache_write_locked(struct gofer_inode *gi, const void *buf, size_t len, int64_t off)
+{
+    cache_copy_locked(gi, (void *)buf, len, off, true);
 }
 
 /* ---- regular files ------------------------------------------------------ */
@@ -452,21 +472,12 @@ static ssize_t gf_read(struct file *f, void *buf, size_t len, int64_t off)
     }
     /* Mapped: the host's bytes (and its end of file), with the cached
      * pages (newer where mappings stored) laid over them. */
-    struct memfile *mf = cache_mf();
     pthread_mutex_lock(&f->inode->lock);
     ssize_t r = pread(g->fd, buf, len, off);
     if (r < 0)
         r = -errno;
-    for (ssize_t done = 0; r > 0 && done < r && gi->cache && mf;) {
-        uint64_t pos = (uint64_t)off + (uint64_t)done;
-        size_t in = pos % MF_PAGE_SIZE;
-        size_t chunk =
-            MF_PAGE_SIZE - in < (size_t)(r - done) ? MF_PAGE_SIZE - in : (size_t)(r - done);
-        struct gofer_page *p = cache_find(gi, pos / MF_PAGE_SIZE);
-        if (p)
-            memcpy((char *)buf + done, (char *)memfile_ptr(mf, p->frame) + in, chunk);
-        done += (ssize_t)chunk;
-    }
+    else
+        cache_copy_locked(gi, buf, (size_t)r, off, false);
     pthread_mutex_unlock(&f->inode->lock);
     return r;
 }

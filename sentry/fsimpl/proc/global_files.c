@@ -9,7 +9,6 @@
  * not open host files once it is confined). */
 #include <errno.h>
 #include <fcntl.h>
-#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -19,6 +18,7 @@
 #include "sentry/fsimpl/cgroupfs/cgroupfs.h"
 #include "sentry/fsimpl/mqueue/mqueue.h"
 #include "sentry/fsimpl/proc/internal.h"
+#include "sentry/kernel/creds.h"
 #include "sentry/kernel/inotify.h"
 #include "sentry/kernel/ipc/ipc.h"
 
@@ -39,20 +39,9 @@ static char g_boot_id[37];
 
 /* ---- helpers -------------------------------------------------------------- */
 
-uint64_t proc_cpu_mask(void)
-{
-    cpu_set_t set;
-    uint64_t mask = 0;
-    if (sched_getaffinity(0, sizeof(set), &set) == 0)
-        for (int i = 0; i < 64; i++)
-            if (CPU_ISSET(i, &set))
-                mask |= 1ull << i;
-    return mask ? mask : 1;
-}
-
 static int ncpus(void)
 {
-    return __builtin_popcountll(proc_cpu_mask());
+    return __builtin_popcountll(kernel_cpu_mask());
 }
 
 static uint64_t uptime_ns(void)
@@ -123,7 +112,7 @@ static int gen_cpuinfo(const struct proc_node *n, struct file *f, FILE *out)
         return 0;
     }
     /* No host copy: the minimum that counts processors. */
-    uint64_t mask = proc_cpu_mask();
+    uint64_t mask = kernel_cpu_mask();
     for (int i = 0; i < 64; i++)
         if (mask & (1ull << i))
             fprintf(out, "processor\t: %d\nvendor_id\t: unknown\nmodel name\t: unknown\n\n", i);
@@ -278,7 +267,7 @@ static int gen_stat(const struct proc_node *n, struct file *f, FILE *out)
 {
     struct proc_counts c;
     proc_counts(&c);
-    uint64_t mask = proc_cpu_mask();
+    uint64_t mask = kernel_cpu_mask();
     int cpus = __builtin_popcountll(mask);
     uint64_t hz_ns = 1000000000ull / PROC_HZ;
     uint64_t user = c.utime_ns / hz_ns, sys = c.stime_ns / hz_ns;
@@ -530,7 +519,7 @@ static int gen_domainname(const struct proc_node *n, struct file *f, FILE *out)
 static int write_uts(char *dst, const char *data, size_t len)
 {
     struct task *t = task_current();
-    if (!t || !(t->creds.cap_effective & (1ull << 21)))
+    if (!t || !creds_capable(&t->creds, CREDS_CAP_SYS_ADMIN))
         return -EPERM;
     if (len > 0 && data[len - 1] == '\n')
         len--;

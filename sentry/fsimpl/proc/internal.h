@@ -167,8 +167,5 @@ extern const struct proc_ent g_proc_tid_ent;    /* /proc/<pid>/task/<tid> */
 extern const struct proc_ent g_proc_fd_ent;     /* fd/<n> */
 extern const struct proc_ent g_proc_fdinfo_ent; /* fdinfo/<n> */
 
-/* The CPUs of the sentry's affinity (the first 64, as sched_getaffinity
- * reports them inside the sandbox), at least CPU 0 (global_files.c). */
-uint64_t proc_cpu_mask(void);
 /* Snapshots taken when procfs is created (global_files.c). */
 void proc_global_init(void);

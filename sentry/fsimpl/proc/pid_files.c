@@ -255,7 +255,7 @@ static int gen_status(const struct proc_node *n, struct file *f, FILE *out)
             "Speculation_Store_Bypass:\tthread vulnerable\n"
             "SpeculationIndirectBranch:\tconditional enabled\nCpus_allowed:\t",
             pt.creds.no_new_privs ? 1 : 0, sc_mode, sc_filters);
-    uint64_t mask = proc_cpu_mask();
+    uint64_t mask = kernel_cpu_mask();
     print_cpumask(out, mask);
     fputs("\nCpus_allowed_list:\t", out);
     print_cpulist(out, mask);

@@ -4,12 +4,12 @@
 #include "sentry/fsimpl/sys/sys.h"
 
 #include <errno.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "sentry/fsimpl/synth/synth.h"
+#include "sentry/kernel/kernel.h"
 
 /* A read-only file whose contents are the NUL-terminated string f->priv. */
 static ssize_t text_read(struct file *f, void *buf, size_t len, int64_t off)
@@ -30,19 +30,6 @@ static const struct file_ops g_text_ops = {
     .read = text_read,
     .llseek = vfs_generic_llseek,
 };
-
-/* The CPUs of the sentry's affinity (the first 64, as sched_getaffinity
- * reports them), at least CPU 0. */
-static uint64_t cpu_mask(void)
-{
-    cpu_set_t set;
-    uint64_t mask = 0;
-    if (sched_getaffinity(0, sizeof(set), &set) == 0)
-        for (int i = 0; i < 64; i++)
-            if (CPU_ISSET(i, &set))
-                mask |= 1ull << i;
-    return mask ? mask : 1;
-}
 
 /* Linux's cpulist format: "0-3,6\n". */
 static void cpu_list(uint64_t mask, char *buf, size_t size)
@@ -87,7 +74,7 @@ static int build(struct synth_fs *s)
     struct synth_node *cpu = system ? synth_add_dir(s, system, "cpu", 0755) : NULL;
     if (!cpu)
         return -ENOMEM;
-    uint64_t mask = cpu_mask();
+    uint64_t mask = kernel_cpu_mask();
     if (!g_cpu_list[0])
         cpu_list(mask, g_cpu_list, sizeof(g_cpu_list));
     for (int i = 0; i < 64; i++) {

@@ -3,6 +3,7 @@
 #include "sentry/kernel/ipc/ipc.h"
 
 #include <errno.h>
+#include <sys/ipc.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -16,14 +17,14 @@ bool ipc_perms_ok(const struct creds *c, const struct ipc_perm_k *p, int flag)
         granted >>= 6;
     else if (creds_in_group(c, p->cgid) || creds_in_group(c, p->gid))
         granted >>= 3;
-    if ((requested & ~granted & 0007) && !creds_capable(c, IPC_CAP_IPC_OWNER))
+    if ((requested & ~granted & 0007) && !creds_capable(c, CREDS_CAP_IPC_OWNER))
         return false;
     return true;
 }
 
 bool ipc_is_owner(const struct creds *c, const struct ipc_perm_k *p)
 {
-    return c->euid == p->cuid || c->euid == p->uid || creds_capable(c, IPC_CAP_SYS_ADMIN);
+    return c->euid == p->cuid || c->euid == p->uid || creds_capable(c, CREDS_CAP_SYS_ADMIN);
 }
 
 void ipc_perm_to_abi(const struct ipc_perm_k *p, struct ipc_perm_abi *out)
@@ -123,4 +124,33 @@ void ipc_ids_remove(struct ipc_ids *ids, void *obj)
         ids->slots[slot] = NULL;
         ids->count--;
     }
+}
+
+void *ipc_ids_stat(struct ipc_ids *ids, const struct creds *c, int cmd, int id, bool any, long *r)
+{
+    void *o = cmd == IPC_STAT ? ipc_ids_find_id(ids, id) : ipc_ids_at(ids, id);
+    if (!o) {
+        *r = -EINVAL;
+        return NULL;
+    }
+    if (!any && !ipc_perms_ok(c, perm_of(ids, o), IPC_R_UGO)) {
+        *r = -EACCES;
+        return NULL;
+    }
+    *r = cmd == IPC_STAT ? 0 : perm_of(ids, o)->id;
+    return o;
+}
+
+void *ipc_ids_find_owned(struct ipc_ids *ids, const struct creds *c, int id, long *r)
+{
+    void *o = ipc_ids_find_id(ids, id);
+    if (!o) {
+        *r = -EINVAL;
+        return NULL;
+    }
+    if (!ipc_is_owner(c, perm_of(ids, o))) {
+        *r = -EPERM;
+        return NULL;
+    }
+    return o;
 }

@@ -33,11 +33,6 @@ struct creds;
 #define IPC_X_UGO 0111
 #define IPC_CMD_64 0x0100 /* IPC_64 */
 
-/* Capabilities the IPC rules name (linux/capability.h). */
-#define IPC_CAP_IPC_LOCK 14
-#define IPC_CAP_IPC_OWNER 15
-#define IPC_CAP_SYS_ADMIN 21
-
 /* struct ipc64_perm on x86-64. */
 struct ipc_perm_abi {
     int32_t key;
@@ -87,6 +82,15 @@ int ipc_ids_max_idx(struct ipc_ids *ids);
 int ipc_ids_add(struct ipc_ids *ids, void *obj, int32_t key, const struct creds *c, int flags);
 /* Takes obj out of its slot. */
 void ipc_ids_remove(struct ipc_ids *ids, void *obj);
+/* The *_STAT commands' lookup: IPC_STAT finds id, the others (SHM_STAT,
+ * SHM_STAT_ANY, ...) take it as a slot; read permission is checked unless
+ * any (the *_STAT_ANY commands). The object, with *r what the command
+ * returns (0 for IPC_STAT, the object's id otherwise), or NULL with *r
+ * -EINVAL or -EACCES. */
+void *ipc_ids_stat(struct ipc_ids *ids, const struct creds *c, int cmd, int id, bool any, long *r);
+/* IPC_SET and IPC_RMID's lookup: the object with this id, or NULL with *r
+ * -EINVAL, or -EPERM when c is not its owner (ipc_is_owner). */
+void *ipc_ids_find_owned(struct ipc_ids *ids, const struct creds *c, int id, long *r);
 
 /* ipcperms: whether c may access p for flag's rwx bits (S_IRUGO...):
  * owner or creator, then group (fsgid or supplementary), then other;

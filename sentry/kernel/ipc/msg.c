@@ -27,7 +27,6 @@
 #ifndef MSG_COPY
 #define MSG_COPY 040000
 #endif
-#define IPC_CAP_SYS_RESOURCE 24
 #define MSGPOOL (IPC_MSGMNI * IPC_MSGMNB / 1024)
 #define MSGSSZ 16
 
@@ -391,19 +390,9 @@ long ipc_msgctl(struct task *t, int msqid, int cmd, uint64_t buf)
     case MSG_STAT_ANY: {
         struct msqid_ds_abi ds;
         pthread_mutex_lock(&g_msg.lock);
-        struct msq *q;
-        if (cmd == IPC_STAT)
-            q = find_id_locked(msqid);
-        else
-            q = ipc_ids_at(&g_msg.ids, msqid);
-        if (!q)
-            r = -EINVAL;
-        else if (cmd != MSG_STAT_ANY && !ipc_perms_ok(c, &q->perm, IPC_R_UGO))
-            r = -EACCES;
-        else {
+        struct msq *q = ipc_ids_stat(&g_msg.ids, c, cmd, msqid, cmd == MSG_STAT_ANY, &r);
+        if (q)
             fill_ds(q, &ds);
-            r = cmd == IPC_STAT ? 0 : q->perm.id;
-        }
         pthread_mutex_unlock(&g_msg.lock);
         if (r < 0)
             return r;
@@ -416,13 +405,9 @@ long ipc_msgctl(struct task *t, int msqid, int cmd, uint64_t buf)
         if (cmd == IPC_SET && (r = mm_copy_in(t->mm, buf, &ds, sizeof(ds))) < 0)
             return r;
         pthread_mutex_lock(&g_msg.lock);
-        struct msq *q = find_id_locked(msqid);
-        if (!q) {
-            r = -EINVAL;
-        } else if (!ipc_is_owner(c, &q->perm)) {
-            r = -EPERM;
-        } else if (cmd == IPC_SET) {
-            if (ds.qbytes > IPC_MSGMNB && !creds_capable(c, IPC_CAP_SYS_RESOURCE)) {
+        struct msq *q = ipc_ids_find_owned(&g_msg.ids, c, msqid, &r);
+        if (q && cmd == IPC_SET) {
+            if (ds.qbytes > IPC_MSGMNB && !creds_capable(c, CREDS_CAP_SYS_RESOURCE)) {
                 r = -EPERM;
             } else {
                 q->qbytes = ds.qbytes;
@@ -430,7 +415,7 @@ long ipc_msgctl(struct task *t, int msqid, int cmd, uint64_t buf)
                 q->ctime = ipc_now();
                 waitq_wake(&q->wq, 0, 0); /* room, or stricter permissions */
             }
-        } else {
+        } else if (q) {
             q->dead = true;
             ipc_ids_remove(&g_msg.ids, q);
             g_msg.total_msgs -= (long)q->qnum;

@@ -435,19 +435,9 @@ long ipc_semctl(struct task *t, int semid, int semnum, int cmd, uint64_t arg)
     case SEM_STAT_ANY: {
         struct semid_ds_abi ds;
         pthread_mutex_lock(&g_sem.lock);
-        struct sem_set *s;
-        if (cmd == IPC_STAT)
-            s = find_id_locked(semid);
-        else
-            s = ipc_ids_at(&g_sem.ids, semid);
-        if (!s)
-            r = -EINVAL;
-        else if (cmd != SEM_STAT_ANY && !ipc_perms_ok(c, &s->perm, IPC_R_UGO))
-            r = -EACCES;
-        else {
+        struct sem_set *s = ipc_ids_stat(&g_sem.ids, c, cmd, semid, cmd == SEM_STAT_ANY, &r);
+        if (s)
             fill_ds(s, &ds);
-            r = cmd == IPC_STAT ? 0 : s->perm.id;
-        }
         pthread_mutex_unlock(&g_sem.lock);
         if (r < 0)
             return r;
@@ -460,15 +450,11 @@ long ipc_semctl(struct task *t, int semid, int semnum, int cmd, uint64_t arg)
         if (cmd == IPC_SET && (r = mm_copy_in(t->mm, arg, &ds, sizeof(ds))) < 0)
             return r;
         pthread_mutex_lock(&g_sem.lock);
-        struct sem_set *s = find_id_locked(semid);
-        if (!s) {
-            r = -EINVAL;
-        } else if (!ipc_is_owner(c, &s->perm)) {
-            r = -EPERM;
-        } else if (cmd == IPC_SET) {
+        struct sem_set *s = ipc_ids_find_owned(&g_sem.ids, c, semid, &r);
+        if (s && cmd == IPC_SET) {
             ipc_perm_set(&s->perm, &ds.perm);
             s->ctime = ipc_now();
-        } else {
+        } else if (s) {
             set_remove_locked(s);
         }
         pthread_mutex_unlock(&g_sem.lock);

@@ -392,6 +392,21 @@ static uint64_t seg_rss(struct shm_seg *s)
     return (uint64_t)a.blocks * 512 / MM_PAGE_SIZE;
 }
 
+/* Takes a reference on every segment, into segs (IPC_SHMMNI entries): how
+ * many. */
+static int seg_get_all_locked(struct shm_seg **segs)
+{
+    int n = 0;
+    for (int k = 0; k < g_shm.ids.max_slot; k++) {
+        struct shm_seg *o = ipc_ids_at(&g_shm.ids, k);
+        if (o) {
+            segs[n++] = o;
+            seg_get_locked(o);
+        }
+    }
+    return n;
+}
+
 static long shm_info(struct task *t, int cmd, uint64_t buf)
 {
     if (cmd == IPC_INFO) {
@@ -415,16 +430,9 @@ static long shm_info(struct task *t, int cmd, uint64_t buf)
     struct shm_seg **segs = calloc(IPC_SHMMNI, sizeof(*segs));
     if (!segs)
         return -ENOMEM;
-    int n = 0;
     struct shm_info_abi i = {0};
     pthread_mutex_lock(&g_shm.lock);
-    for (int k = 0; k < g_shm.ids.max_slot; k++) {
-        struct shm_seg *o = ipc_ids_at(&g_shm.ids, k);
-        if (o) {
-            segs[n++] = o;
-            seg_get_locked(o);
-        }
-    }
+    int n = seg_get_all_locked(segs);
     i.used_ids = g_shm.ids.count;
     i.shm_tot = g_shm.tot_pages;
     long idx = ipc_ids_max_idx(&g_shm.ids);
@@ -454,19 +462,9 @@ long ipc_shmctl(struct task *t, int shmid, int cmd, uint64_t buf)
     case SHM_STAT:
     case SHM_STAT_ANY: {
         pthread_mutex_lock(&g_shm.lock);
-        struct shm_seg *s;
-        if (cmd == IPC_STAT)
-            s = find_id_locked(shmid);
-        else
-            s = ipc_ids_at(&g_shm.ids, shmid);
-        if (!s)
-            r = -EINVAL;
-        else if (cmd != SHM_STAT_ANY && !ipc_perms_ok(c, &s->perm, IPC_R_UGO))
-            r = -EACCES;
-        else {
+        struct shm_seg *s = ipc_ids_stat(&g_shm.ids, c, cmd, shmid, cmd == SHM_STAT_ANY, &r);
+        if (s)
             fill_ds(s, &ds);
-            r = cmd == IPC_STAT ? 0 : s->perm.id;
-        }
         pthread_mutex_unlock(&g_shm.lock);
         if (r < 0)
             return r;
@@ -479,15 +477,11 @@ long ipc_shmctl(struct task *t, int shmid, int cmd, uint64_t buf)
         /* fallthrough */
     case IPC_RMID: {
         pthread_mutex_lock(&g_shm.lock);
-        struct shm_seg *s = find_id_locked(shmid);
-        if (!s) {
-            r = -EINVAL;
-        } else if (!ipc_is_owner(c, &s->perm)) {
-            r = -EPERM;
-        } else if (cmd == IPC_SET) {
+        struct shm_seg *s = ipc_ids_find_owned(&g_shm.ids, c, shmid, &r);
+        if (s && cmd == IPC_SET) {
             ipc_perm_set(&s->perm, &ds.perm);
             s->ctime = ipc_now();
-        } else {
+        } else if (s) {
             /* Marked for destruction: no key from now on (IPC_PRIVATE in
              * IPC_STAT), gone with the last detach. */
             s->perm.mode |= SHM_DEST_BIT;
@@ -511,7 +505,7 @@ long ipc_shmctl(struct task *t, int shmid, int cmd, uint64_t buf)
         struct shm_seg *s = find_id_locked(shmid);
         if (!s) {
             r = -EINVAL;
-        } else if (!creds_capable(c, IPC_CAP_IPC_LOCK)) {
+        } else if (!creds_capable(c, CREDS_CAP_IPC_LOCK)) {
             if (c->euid != s->perm.uid && c->euid != s->perm.cuid)
                 r = -EPERM;
             else if (cmd == SHM_LOCK && t->tg->rlimits[RLIMIT_MEMLOCK].rlim_cur == 0)
@@ -543,15 +537,8 @@ void ipc_shm_proc(FILE *out)
     struct shm_seg **segs = calloc(IPC_SHMMNI, sizeof(*segs));
     if (!segs)
         return;
-    int n = 0;
     pthread_mutex_lock(&g_shm.lock);
-    for (int k = 0; k < g_shm.ids.max_slot; k++) {
-        struct shm_seg *o = ipc_ids_at(&g_shm.ids, k);
-        if (o) {
-            segs[n++] = o;
-            seg_get_locked(o);
-        }
-    }
+    int n = seg_get_all_locked(segs);
     pthread_mutex_unlock(&g_shm.lock);
     for (int k = 0; k < n; k++) {
         struct shm_seg *s = segs[k];
