@@ -34,6 +34,9 @@ long sys_mmap(struct task *t, const struct syscall_args *args)
     int type = flags & MAP_TYPE;
     int max_prot = PROT_READ | PROT_WRITE | PROT_EXEC;
     bool noexec = f->path.mnt && (f->path.mnt->flags & MNT_NOEXEC);
+    /* A write-sealed memfd: no writable shared mapping, now or by mprotect
+     * later (Linux clears VM_MAYWRITE). */
+    bool sealed = type != MAP_PRIVATE && tmpfs_sealed_against_shared_write(f);
     if (noexec)
         max_prot &= ~PROT_EXEC; /* mprotect(PROT_EXEC) later is EACCES too */
     if (f->flags & O_PATH) {
@@ -44,7 +47,7 @@ long sys_mmap(struct task *t, const struct syscall_args *args)
         r = -EACCES;
     } else if (type != MAP_PRIVATE && (prot & PROT_WRITE) && acc != O_RDWR) {
         r = -EACCES;
-    } else if (type != MAP_PRIVATE && (prot & PROT_WRITE) && tmpfs_sealed_against_shared_write(f)) {
+    } else if ((prot & PROT_WRITE) && sealed) {
         r = -EPERM; /* a memfd with F_SEAL_WRITE / F_SEAL_FUTURE_WRITE */
     } else if (!f->ops->mmap) {
         r = -ENODEV;
@@ -52,7 +55,7 @@ long sys_mmap(struct task *t, const struct syscall_args *args)
         /* /dev/zero and friends: anonymous memory. */
         r = mm_mmap(t->mm, addr, len, prot, flags | MAP_ANONYMOUS, NULL, 0, 0, &out);
     } else if (r == 0) {
-        if (type != MAP_PRIVATE && acc != O_RDWR)
+        if (type != MAP_PRIVATE && (acc != O_RDWR || sealed))
             max_prot &= ~PROT_WRITE; /* mprotect(PROT_WRITE) later: EACCES */
         bool shareable = f->ops->mappable && f->ops->mappable(f);
         if (type == MAP_PRIVATE || shareable) {

@@ -89,6 +89,7 @@ static void seals(void)
     CHECK_ERR(pwrite(fd, "z", 1, 0), EPERM);
     CHECK_ERR(mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0), EPERM);
     m = CHECK_PTR(mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0));
+    CHECK_ERR(mprotect(m, 4096, PROT_READ | PROT_WRITE), EACCES); /* no write way back */
     CHECK_OK(munmap(m, 4096));
     m = CHECK_PTR(mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0));
     m[0] = 1; /* a private copy */

@@ -37,7 +37,6 @@
 #ifndef SI_MESGQ
 #define SI_MESGQ (-3)
 #endif
-#define MQ_CAP_SYS_RESOURCE 24
 /* Linux's st_size of a queue file (FILENT_SIZE). */
 #define MQ_FILE_SIZE 80
 
@@ -57,6 +56,10 @@ struct mqueue {
     uint64_t qsize; /* bytes of message data queued */
     struct mq_msg *head;
     int receivers; /* tasks blocked in receive (notification only without) */
+    /* Messages sent while receivers were blocked: theirs, as Linux's
+     * pipelined_send hands a message straight to a waiting receiver (a
+     * receiver that has not waited cannot take them). promised <= receivers. */
+    int promised;
     /* mq_notify registration (notify_tgid 0: none). */
     int notify_tgid;
     int notify; /* SIGEV_SIGNAL or SIGEV_NONE */
@@ -319,7 +322,7 @@ static int root_create(struct inode *dir, const char *name, uint32_t mode,
     /* The creator: its real uid is charged, against its RLIMIT_MSGQUEUE. */
     struct task *t = task_current();
     bool privileged =
-        tl_create ? tl_create->privileged : t && creds_capable(&t->creds, MQ_CAP_SYS_RESOURCE);
+        tl_create ? tl_create->privileged : t && creds_capable(&t->creds, CREDS_CAP_SYS_RESOURCE);
     uint32_t ruid = t ? t->creds.ruid : 0;
     uint64_t limit = t ? task_rlimit_cur(t, RLIMIT_MSGQUEUE) : UINT64_MAX;
     struct mq_entry *e = calloc(1, sizeof(*e));
@@ -624,28 +627,46 @@ bool mqueue_is(const struct file *f)
 /* ---- send, receive --------------------------------------------------------- */
 
 /* Waits (q->lock held, dropped while asleep) until q has room for a
- * message (send) or holds one: 0, -EAGAIN (f is O_NONBLOCK), -ETIMEDOUT
- * or -ERESTARTSYS. A waiting receiver is counted in q->receivers. */
+ * message (send) or holds one for this receiver: 0, -EAGAIN (f is
+ * O_NONBLOCK), -ETIMEDOUT or -ERESTARTSYS. A waiting receiver is counted in
+ * q->receivers; one that waited takes a promised message first. */
 static int wait_ready(struct mqueue *q, struct file *f, struct task *t, bool send,
                       const struct timespec *deadline)
 {
-    while (send ? q->curmsgs >= q->maxmsg : !q->head) {
-        if (f->flags & O_NONBLOCK)
-            return -EAGAIN;
+    bool waited = false;
+    int r = 0;
+    for (;;) {
+        bool ready =
+            send ? q->curmsgs < q->maxmsg : (waited ? q->head != NULL : q->curmsgs > q->promised);
+        if (ready) {
+            if (waited && !send && q->promised > 0)
+                q->promised--;
+            break;
+        }
+        if (f->flags & O_NONBLOCK) {
+            r = -EAGAIN;
+            break;
+        }
         struct waiter w = {.t = t, .events = send ? POLLOUT | POLLWRNORM : POLLIN | POLLRDNORM};
         waitq_add(&q->wq, &w);
-        q->receivers += !send;
+        if (!send && !waited)
+            q->receivers++;
+        waited = true;
         pthread_mutex_unlock(&q->lock);
-        int r = task_block(t, deadline);
+        r = task_block(t, deadline);
         waitq_remove(&q->wq, &w);
         pthread_mutex_lock(&q->lock);
-        q->receivers -= !send;
         if (r == -EINTR)
-            return -ERESTARTSYS;
+            r = -ERESTARTSYS;
         if (r < 0)
-            return r;
+            break;
     }
-    return 0;
+    if (!send && waited) {
+        q->receivers--;
+        if (q->promised > q->receivers)
+            q->promised = q->receivers; /* a promise to a receiver that gave up */
+    }
+    return r;
 }
 
 /* Sends the notification captured from a queue (no lock held). */
@@ -711,6 +732,8 @@ long mqueue_timedsend(struct task *t, struct file *f, uint64_t msg, size_t len, 
         }
         q->notify_tgid = 0; /* one notification per registration */
     }
+    if (q->receivers > q->promised)
+        q->promised++; /* a blocked receiver's, not a newcomer's */
     waitq_wake(&q->wq, POLLIN | POLLRDNORM, 0);
     pthread_mutex_unlock(&q->lock);
     if (notify_tgid)
