@@ -17,8 +17,6 @@
 #include "sentry/kernel/waitq.h"
 #include "sentry/socket/inet.h"
 
-#define CAP_NET_ADMIN_BIT 12
-#define CAP_NET_RAW_BIT 13
 #define NSEC_PER_SEC 1000000000LL
 #define USEC_PER_SEC 1000000LL
 
@@ -395,7 +393,7 @@ int sock_common_setsockopt(struct sock_common *c, struct task *t, int name, cons
         return 0;
     case SO_SNDBUFFORCE:
     case SO_RCVBUFFORCE:
-        if (!capable(t, CAP_NET_ADMIN_BIT))
+        if (!capable(t, CREDS_CAP_NET_ADMIN))
             return -EPERM;
         if (name == SO_SNDBUFFORCE)
             set_buf(&c->sndbuf, v, true, SOCK_MIN_SNDBUF);
@@ -421,7 +419,7 @@ int sock_common_setsockopt(struct sock_common *c, struct task *t, int name, cons
         c->oobinline = b;
         return 0;
     case SO_PRIORITY:
-        if ((v < 0 || v > 6) && !capable(t, CAP_NET_RAW_BIT) && !capable(t, CAP_NET_ADMIN_BIT))
+        if ((v < 0 || v > 6) && !capable(t, CREDS_CAP_NET_RAW) && !capable(t, CREDS_CAP_NET_ADMIN))
             return -EPERM;
         c->priority = v;
         return 0;

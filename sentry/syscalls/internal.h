@@ -2,6 +2,7 @@
 #pragma once
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <sys/stat.h>
 
@@ -69,4 +70,23 @@ static inline int sc_install_new(struct task *t, struct file *f, bool cloexec)
     int fd = fdt_install(t->fdt, 0, f, cloexec ? FDT_CLOEXEC : 0, sc_nofile(t));
     file_put(f);
     return fd;
+}
+
+/* The file at fd with a new reference, or NULL for a bad fd or an O_PATH
+ * one (Linux's fdget for calls that use the file itself: EBADF). */
+static inline struct file *sc_file_nopath(struct task *t, int fd)
+{
+    struct file *f = sc_file(t, fd);
+    if (f && (f->flags & O_PATH)) {
+        file_put(f);
+        return NULL;
+    }
+    return f;
+}
+
+/* A valid timespec value for timer settings: tv_sec >= 0, tv_nsec in
+ * [0, 1e9). */
+static inline bool sc_timespec_ok(const struct timespec *ts)
+{
+    return ts->tv_sec >= 0 && ts->tv_nsec >= 0 && ts->tv_nsec < 1000000000;
 }

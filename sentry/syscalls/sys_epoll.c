@@ -19,19 +19,8 @@
 #define USER_ADDR_MAX 0x7ffffffff000ull
 /* Linux's EP_MAX_EVENTS. */
 #define EP_MAX_EVENTS (INT_MAX / (int)sizeof(struct epoll_kevent))
-#define CAP_BLOCK_SUSPEND_BIT 36
 
 /* The file at fd, as Linux's fdget: an O_PATH description is EBADF too. */
-static struct file *op_file(struct task *t, int fd)
-{
-    struct file *f = sc_file(t, fd);
-    if (f && (f->flags & O_PATH)) {
-        file_put(f);
-        return NULL;
-    }
-    return f;
-}
-
 static long do_create(struct task *t, int flags)
 {
     if (flags & ~EPOLL_CLOEXEC)
@@ -64,16 +53,16 @@ long sys_epoll_ctl(struct task *t, const struct syscall_args *args)
         if (r < 0)
             return r;
     }
-    struct file *epf = op_file(t, ARG_INT(0));
+    struct file *epf = sc_file_nopath(t, ARG_INT(0));
     if (!epf)
         return -EBADF;
-    struct file *tf = op_file(t, fd);
+    struct file *tf = sc_file_nopath(t, fd);
     if (!tf) {
         file_put(epf);
         return -EBADF;
     }
     int r = epoll_ctl_file(epf, op, fd, tf, op != EPOLL_CTL_DEL ? &ev : NULL,
-                           creds_capable(&t->creds, CAP_BLOCK_SUSPEND_BIT));
+                           creds_capable(&t->creds, CREDS_CAP_BLOCK_SUSPEND));
     file_put(tf);
     file_put(epf);
     return r;
@@ -112,7 +101,7 @@ static long do_wait(struct task *t, int epfd, uint64_t events, int maxevents,
     uint64_t size = (uint64_t)maxevents * sizeof(struct epoll_kevent);
     if (size > USER_ADDR_MAX || events > USER_ADDR_MAX - size)
         return -EFAULT;
-    struct file *f = op_file(t, epfd);
+    struct file *f = sc_file_nopath(t, epfd);
     if (!f)
         return -EBADF;
     if (!epoll_is_file(f)) {

@@ -23,7 +23,7 @@ static long do_prlimit(struct task *t, int pid, unsigned res, uint64_t new_addr,
     struct rlimit old = t->tg->rlimits[res];
     if (new_addr) {
         /* Raising the hard limit needs CAP_SYS_RESOURCE. */
-        if (nl.rlim_max > old.rlim_max && !(t->creds.cap_effective & (1ull << 24))) {
+        if (nl.rlim_max > old.rlim_max && !creds_capable(&t->creds, CREDS_CAP_SYS_RESOURCE)) {
             pthread_mutex_unlock(&t->tg->siglock);
             return -EPERM;
         }

@@ -98,11 +98,6 @@ long sys_setitimer(struct task *t, const struct syscall_args *args)
 
 /* ---- POSIX timers -------------------------------------------------------- */
 
-static bool timespec_ok(const struct timespec *ts)
-{
-    return ts->tv_sec >= 0 && ts->tv_nsec >= 0 && ts->tv_nsec < NSEC_PER_SEC;
-}
-
 long sys_timer_create(struct task *t, const struct syscall_args *args)
 {
     struct timer_sigevent ev, *evp = NULL;
@@ -134,7 +129,7 @@ long sys_timer_settime(struct task *t, const struct syscall_args *args)
     int r = mm_copy_in(t->mm, ARG_U64(2), &nv, sizeof(nv));
     if (r < 0)
         return r;
-    if (!timespec_ok(&nv.it_value) || !timespec_ok(&nv.it_interval))
+    if (!sc_timespec_ok(&nv.it_value) || !sc_timespec_ok(&nv.it_interval))
         return -EINVAL;
     struct itimerspec old;
     r = timer_posix_settime(t, ARG_INT(0), ARG_INT(1), &nv, ARG_U64(3) ? &old : NULL);

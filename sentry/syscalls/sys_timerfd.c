@@ -10,16 +10,6 @@
 #define NSEC_PER_SEC 1000000000L
 
 /* The file at fd, as Linux's fdget: an O_PATH description is EBADF too. */
-static struct file *op_file(struct task *t, int fd)
-{
-    struct file *f = sc_file(t, fd);
-    if (f && (f->flags & O_PATH)) {
-        file_put(f);
-        return NULL;
-    }
-    return f;
-}
-
 long sys_timerfd_create(struct task *t, const struct syscall_args *args)
 {
     int clock = ARG_INT(0), flags = ARG_INT(1);
@@ -32,15 +22,10 @@ long sys_timerfd_create(struct task *t, const struct syscall_args *args)
     return sc_install_new(t, f, flags & TFD_CLOEXEC);
 }
 
-static bool timespec_ok(const struct timespec *ts)
-{
-    return ts->tv_sec >= 0 && ts->tv_nsec >= 0 && ts->tv_nsec < NSEC_PER_SEC;
-}
-
 /* The timerfd at fd (a reference), or -EBADF / -EINVAL. */
 static int get_timerfd(struct task *t, int fd, struct file **out)
 {
-    struct file *f = op_file(t, fd);
+    struct file *f = sc_file_nopath(t, fd);
     if (!f)
         return -EBADF;
     if (!timerfd_is_file(f)) {
@@ -58,8 +43,8 @@ long sys_timerfd_settime(struct task *t, const struct syscall_args *args)
     int r = mm_copy_in(t->mm, ARG_U64(2), &nv, sizeof(nv));
     if (r < 0)
         return r;
-    if ((flags & ~(TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET)) || !timespec_ok(&nv.it_value) ||
-        !timespec_ok(&nv.it_interval))
+    if ((flags & ~(TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET)) || !sc_timespec_ok(&nv.it_value) ||
+        !sc_timespec_ok(&nv.it_interval))
         return -EINVAL;
     struct file *f;
     r = get_timerfd(t, ARG_INT(0), &f);

@@ -19,7 +19,6 @@
 #define NSEC_PER_SEC 1000000000LL
 /* Times beyond this (about 146 years) are clamped, as timer.c does. */
 #define TFD_NS_MAX (INT64_MAX / 4)
-#define CAP_WAKE_ALARM_BIT 35
 
 struct timerfd {
     pthread_mutex_t lock;
@@ -205,7 +204,7 @@ static const struct file_ops g_timerfd_ops = {
 
 static bool can_wake_alarm(struct task *t)
 {
-    return t && creds_capable(&t->creds, CAP_WAKE_ALARM_BIT);
+    return t && creds_capable(&t->creds, CREDS_CAP_WAKE_ALARM);
 }
 
 int timerfd_create_file(struct task *t, int clock, int flags, struct file **out)
